@@ -1,0 +1,101 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers, top to bottom; each depends only on layers below it (docs/architecture.md).
+//   executables  engage, engage-server, engage-bench
+//   client       EngageClient   server  EngageServer
+//   protocol     EngageProtocol
+//   store        EngageStore (GRDB)     resources  EngageResources (schema/, samples/)
+//   sync core    EngageCore (pure)
+//   model        EngageModel (Foundation only)
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Engage",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "engage", targets: ["engage"]),
+        .executable(name: "engage-server", targets: ["engage-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "EngageModel", swiftSettings: swiftSettings),
+        .target(name: "EngageCore", dependencies: ["EngageModel"], swiftSettings: swiftSettings),
+        .target(
+            name: "EngageResources",
+            path: ".",
+            exclude: [
+                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore",
+                "Sources/EngageProtocol", "Sources/EngageServer", "Sources/EngageClient",
+                "Sources/engage", "Sources/engage-server", "Sources/engage-bench",
+                "Sources/EngageTestSupport", "Tests", "docs", "sync-protocol", ".ci", "scripts",
+                "README.md", "CHANGELOG.md", "schema/README.md", "samples/README.md",
+            ],
+            sources: ["Sources/EngageResources"],
+            resources: [.copy("schema"), .copy("samples")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EngageStore",
+            dependencies: [
+                "EngageModel", "EngageCore", "EngageResources",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "EngageProtocol", dependencies: ["EngageModel", "EngageCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "EngageServer",
+            dependencies: [
+                "EngageCore", "EngageStore", "EngageProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EngageClient",
+            dependencies: ["EngageModel", "EngageCore", "EngageStore", "EngageProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "engage",
+            dependencies: [
+                "EngageClient", "EngageStore", "EngageModel", "EngageCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "engage-server",
+            dependencies: [
+                "EngageServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "engage-bench",
+            dependencies: ["EngageStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EngageTestSupport",
+            dependencies: ["EngageModel", "EngageCore", "EngageStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "EngageModelTests", dependencies: ["EngageModel", "EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "EngageStoreTests", dependencies: ["EngageStore", "EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "EngageCLITests", dependencies: ["EngageTestSupport"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

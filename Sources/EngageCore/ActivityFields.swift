@@ -1,0 +1,138 @@
+import EngageModel
+import Foundation
+
+/// How an `Activity` maps onto replicated fields: scalar registers and set fields.
+public enum ActivityFields {
+    public static let collection = "activities"
+    public static let scalars = [
+        "kind", "title", "country", "location", "post", "startDate", "endDate", "status", "participants",
+        "notes", "sensitivity", "deleted",
+    ]
+    public static let sets = ["partners", "goals"]
+
+    public static func isKnown(_ field: String) -> Bool { scalars.contains(field) || sets.contains(field) }
+
+    /// The scalar fields' values.
+    public static func scalarValues(_ a: Activity) -> [String: FieldValue] {
+        [
+            "kind": .string(a.kind.rawValue),
+            "title": .string(a.title),
+            "country": .string(a.country.code),
+            "location": a.location.map(FieldValue.string) ?? .null,
+            "post": .string(a.post),
+            "startDate": .string(a.startDate.description),
+            "endDate": a.endDate.map { .string($0.description) } ?? .null,
+            "status": .string(a.status.rawValue),
+            "participants": a.participants.map { .int(Int64($0)) } ?? .null,
+            "notes": .string(a.notes),
+            "sensitivity": .string(a.sensitivity.rawValue),
+            "deleted": .bool(a.deleted),
+        ]
+    }
+
+    /// The set fields' elements (goals as "1"…"4").
+    public static func setValues(_ a: Activity) -> [String: Set<String>] {
+        ["partners": a.partners, "goals": Set(a.goals.map { String($0.rawValue) })]
+    }
+
+    /// Rebuilds an activity from replicated state. Returns nil while a required field has not
+    /// arrived; throws when a value breaks the model (a bad change that slipped through).
+    public static func activity(
+        id: String, scalars: [String: FieldValue], sets: [String: Set<String>]
+    ) throws(ModelError) -> Activity? {
+        guard let uuid = UUID(uuidString: id),
+            let kind = scalars["kind"]?.stringValue, let title = scalars["title"]?.stringValue,
+            let country = scalars["country"]?.stringValue, let start = scalars["startDate"]?.stringValue
+        else { return nil }
+        var activity = Activity(
+            id: uuid, kind: try ActivityKind.parse(kind), title: title, country: try Country(country),
+            startDate: try Day(start, field: "startDate"))
+        activity.location = scalars["location"]?.stringValue
+        activity.post = scalars["post"]?.stringValue ?? ""
+        if let end = scalars["endDate"]?.stringValue { activity.endDate = try Day(end, field: "endDate") }
+        if let status = scalars["status"]?.stringValue { activity.status = try ActivityStatus.parse(status) }
+        activity.participants = scalars["participants"]?.intValue.map { Int($0) }
+        activity.notes = scalars["notes"]?.stringValue ?? ""
+        if let s = scalars["sensitivity"]?.stringValue { activity.sensitivity = try Sensitivity.parse(s) }
+        activity.deleted = scalars["deleted"]?.boolValue ?? false
+        activity.partners = sets["partners"] ?? []
+        activity.goals = Set(try (sets["goals"] ?? []).map { g throws(ModelError) in
+            guard let n = Int(g) else { throw ModelError(field: "goals", message: "goal '\(g)' is not a number 1–4") }
+            return try StrategicGoal.parse(n)
+        })
+        return activity
+    }
+
+    /// Checks one incoming change against the model, field by field, so a bad change is
+    /// rejected alone. Returns an error message naming the field, or nil when it is acceptable.
+    public static func validate(_ change: Change) -> ModelError? {
+        guard isKnown(change.field) else {
+            return ModelError(field: change.field, message: "field '\(change.field)' is not an activity field")
+        }
+        do {
+            switch change.op {
+            case .add(let element), .remove(let element, _):
+                guard sets.contains(change.field) else {
+                    return ModelError(field: change.field, message: "\(change.field) is a single value; use set, not add/remove")
+                }
+                if change.field == "goals" {
+                    _ = try StrategicGoal.parse(Int(element) ?? 0)
+                } else if element.trimmingCharacters(in: .whitespaces).isEmpty {
+                    return ModelError(field: "partners", message: "partner '' is empty; give the agency's name or code")
+                }
+            case .set(let value):
+                guard scalars.contains(change.field) else {
+                    return ModelError(field: change.field, message: "\(change.field) is a set; use add/remove")
+                }
+                try validateScalar(change.field, value)
+            }
+        } catch { return error }
+        return nil
+    }
+
+    private static func validateScalar(_ field: String, _ value: FieldValue) throws(ModelError) {
+        let wrongType = ModelError(field: field, message: "\(field) has the wrong type (\(value))")
+        switch (field, value) {
+        case ("kind", .string(let s)): _ = try ActivityKind.parse(s)
+        case ("status", .string(let s)): _ = try ActivityStatus.parse(s)
+        case ("sensitivity", .string(let s)): _ = try Sensitivity.parse(s)
+        case ("country", .string(let s)): _ = try Country(s)
+        case ("startDate", .string(let s)), ("endDate", .string(let s)): _ = try Day(s, field: field)
+        case ("endDate", .null), ("location", .null), ("participants", .null): break
+        case ("participants", .int(let n)):
+            if n < 0 { throw ModelError(field: field, message: "participants \(n) is negative; use 0 or more") }
+        case ("title", .string(let s)):
+            if s.isEmpty { throw ModelError(field: field, message: "title is empty; give the activity a title") }
+        case ("location", .string), ("post", .string), ("notes", .string): break
+        case ("deleted", .bool): break
+        default: throw wrongType
+        }
+    }
+}
+
+extension ActivityFields {
+    /// Reads a value typed by a person for a scalar field ("" clears an optional field).
+    public static func parseValue(field: String, _ text: String) throws(ModelError) -> FieldValue {
+        switch field {
+        case "participants":
+            if text.isEmpty { return .null }
+            guard let n = Int64(text) else {
+                throw ModelError(field: field, message: "participants '\(text)' is not a whole number; use e.g. 25")
+            }
+            return .int(n)
+        case "deleted":
+            guard let b = Bool(text.lowercased()) else {
+                throw ModelError(field: field, message: "deleted '\(text)' is not true or false")
+            }
+            return .bool(b)
+        case "endDate", "location":
+            return text.isEmpty ? .null : .string(text)
+        case "kind", "status", "sensitivity":
+            return .string(text.lowercased())
+        case "country":
+            return .string(text.uppercased())
+        default:
+            return .string(text)
+        }
+    }
+}

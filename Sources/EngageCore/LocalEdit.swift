@@ -1,0 +1,54 @@
+import EngageModel
+import Foundation
+
+/// The replicated state of one record, as a replica holds it.
+public struct RecordState: Sendable, Equatable {
+    public var registers: [String: Register]
+    /// field → element → tags
+    public var tags: [String: [String: [ElementTag]]]
+
+    public init(registers: [String: Register] = [:], tags: [String: [String: [ElementTag]]] = [:]) {
+        self.registers = registers
+        self.tags = tags
+    }
+
+    public var scalarValues: [String: FieldValue] { registers.mapValues(\.value) }
+
+    /// The elements present in each set field.
+    public var setValues: [String: Set<String>] {
+        tags.mapValues { Set($0.filter { Merge.isPresent($0.value) }.keys) }
+    }
+}
+
+/// Turns a local edit — the activity before and after — into stamped changes.
+/// Only fields whose value changed are written; each gets a fresh stamp from the clock.
+public enum LocalEdit {
+    public static func changes(
+        from state: RecordState, to new: Activity, clock: inout HybridClock, physicalMs: Int64, seen: Int64
+    ) -> [Change] {
+        let id = new.id.uuidString.lowercased()
+        var changes: [Change] = []
+        func make(_ field: String, _ op: Change.Op, base: HLC?) {
+            changes.append(
+                Change(collection: ActivityFields.collection, recordId: id, field: field, op: op,
+                       stamp: clock.tick(physicalMs: physicalMs), base: base, seen: seen))
+        }
+        let values = ActivityFields.scalarValues(new)
+        for field in ActivityFields.scalars {
+            let value = values[field] ?? .null
+            let current = state.registers[field]
+            if current?.value != value || current == nil { make(field, .set(value), base: current?.stamp) }
+        }
+        let sets = ActivityFields.setValues(new)
+        let present = state.setValues
+        for field in ActivityFields.sets {
+            let before = present[field] ?? [], after = sets[field] ?? []
+            for element in after.subtracting(before).sorted() { make(field, .add(element), base: nil) }
+            for element in before.subtracting(after).sorted() {
+                let observed = Merge.liveTags(state.tags[field]?[element] ?? [])
+                make(field, .remove(element, observed: observed), base: nil)
+            }
+        }
+        return changes
+    }
+}

@@ -1,0 +1,182 @@
+import EngageCore
+import EngageModel
+import Foundation
+import GRDB
+
+/// Filters for listing activities.
+public struct ActivityFilter: Sendable {
+    public var kind: ActivityKind?
+    public var country: Country?
+    public var post: String?
+    public var includeDeleted = false
+
+    public init(kind: ActivityKind? = nil, country: Country? = nil, post: String? = nil, includeDeleted: Bool = false) {
+        self.kind = kind
+        self.country = country
+        self.post = post
+        self.includeDeleted = includeDeleted
+    }
+}
+
+extension DeviceStore {
+    /// Records a new activity. The id is the activity's own (made on the device).
+    @discardableResult
+    public func log(_ activity: Activity) throws(StoreError) -> Activity {
+        try write { db in
+            if try Self.exists(db, activity.id) {
+                throw StoreError(.invalid, "an activity with id \(Self.key(activity.id)) already exists; use `engage edit`")
+            }
+            return try writeLocal(db, id: activity.id) { _ in activity }
+        }
+    }
+
+    /// Edits an activity; only the fields that change are stamped. A deleted activity must be restored first.
+    @discardableResult
+    public func edit(_ id: UUID, _ change: (inout Activity) throws(ModelError) -> Void) throws(StoreError) -> Activity {
+        try write { db in
+            try writeLocal(db, id: id) { old in
+                guard var activity = old else { throw Self.notFound(Self.key(id)) }
+                if activity.deleted {
+                    throw StoreError(.deleted, "activity \(Self.key(id).prefix(8)) is deleted; `engage restore` it before editing")
+                }
+                try change(&activity)
+                return activity
+            }
+        }
+    }
+
+    /// Marks an activity deleted (a tombstone: every field is kept).
+    @discardableResult
+    public func delete(_ id: UUID) throws(StoreError) -> Activity { try setDeleted(id, true) }
+
+    /// Brings a deleted activity back with the fields it had.
+    @discardableResult
+    public func restore(_ id: UUID) throws(StoreError) -> Activity { try setDeleted(id, false) }
+
+    private func setDeleted(_ id: UUID, _ deleted: Bool) throws(StoreError) -> Activity {
+        try write { db in
+            try writeLocal(db, id: id) { old in
+                guard var activity = old else { throw Self.notFound(Self.key(id)) }
+                activity.deleted = deleted
+                return activity
+            }
+        }
+    }
+
+    public func activity(_ id: UUID) throws(StoreError) -> Activity {
+        guard let a = try read({ db in try Self.fetchActivities(db, where: "id = ?", [Self.key(id)]).first }) else {
+            throw Self.notFound(Self.key(id))
+        }
+        return a
+    }
+
+    public func activities(_ filter: ActivityFilter = ActivityFilter()) throws(StoreError) -> [Activity] {
+        var clauses: [String] = [], args: [any DatabaseValueConvertible] = []
+        if !filter.includeDeleted { clauses.append("deleted = 0") }
+        if let kind = filter.kind { clauses.append("kind = ?"); args.append(kind.rawValue) }
+        if let country = filter.country { clauses.append("country = ?"); args.append(country.code) }
+        if let post = filter.post { clauses.append("post = ?"); args.append(post) }
+        let condition = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
+        return try read { db in try Self.fetchActivities(db, where: condition, args) }
+    }
+
+    /// Resolves a full id or a unique prefix of at least 6 characters, as git does.
+    public func resolveID(_ text: String) throws(StoreError) -> UUID {
+        let prefix = text.lowercased()
+        guard prefix.count >= 6, prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw StoreError(.invalid, "'\(text)' is not an activity id; give the id or its first 6 or more characters")
+        }
+        let ids = try read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM activity WHERE id LIKE ? || '%' ORDER BY id LIMIT 3", arguments: [prefix])
+        }
+        guard let first = ids.first, let uuid = UUID(uuidString: first) else { throw Self.notFound(text) }
+        guard ids.count == 1 else {
+            throw StoreError(.ambiguousID, "id prefix '\(text)' matches several activities (\(ids.joined(separator: ", "))); type more characters")
+        }
+        return uuid
+    }
+
+    /// Imports activities; ones whose id already exists are left as they are, so importing the
+    /// same file twice creates nothing the second time. All are validated before any is written.
+    public func importActivities(_ activities: [Activity]) throws(StoreError) -> (created: Int, existing: Int) {
+        for (index, activity) in activities.enumerated() {
+            do { try activity.validate() } catch {
+                throw StoreError(.invalid, "activity \(index + 1) (\(Self.key(activity.id).prefix(8))): \(error.message); nothing was imported")
+            }
+        }
+        return try write { db in
+            var created = 0, existing = 0
+            for activity in activities {
+                if try Self.exists(db, activity.id) {
+                    existing += 1
+                } else {
+                    _ = try writeLocal(db, id: activity.id) { _ in activity }
+                    created += 1
+                }
+            }
+            return (created, existing)
+        }
+    }
+
+    // MARK: - The local write path
+
+    /// Builds the new activity from the old, stamps the fields that changed and applies them
+    /// through the merge core, appending them to the outbox. Runs inside the caller's transaction.
+    func writeLocal(_ db: Database, id: UUID, _ transform: (Activity?) throws -> Activity) throws -> Activity {
+        var context = try ReplicaContext.load(db)
+        var writer = ReplicaWriter(db: db, seq: context.seq)
+        let key = ReplicaWriter.RecordKey(collection: ActivityFields.collection, recordId: Self.key(id))
+        let state = try writer.state(key)
+        let old = try ActivityFields.activity(id: key.recordId, scalars: state.scalarValues, sets: state.setValues)
+        let new = try transform(old)
+        try new.validate()
+        let changes = LocalEdit.changes(
+            from: state, to: new, clock: &context.clock, physicalMs: physicalMs(), seen: context.cursor)
+        try applyLocal(db, changes, writer: &writer)
+        context.seq = writer.seq
+        try context.save(db)
+        return new
+    }
+
+    /// Applies local changes and queues them for the server.
+    func applyLocal(_ db: Database, _ changes: [Change], writer: inout ReplicaWriter) throws {
+        let encoder = JSONEncoder()
+        for change in changes {
+            try writer.apply(change)
+            try db.cachedStatement(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)")
+                .execute(arguments: [writer.seq, String(decoding: try encoder.encode(change), as: UTF8.self)])
+        }
+        try writer.project()
+    }
+
+    static func key(_ id: UUID) -> String { id.uuidString.lowercased() }
+
+    static func notFound(_ id: String) -> StoreError {
+        StoreError(.notFound, "no activity has id '\(id)'; `engage list --include-deleted` shows the ids")
+    }
+
+    static func exists(_ db: Database, _ id: UUID) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM field_state WHERE collection = ? AND record_id = ?)",
+                          arguments: [ActivityFields.collection, key(id)]) ?? false
+    }
+
+    static func fetchActivities(_ db: Database, where condition: String, _ args: [any DatabaseValueConvertible]) throws -> [Activity] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM activity WHERE \(condition) ORDER BY start_date, title, id", arguments: StatementArguments(args) ?? [])
+        return rows.compactMap(activity(from:))
+    }
+
+    static func activity(from row: Row) -> Activity? {
+        var scalars: [String: FieldValue] = [
+            "kind": .string(row["kind"]), "title": .string(row["title"]), "country": .string(row["country"]),
+            "post": .string(row["post"]), "startDate": .string(row["start_date"]), "status": .string(row["status"]),
+            "notes": .string(row["notes"]), "sensitivity": .string(row["sensitivity"]), "deleted": .bool(row["deleted"]),
+        ]
+        if let v: String = row["location"] { scalars["location"] = .string(v) }
+        if let v: String = row["end_date"] { scalars["endDate"] = .string(v) }
+        if let v: Int64 = row["participants"] { scalars["participants"] = .int(v) }
+        let goals = (try? JSONDecoder().decode([Int].self, from: Data((row["goals"] as String).utf8))) ?? []
+        let sets = ["partners": Set(JSONText.decodeStrings(row["partners"])), "goals": Set(goals.map(String.init))]
+        return try? ActivityFields.activity(id: row["id"], scalars: scalars, sets: sets)
+    }
+}

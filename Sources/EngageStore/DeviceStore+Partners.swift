@@ -1,0 +1,39 @@
+import EngageModel
+import EngageResources
+import Foundation
+import GRDB
+
+extension DeviceStore {
+    public func partners(country: Country? = nil) throws(StoreError) -> [Partner] {
+        try read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT code, name, country, agency_type FROM partner WHERE ?1 IS NULL OR country = ?1 ORDER BY country, code",
+                arguments: [country?.code])
+            return rows.compactMap { row in
+                guard let c = try? Country(row[2] as String) else { return nil }
+                return Partner(code: row[0], name: row[1], country: c, agencyType: row[3])
+            }
+        }
+    }
+
+    public func partnerRegistry() throws(StoreError) -> PartnerRegistry { PartnerRegistry(try partners()) }
+
+    /// Replaces the local copy of the partner registry.
+    public func loadPartners(_ partners: [Partner]) throws(StoreError) {
+        try write { db in try Self.insertPartners(db, partners) }
+    }
+
+    static func insertPartners(_ db: Database, _ partners: [Partner]) throws {
+        for p in partners {
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO partner (code, name, country, agency_type) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [p.code, p.name, p.country.code, p.agencyType])
+        }
+    }
+
+    /// The registry shipped in `samples/partners.json`.
+    public static func bundledPartners() throws -> [Partner] {
+        let url = EngageResources.samplesDirectory.appendingPathComponent("partners.json")
+        return try JSONDecoder().decode([Partner].self, from: Data(contentsOf: url))
+    }
+}

@@ -1,0 +1,48 @@
+import EngageCore
+import Foundation
+import GRDB
+
+/// What `engage status` shows.
+public struct DeviceStatus: Sendable, Codable, Equatable {
+    public var nodeId: String
+    public var activities: Int
+    public var deleted: Int
+    public var partners: Int
+    public var openConflicts: Int
+    public var pendingChanges: Int
+    public var serverURL: String?
+    public var serverCursor: Int64
+    public var lastSync: String?
+    public var clockOffsetMs: Int64
+}
+
+extension DeviceStore {
+    public func status() throws(StoreError) -> DeviceStatus {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT node_id, server_url, server_cursor, last_sync, clock_offset_ms,
+                  (SELECT COUNT(*) FROM activity WHERE deleted = 0), (SELECT COUNT(*) FROM activity WHERE deleted = 1),
+                  (SELECT COUNT(*) FROM partner), (SELECT COUNT(*) FROM conflict WHERE resolved = 0),
+                  (SELECT COUNT(*) FROM outbox)
+                FROM sync_state WHERE id = 1
+                """)
+            else { throw StoreError(.database, "the database has no replica identity") }
+            return DeviceStatus(
+                nodeId: row[0], activities: row[5], deleted: row[6], partners: row[7], openConflicts: row[8],
+                pendingChanges: row[9], serverURL: row[1], serverCursor: row[2], lastSync: row[3], clockOffsetMs: row[4])
+        }
+    }
+
+    /// This replica's node id.
+    public func nodeID() throws(StoreError) -> NodeID {
+        try read { db in try ReplicaContext.load(db).clock.node }
+    }
+
+    /// The current stamp of one field of a record (nil if never written): for tests and tools.
+    public func stamp(collection: String, recordId: String, field: String) throws(StoreError) -> HLC? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT stamp FROM field_state WHERE collection = ? AND record_id = ? AND field = ?",
+                                arguments: [collection, recordId, field]).flatMap(HLC.init(encoded:))
+        }
+    }
+}

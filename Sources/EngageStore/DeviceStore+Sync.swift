@@ -1,0 +1,47 @@
+import EngageCore
+import Foundation
+import GRDB
+
+/// A local change waiting for the server, with its place in the local sequence.
+public struct PendingChange: Sendable, Equatable {
+    public var seq: Int64
+    public var change: Change
+}
+
+extension DeviceStore {
+    /// Applies a batch of remote changes in one transaction through the merge core, observes
+    /// their stamps in the device clock and, when given, advances the server cursor.
+    /// Returns how many changes altered local state (duplicates and losers alter nothing).
+    @discardableResult
+    public func applyRemote(_ changes: [Change], cursor: Int64? = nil) throws(StoreError) -> Int {
+        try write { db in
+            var context = try ReplicaContext.load(db)
+            var writer = ReplicaWriter(db: db, seq: context.seq)
+            for (collection, group) in Dictionary(grouping: changes, by: \.collection) {
+                try writer.load(collection: collection, ids: group.map(\.recordId))
+            }
+            let now = physicalMs()
+            if let latest = changes.map(\.stamp).max() { context.clock.observe(latest, physicalMs: now) }
+            for change in changes { try writer.apply(change) }
+            try writer.project()
+            context.seq = writer.seq
+            if let cursor { context.cursor = max(context.cursor, cursor) }
+            try context.save(db)
+            return writer.appliedCount
+        }
+    }
+
+    /// The outbox, oldest first.
+    public func pendingChanges(limit: Int = .max) throws(StoreError) -> [PendingChange] {
+        try read { db in
+            let decoder = JSONDecoder()
+            return try Row.fetchAll(db, sql: "SELECT seq, change FROM outbox ORDER BY seq LIMIT ?", arguments: [limit])
+                .map { row in PendingChange(seq: row[0], change: try decoder.decode(Change.self, from: Data((row[1] as String).utf8))) }
+        }
+    }
+
+    /// Drops acknowledged changes from the outbox.
+    public func acknowledge(throughSeq seq: Int64) throws(StoreError) {
+        try write { db in try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [seq]) }
+    }
+}

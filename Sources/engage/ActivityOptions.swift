@@ -1,0 +1,22 @@
+import Foundation
+import ArgumentParser
+import EngageModel
+
+/// Parses the text a person typed into domain values, with the model's error messages.
+enum Parse {
+    static func kind(_ text: String?) throws -> ActivityKind? { try text.map { t throws(ModelError) in try ActivityKind.parse(t) } }
+    static func status(_ text: String?) throws -> ActivityStatus? { try text.map { t throws(ModelError) in try ActivityStatus.parse(t) } }
+    static func sensitivity(_ text: String?) throws -> Sensitivity? { try text.map { t throws(ModelError) in try Sensitivity.parse(t) } }
+    static func country(_ text: String?) throws -> Country? { try text.map { t throws(ModelError) in try Country(t) } }
+    static func day(_ text: String?, _ field: String) throws -> Day? { try text.map { t throws(ModelError) in try Day(t, field: field) } }
+    static func goals(_ numbers: [Int]) throws -> Set<StrategicGoal> { Set(try numbers.map { n throws(ModelError) in try StrategicGoal.parse(n) }) }
+
+    static func post(_ text: String?) throws -> String? {
+        guard let text else { return nil }
+        let post = text.uppercased()
+        guard Activity.isValidPost(post) else {
+            throw ModelError(field: "post", message: "post '\(text)' is not a post code; use letters, digits and '-', e.g. LIMA")
+        }
+        return post
+    }
+}

@@ -1,0 +1,17 @@
+import EngageModel
+import Foundation
+import ArgumentParser
+
+@main
+struct Engage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engage",
+        abstract: "Log engagements with partner agencies, offline first.",
+        discussion: "The database is --db PATH, else $ENGAGE_DB, else ~/.engage/device.sqlite.",
+        version: "0.1.0",
+        subcommands: [
+            Log.self, List.self, Show.self, Edit.self, Delete.self, Restore.self, Partners.self, Import.self,
+            Status.self, Conflicts.self, Resolve.self,
+        ]
+    )
+}

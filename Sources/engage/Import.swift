@@ -1,0 +1,48 @@
+import ArgumentParser
+import EngageModel
+import EngageStore
+import Foundation
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import activities from a JSON file (an array of activities, e.g. samples/activities.json).",
+        discussion: "Activities whose id already exists are left untouched, so importing twice creates no duplicates.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Argument var file: String
+    @Flag var json = false
+
+    struct Summary: Encodable { var created: Int; var existing: Int }
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read '\(file)'; give the path of an activities JSON file")
+        }
+        let activities: [Activity]
+        do { activities = try JSONDecoder().decode([Activity].self, from: data) } catch {
+            throw ValidationError("'\(file)' is not an activities JSON file: \(describe(error)); nothing was imported")
+        }
+        let store = try database.open()
+        let result = try store.importActivities(activities)
+        let registry = try store.partnerRegistry()
+        let unknown = Set(activities.flatMap(\.partners)).filter { registry.lookup($0) == nil }
+        for warning in registry.warnings(for: unknown) { warn(warning) }
+        if json { return try printJSON(Summary(created: result.created, existing: result.existing)) }
+        print("imported \(result.created) activities (\(result.existing) already present)")
+    }
+
+    private func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let c), DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "at \(path(c.codingPath)): \(c.debugDescription)"
+        case DecodingError.keyNotFound(let key, let c):
+            return "at \(path(c.codingPath)): '\(key.stringValue)' is missing"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+    }
+}

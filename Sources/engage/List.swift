@@ -1,0 +1,41 @@
+import Foundation
+import ArgumentParser
+import EngageModel
+import EngageStore
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List activities, oldest first.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option var kind: String?
+    @Option var country: String?
+    @Option var post: String?
+    @Flag(help: "Include deleted activities") var includeDeleted = false
+    @Flag var json = false
+
+    func run() throws {
+        let filter = ActivityFilter(
+            kind: try Parse.kind(kind), country: try Parse.country(country), post: try Parse.post(post),
+            includeDeleted: includeDeleted)
+        let activities = try database.open().activities(filter)
+        if json { return try printJSON(activities) }
+        let rows = activities.map { a in
+            [String(a.id.uuidString.lowercased().prefix(8)), a.startDate.description, a.kind.rawValue, a.country.code,
+             a.post, a.deleted ? "deleted" : a.status.rawValue, a.title]
+        }
+        print(Table.render(header: ["ID", "START", "KIND", "CC", "POST", "STATUS", "TITLE"], rows: rows))
+    }
+}
+
+/// Aligned plain-text tables.
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

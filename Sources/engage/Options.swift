@@ -1,0 +1,30 @@
+import EngageModel
+import ArgumentParser
+import EngageStore
+import Foundation
+
+/// Where the device database lives; shared by every subcommand.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "The device database (default: $ENGAGE_DB, else ~/.engage/device.sqlite).")
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let env = ProcessInfo.processInfo.environment["ENGAGE_DB"], !env.isEmpty { return env }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".engage/device.sqlite").path
+    }
+
+    func open() throws -> DeviceStore { try DeviceStore(path: path) }
+}
+
+/// Prints to standard error (warnings; errors go through ArgumentParser, which exits non-zero).
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+}
+
+/// Stable JSON: sorted keys, pretty printed.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

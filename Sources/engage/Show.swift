@@ -1,0 +1,28 @@
+import Foundation
+import ArgumentParser
+import EngageModel
+import EngageStore
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one activity (by id or a unique prefix of 6+ characters).")
+
+    @OptionGroup var database: DatabaseOptions
+    @Argument var id: String
+    @Flag var json = false
+
+    func run() throws {
+        let store = try database.open()
+        let a = try store.activity(try store.resolveID(id))
+        if json { return try printJSON(a) }
+        let lines: [(String, String)] = [
+            ("id", a.id.uuidString.lowercased()), ("title", a.title), ("kind", a.kind.rawValue),
+            ("country", "\(a.country.code) (\(a.country.name))"), ("location", a.location ?? "—"), ("post", a.post),
+            ("partners", a.partners.sorted().joined(separator: ", ")),
+            ("goals", a.goals.sorted().map { "\($0.rawValue)" }.joined(separator: ", ")),
+            ("dates", a.startDate.description + (a.endDate.map { " – \($0)" } ?? "")), ("status", a.status.rawValue),
+            ("participants", a.participants.map(String.init) ?? "—"), ("sensitivity", a.sensitivity.rawValue),
+            ("notes", a.notes), ("deleted", a.deleted ? "yes (engage restore \(a.id.uuidString.lowercased().prefix(8)))" : "no"),
+        ]
+        for (key, value) in lines { print("\(key.padding(toLength: 13, withPad: " ", startingAt: 0))\(value)") }
+    }
+}

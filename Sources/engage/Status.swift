@@ -1,0 +1,26 @@
+import EngageModel
+import Foundation
+import ArgumentParser
+import EngageStore
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show this device: node id, counts, pending changes.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Flag var json = false
+
+    func run() throws {
+        let s = try database.open().status()
+        if json { return try printJSON(s) }
+        print("""
+            node          \(s.nodeId)
+            database      \(database.path)
+            activities    \(s.activities) (\(s.deleted) deleted)
+            partners      \(s.partners)
+            conflicts     \(s.openConflicts) open
+            pending       \(s.pendingChanges) local changes not yet synced
+            server        \(s.serverURL ?? "not enrolled") (cursor \(s.serverCursor))
+            last sync     \(s.lastSync ?? "never")
+            """)
+    }
+}
