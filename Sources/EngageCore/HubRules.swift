@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the hub — the one replica every device syncs with — recognises concurrent writes.
 ///
 /// The hub is the point of serialisation: it applies changes in the order they arrive and
@@ -68,5 +70,21 @@ public enum HubRules {
         conflict.id = Conflict.id(change.collection, change.recordId, deletedField, deleted.stamp.encoded,
                                   change.stamp.node.rawValue)
         return conflict
+    }
+}
+
+extension HubRules {
+    /// The changes that create a conflict record: its immutable body and an open `resolved` flag,
+    /// stamped by the hub's clock.
+    public static func recordChanges(for conflict: Conflict, stamp: () -> HLC) -> [Change] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(conflict)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return [
+            Change(collection: ConflictRecord.collection, recordId: conflict.id, field: ConflictRecord.bodyField,
+                   op: .set(.string(body)), stamp: stamp()),
+            Change(collection: ConflictRecord.collection, recordId: conflict.id, field: ConflictRecord.resolvedField,
+                   op: .set(.bool(false)), stamp: stamp()),
+        ]
     }
 }

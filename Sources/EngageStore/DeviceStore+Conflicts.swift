@@ -49,20 +49,18 @@ extension DeviceStore {
             case .keepOther: value = conflict.other.value
             case .value(let text): value = try ActivityFields.parseValue(field: conflict.field, text)
             }
-            let now = physicalMs()
-            var changes = [Change(collection: ActivityFields.collection, recordId: conflict.activityId, field: conflict.field,
-                                  op: .set(value), stamp: context.clock.tick(physicalMs: now),
-                                  base: state.registers[conflict.field]?.stamp, seen: context.cursor)]
-            if let error = ActivityFields.validate(changes[0]) { throw StoreError(error) }
             let siblings = try String.fetchAll(
                 db, sql: "SELECT id FROM conflict WHERE record_id = ? AND field = ? AND resolved = 0",
                 arguments: [conflict.activityId, conflict.field])
+            var open: [(id: String, resolvedStamp: HLC?)] = []
             for sibling in siblings {
                 let key = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: sibling)
-                changes.append(Change(collection: ConflictRecord.collection, recordId: sibling, field: ConflictRecord.resolvedField,
-                                      op: .set(.bool(true)), stamp: context.clock.tick(physicalMs: now),
-                                      base: try writer.state(key).registers[ConflictRecord.resolvedField]?.stamp, seen: context.cursor))
+                open.append((sibling, try writer.state(key).registers[ConflictRecord.resolvedField]?.stamp))
             }
+            let changes = Settle.changes(
+                collection: ActivityFields.collection, recordId: conflict.activityId, field: conflict.field, value: value,
+                record: state, openConflicts: open, clock: &context.clock, physicalMs: physicalMs(), seen: context.cursor)
+            if let error = ActivityFields.validate(changes[0]) { throw StoreError(error) }
             try applyLocal(db, changes, writer: &writer)
             // The merged activity must still satisfy the model (e.g. an end date after the start).
             let merged = try writer.state(recordKey)
