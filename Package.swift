@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [
                 "EngageModel", "EngageCore", "EngageResources",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -84,7 +85,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "engage-bench",
-            dependencies: ["EngageStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "EngageStore", "EngageCore", "EngageModel",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

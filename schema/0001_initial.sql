@@ -19,10 +19,8 @@ CREATE TABLE activity (
     sensitivity   TEXT NOT NULL,
     deleted       INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-CREATE INDEX activity_country ON activity(country);
-CREATE INDEX activity_kind ON activity(kind);
-CREATE INDEX activity_start ON activity(start_date);
-CREATE INDEX activity_post ON activity(post);
+-- No secondary indexes: a device holds thousands of rows, which scan in milliseconds, and
+-- every index would slow each merged write. Reporting copies add their own.
 
 -- Reference data: partner agencies.
 CREATE TABLE partner (
@@ -46,7 +44,6 @@ CREATE TABLE field_state (
     seq         INTEGER NOT NULL,            -- local change sequence of the write
     PRIMARY KEY (collection, record_id, field)
 ) WITHOUT ROWID;
-CREATE INDEX field_state_seq ON field_state(seq);
 
 -- Set fields (partners, goals): one row per add-tag of an element; removed when a remove observed it.
 CREATE TABLE element_state (
@@ -59,7 +56,6 @@ CREATE TABLE element_state (
     seq         INTEGER NOT NULL,
     PRIMARY KEY (collection, record_id, field, element, tag)
 ) WITHOUT ROWID;
-CREATE INDEX element_state_seq ON element_state(seq);
 
 -- Local changes not yet acknowledged by the server, in the order they were made.
 CREATE TABLE outbox (

@@ -20,25 +20,47 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// `<12 hex digits of ms><4 hex digits of counter>-<node>`, e.g. `0192f3a4b5c60000-a1b2c3d4e5f60718`.
     public var encoded: String {
-        Self.hex(UInt64(max(0, wallMs)), width: 12) + Self.hex(UInt64(counter), width: 4) + "-" + node.rawValue
+        let node = node.rawValue.utf8
+        return String(unsafeUninitializedCapacity: 17 + node.count) { buffer in
+            let digits = Array("0123456789abcdef".utf8)
+            let wall = UInt64(max(0, wallMs))
+            for i in 0..<12 { buffer[i] = digits[Int((wall >> (4 * UInt64(11 - i))) & 0xF)] }
+            for i in 0..<4 { buffer[12 + i] = digits[Int((UInt64(counter) >> (4 * UInt64(3 - i))) & 0xF)] }
+            buffer[16] = UInt8(ascii: "-")
+            var i = 17
+            for byte in node {
+                buffer[i] = byte
+                i += 1
+            }
+            return i
+        }
     }
 
     public var description: String { encoded }
 
     /// Parses `encoded`; nil when the text is not a clock reading.
     public init?(encoded text: String) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= 18, utf8[16] == UInt8(ascii: "-"),
-            let wall = Int64(String(decoding: utf8[0..<12], as: UTF8.self), radix: 16),
-            let counter = UInt16(String(decoding: utf8[12..<16], as: UTF8.self), radix: 16),
-            let node = NodeID(String(decoding: utf8[17...], as: UTF8.self))
-        else { return nil }
-        self.init(wallMs: wall, counter: counter, node: node)
-    }
-
-    private static func hex(_ value: UInt64, width: Int) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        var text = text
+        let parsed: HLC?? = text.withUTF8 { bytes -> HLC?? in
+            guard bytes.count >= 18, bytes[16] == UInt8(ascii: "-") else { return .some(nil) }
+            var wall: Int64 = 0, counter: UInt16 = 0
+            for i in 0..<16 {
+                let b = bytes[i]
+                let v: UInt8
+                switch b {
+                case 0x30...0x39: v = b - 0x30
+                case 0x61...0x66: v = b - 0x61 + 10
+                default: return .some(nil)
+                }
+                if i < 12 { wall = wall << 4 | Int64(v) } else { counter = counter << 4 | UInt16(v) }
+            }
+            guard let node = NodeID(String(decoding: UnsafeBufferPointer(rebasing: bytes[17...]), as: UTF8.self)) else {
+                return .some(nil)
+            }
+            return HLC(wallMs: wall, counter: counter, node: node)
+        }
+        guard let value = parsed ?? nil else { return nil }
+        self = value
     }
 }
 

@@ -124,7 +124,7 @@ extension DeviceStore {
     /// through the merge core, appending them to the outbox. Runs inside the caller's transaction.
     func writeLocal(_ db: Database, id: UUID, _ transform: (Activity?) throws -> Activity) throws -> Activity {
         var context = try ReplicaContext.load(db)
-        var writer = ReplicaWriter(db: db, seq: context.seq)
+        var writer = try ReplicaWriter(db: db, seq: context.seq)
         let key = ReplicaWriter.RecordKey(collection: ActivityFields.collection, recordId: Self.key(id))
         let state = try writer.state(key)
         let old = try ActivityFields.activity(id: key.recordId, scalars: state.scalarValues, sets: state.setValues)

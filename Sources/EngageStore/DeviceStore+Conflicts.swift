@@ -40,7 +40,7 @@ extension DeviceStore {
                     : StoreError(.ambiguousID, "conflict id '\(id)' matches several; type more characters")
             }
             var context = try ReplicaContext.load(db)
-            var writer = ReplicaWriter(db: db, seq: context.seq)
+            var writer = try ReplicaWriter(db: db, seq: context.seq)
             let recordKey = ReplicaWriter.RecordKey(collection: ActivityFields.collection, recordId: conflict.activityId)
             let state = try writer.state(recordKey)
             let value: FieldValue

@@ -16,13 +16,10 @@ extension DeviceStore {
     public func applyRemote(_ changes: [Change], cursor: Int64? = nil) throws(StoreError) -> Int {
         try write { db in
             var context = try ReplicaContext.load(db)
-            var writer = ReplicaWriter(db: db, seq: context.seq)
-            for (collection, group) in Dictionary(grouping: changes, by: \.collection) {
-                try writer.load(collection: collection, ids: group.map(\.recordId))
-            }
+            var writer = try ReplicaWriter(db: db, seq: context.seq)
             let now = physicalMs()
             if let latest = changes.map(\.stamp).max() { context.clock.observe(latest, physicalMs: now) }
-            for change in changes { try writer.apply(change) }
+            try writer.apply(batch: changes)
             try writer.project()
             context.seq = writer.seq
             if let cursor { context.cursor = max(context.cursor, cursor) }

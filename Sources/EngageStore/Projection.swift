@@ -5,24 +5,78 @@ import GRDB
 
 /// Typed rows rebuilt from replicated state.
 enum Projection {
-    static func activity(_ db: Database, id: String, state: RecordState) throws {
-        // A value that breaks the model cannot have been accepted; treat the record as incomplete.
-        guard let a = try? ActivityFields.activity(id: id, scalars: state.scalarValues, sets: state.setValues) else {
-            try db.cachedStatement(sql: "DELETE FROM activity WHERE id = ?").execute(arguments: [id])
+    /// Writes the typed row straight from the registers. Values were validated when they were
+    /// written (locally by the model, remotely by the server and `ActivityFields.validate`);
+    /// a record whose required fields have not all arrived has no row yet.
+    static let upsertActivitySQL = """
+        INSERT INTO activity (id, kind, title, country, location, post, partners, goals,
+          start_date, end_date, status, participants, notes, sensitivity, deleted)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title,
+          country = excluded.country, location = excluded.location, post = excluded.post,
+          partners = excluded.partners, goals = excluded.goals, start_date = excluded.start_date,
+          end_date = excluded.end_date, status = excluded.status, participants = excluded.participants,
+          notes = excluded.notes, sensitivity = excluded.sensitivity, deleted = excluded.deleted
+        """
+
+    static let deleteActivitySQL = "DELETE FROM activity WHERE id = ?"
+
+    /// Writes the typed row straight from the registers. Values were validated when they were
+    /// written (locally by the model, remotely by the server and `ActivityFields.validate`);
+    /// a record whose required fields have not all arrived has no row yet.
+    static func activity(_ upsert: RawStatement, id: String, state: RecordState) throws {
+        let r = state.registers
+        guard let kind = r["kind"]?.value.stringValue, let title = r["title"]?.value.stringValue,
+            let country = r["country"]?.value.stringValue, let start = r["startDate"]?.value.stringValue
+        else {
+            try upsert.database.execute(sql: deleteActivitySQL, arguments: [id])
             return
         }
-        try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO activity (id, kind, title, country, location, post, partners, goals,
-                  start_date, end_date, status, participants, notes, sensitivity, deleted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            id, a.kind.rawValue, a.title, a.country.code, a.location, a.post, JSONText.array(a.partners.sorted()),
-            "[" + a.goals.map { String($0.rawValue) }.sorted().joined(separator: ",") + "]",
-            a.startDate.description, a.endDate?.description, a.status.rawValue, a.participants, a.notes,
-            a.sensitivity.rawValue, a.deleted,
-        ])
+        let sets = state.setValues
+        upsert.bind(1, id)
+        upsert.bind(2, kind)
+        upsert.bind(3, title)
+        upsert.bind(4, country)
+        upsert.bind(5, r["location"]?.value.stringValue)
+        upsert.bind(6, r["post"]?.value.stringValue ?? "")
+        upsert.bind(7, JSONText.array((sets["partners"] ?? []).sorted()))
+        upsert.bind(8, goalsJSON(sets["goals"] ?? []))
+        upsert.bind(9, start)
+        upsert.bind(10, r["endDate"]?.value.stringValue)
+        upsert.bind(11, r["status"]?.value.stringValue ?? "planned")
+        if let n = r["participants"]?.value.intValue { upsert.bind(12, n) } else { upsert.bindNull(12) }
+        upsert.bind(13, r["notes"]?.value.stringValue ?? "")
+        upsert.bind(14, r["sensitivity"]?.value.stringValue ?? "unclassified")
+        upsert.bind(15, Int64(r["deleted"]?.value.boolValue == true ? 1 : 0))
+        try upsert.run()
+    }
+
+    static let columns: [String: String] = [
+        "kind": "kind", "title": "title", "country": "country", "location": "location", "post": "post",
+        "partners": "partners", "goals": "goals", "startDate": "start_date", "endDate": "end_date", "status": "status",
+        "participants": "participants", "notes": "notes", "sensitivity": "sensitivity", "deleted": "deleted",
+    ]
+
+    /// Updates just the columns of `fields` in an existing row; false when there is no row.
+    static func updateActivity(_ db: Database, id: String, state: RecordState, fields: Set<String>) throws -> Bool {
+        let names = fields.filter { columns[$0] != nil }.sorted()
+        guard !names.isEmpty else { return true }
+        var args: [(any DatabaseValueConvertible)?] = []
+        for field in names {
+            switch field {
+            case "partners": args.append(JSONText.array((state.setValues["partners"] ?? []).sorted()))
+            case "goals": args.append(goalsJSON(state.setValues["goals"] ?? []))
+            default: args.append(state.registers[field]?.value.sqlValue)
+            }
+        }
+        args.append(id)
+        let assignments = names.map { "\(columns[$0]!) = ?" }.joined(separator: ", ")
+        try db.cachedStatement(sql: "UPDATE activity SET \(assignments) WHERE id = ?").execute(arguments: StatementArguments(args))
+        return db.changesCount > 0
+    }
+
+    static func goalsJSON(_ goals: Set<String>) -> String {
+        "[" + goals.compactMap { Int($0) }.sorted().map(String.init).joined(separator: ",") + "]"
     }
 
     static func conflict(_ db: Database, id: String, state: RecordState) throws {

@@ -6,6 +6,9 @@ import GRDB
 /// Applies changes to the replicated state inside one transaction, through the merge core,
 /// then rebuilds the typed rows of the records it touched. Local and remote writes take
 /// this same path; only local ones also go to the outbox.
+///
+/// Work goes record by record: a record's state is read with two indexed range queries,
+/// its changes are merged in memory and written through, and its typed row is rebuilt once.
 struct ReplicaWriter {
     struct RecordKey: Hashable {
         var collection: String
@@ -14,56 +17,90 @@ struct ReplicaWriter {
 
     let db: Database
     private(set) var seq: Int64
-    private var states: [RecordKey: RecordState] = [:]
-    private var dirty: Set<RecordKey> = []
+    /// A record's state as far as it has been read: all of it, or the fields in `loaded`.
+    private struct Entry {
+        var state = RecordState()
+        var complete = false
+        var loaded: Set<String> = []
+        /// Whether the database held any state for it before this transaction.
+        var existed = false
+        /// Fields changed since the typed row was last written.
+        var dirtyFields: Set<String> = []
+    }
+    private var entries: [RecordKey: Entry] = [:]
+    private var dirty: [RecordKey] = []
     private(set) var appliedCount = 0
+    private let statements: Statements
 
-    init(db: Database, seq: Int64) {
+    init(db: Database, seq: Int64) throws {
         self.db = db
         self.seq = seq
+        self.statements = try Statements(db)
     }
 
-    /// The state of a record, loaded once per transaction.
+    /// The whole state of a record, read once per transaction.
     mutating func state(_ key: RecordKey) throws -> RecordState {
-        if let cached = states[key] { return cached }
-        try load(collection: key.collection, ids: [key.recordId])
-        return states[key] ?? RecordState()
+        try entry(key, fields: nil).state
     }
 
-    /// Loads many records' state in a few queries.
-    mutating func load(collection: String, ids: some Collection<String>) throws {
-        let missing = Array(Set(ids).filter { states[RecordKey(collection: collection, recordId: $0)] == nil })
-        for start in stride(from: 0, to: missing.count, by: 500) {
-            let chunk = Array(missing[start..<min(start + 500, missing.count)])
-            for id in chunk { states[RecordKey(collection: collection, recordId: id)] = RecordState() }
-            let marks = databaseQuestionMarks(count: chunk.count)
-            let args = StatementArguments([collection] + chunk)
-            let fields = try Row.fetchCursor(
-                db, sql: "SELECT record_id, field, value_type, value, stamp, seq FROM field_state "
-                    + "WHERE collection = ? AND record_id IN (\(marks))", arguments: args)
-            while let row = try fields.next() {
-                let key = RecordKey(collection: collection, recordId: row[0])
-                guard let stamp = HLC(encoded: row[4]) else { continue }
-                states[key]!.registers[row[1]] = Register(
-                    value: FieldValue(sqlType: row[2], value: row[3]), stamp: stamp, seq: row[5])
+    /// The entry of a record with at least `fields` (all fields when nil) read.
+    private mutating func entry(_ key: RecordKey, fields: Set<String>?) throws -> Entry {
+        var entry = entries.removeValue(forKey: key) ?? Entry()
+        defer { entries[key] = entry }
+        if entry.complete { return entry }
+        let missing = fields.map { $0.subtracting(entry.loaded) }
+        if let missing, missing.isEmpty { return entry }
+        let found = try statements.load(key, fields: missing, into: &entry.state)
+        entry.existed = entry.existed || found
+        if let missing { entry.loaded.formUnion(missing) } else { entry.complete = true }
+        return entry
+    }
+
+    /// Merges a batch, taking each run of consecutive changes to one record together
+    /// (pages arrive grouped by record), in the order they came.
+    mutating func apply(batch changes: [Change]) throws {
+        var start = changes.startIndex
+        while start < changes.endIndex {
+            var end = start + 1
+            while end < changes.endIndex, changes[end].recordId == changes[start].recordId,
+                changes[end].collection == changes[start].collection
+            {
+                end += 1
             }
-            let elements = try Row.fetchCursor(
-                db, sql: "SELECT record_id, field, element, tag, removed FROM element_state "
-                    + "WHERE collection = ? AND record_id IN (\(marks))", arguments: args)
-            while let row = try elements.next() {
-                let key = RecordKey(collection: collection, recordId: row[0])
-                guard let tag = HLC(encoded: row[3]) else { continue }
-                let removed = (row[4] as String?).flatMap(HLC.init(encoded:))
-                states[key]!.tags[row[1], default: [:]][row[2], default: []].append(ElementTag(tag: tag, removed: removed))
-            }
+            try apply(run: changes[start..<end])
+            start = end
         }
+    }
+
+    private mutating func apply(run: ArraySlice<Change>) throws {
+        let key = RecordKey(collection: run.first!.collection, recordId: run.first!.recordId)
+        // A few fields: read just those; many (a new or rewritten record): read it whole.
+        var entry = try entry(key, fields: run.count > 4 ? nil : Set(run.map(\.field)))
+        entries[key] = nil  // merge without copying
+        statements.bindRecord(key)
+        for change in run where try merge(change, into: &entry.state) { markDirty(key, change.field, &entry) }
+        entries[key] = entry
     }
 
     /// Merges one change; returns whether the state changed.
     @discardableResult
     mutating func apply(_ change: Change) throws -> Bool {
         let key = RecordKey(collection: change.collection, recordId: change.recordId)
-        var state = try state(key)
+        var entry = try entry(key, fields: [change.field])
+        entries[key] = nil
+        defer { entries[key] = entry }
+        statements.bindRecord(key)
+        guard try merge(change, into: &entry.state) else { return false }
+        markDirty(key, change.field, &entry)
+        return true
+    }
+
+    private mutating func markDirty(_ key: RecordKey, _ field: String, _ entry: inout Entry) {
+        if entry.dirtyFields.isEmpty { dirty.append(key) }
+        entry.dirtyFields.insert(field)
+    }
+
+    private mutating func merge(_ change: Change, into state: inout RecordState) throws -> Bool {
         switch change.op {
         case .set(let value):
             guard var register = Merge.register(state.registers[change.field], value, stamp: change.stamp) else {
@@ -72,54 +109,155 @@ struct ReplicaWriter {
             seq += 1
             register.seq = seq
             state.registers[change.field] = register
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO field_state (collection, record_id, field, value_type, value, stamp, node, seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (collection, record_id, field) DO UPDATE SET
-                      value_type = excluded.value_type, value = excluded.value, stamp = excluded.stamp,
-                      node = excluded.node, seq = excluded.seq
-                    """
-            ).execute(arguments: [
-                change.collection, change.recordId, change.field, value.sqlType, value.sqlValue,
-                change.stamp.encoded, change.stamp.node.rawValue, seq,
-            ])
+            let s = statements.upsertField  // collection and record are bound by `bindRecord`
+            s.bind(3, change.field)
+            s.bind(4, value.sqlType)
+            switch value {
+            case .null: s.bindNull(5)
+            case .bool(let b): s.bind(5, Int64(b ? 1 : 0))
+            case .int(let i): s.bind(5, i)
+            case .string(let text): s.bind(5, text)
+            }
+            s.bind(6, change.stamp.encoded)
+            s.bind(7, change.stamp.node.rawValue)
+            s.bind(8, seq)
+            try s.run()
         case .add(let element), .remove(let element, _):
             let tags = state.tags[change.field]?[element] ?? []
             guard let merged = Merge.element(tags, change.op, stamp: change.stamp) else { return false }
             seq += 1
             for tag in merged where !tags.contains(tag) {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO element_state (collection, record_id, field, element, tag, removed, seq)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (collection, record_id, field, element, tag) DO UPDATE SET
-                          removed = excluded.removed, seq = excluded.seq
-                        """
-                ).execute(arguments: [
-                    change.collection, change.recordId, change.field, element, tag.tag.encoded,
-                    tag.removed?.encoded, seq,
-                ])
+                let s = statements.upsertElement
+                s.bind(3, change.field)
+                s.bind(4, element)
+                s.bind(5, tag.tag.encoded)
+                s.bind(6, tag.removed?.encoded)
+                s.bind(7, seq)
+                try s.run()
             }
             state.tags[change.field, default: [:]][element] = merged
         }
-        states[key] = state
-        dirty.insert(key)
         appliedCount += 1
         return true
     }
 
-    /// Rebuilds the typed rows of every record touched since the last call.
+    /// Rebuilds the typed rows of every record changed since the last call.
     mutating func project() throws {
-        for key in dirty.sorted(by: { ($0.collection, $0.recordId) < ($1.collection, $1.recordId) }) {
-            guard let state = states[key] else { continue }
+        for key in dirty {
+            guard let entry = entries[key] else { continue }
+            entries[key]?.dirtyFields = []
             switch key.collection {
-            case ActivityFields.collection: try Projection.activity(db, id: key.recordId, state: state)
-            case ConflictRecord.collection: try Projection.conflict(db, id: key.recordId, state: state)
-            case PartnerFields.collection: try Projection.partner(db, code: key.recordId, state: state)
+            case ActivityFields.collection:
+                let isNew = !entry.existed && ActivityFields.scalars.allSatisfy { entry.state.registers[$0] != nil }
+                if entry.complete || isNew {
+                    try Projection.activity(statements.upsertActivity, id: key.recordId, state: entry.state)
+                } else if entry.existed,
+                    try Projection.updateActivity(db, id: key.recordId, state: entry.state, fields: entry.dirtyFields)
+                {
+                    // An edit of a few fields of an existing row: just those columns were updated.
+                } else {
+                    try Projection.activity(statements.upsertActivity, id: key.recordId, state: try state(key))
+                }
+            case ConflictRecord.collection: try Projection.conflict(db, id: key.recordId, state: try state(key))
+            case PartnerFields.collection: try Projection.partner(db, code: key.recordId, state: try state(key))
             default: break
             }
         }
         dirty.removeAll()
+    }
+}
+
+/// The prepared statements of the write path, prepared once per transaction.
+private struct Statements {
+    let upsertField: RawStatement
+    let upsertElement: RawStatement
+    let upsertActivity: RawStatement
+    let selectRecord: RawStatement
+    let selectField: RawStatement
+    let selectFieldElements: RawStatement
+
+    init(_ db: Database) throws {
+        upsertField = try RawStatement(db, 
+            sql: """
+                INSERT INTO field_state (collection, record_id, field, value_type, value, stamp, node, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (collection, record_id, field) DO UPDATE SET
+                  value_type = excluded.value_type, value = excluded.value, stamp = excluded.stamp,
+                  node = excluded.node, seq = excluded.seq
+                """)
+        upsertElement = try RawStatement(db, 
+            sql: """
+                INSERT INTO element_state (collection, record_id, field, element, tag, removed, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (collection, record_id, field, element, tag) DO UPDATE SET
+                  removed = excluded.removed, seq = excluded.seq
+                """)
+        upsertActivity = try RawStatement(db, sql: Projection.upsertActivitySQL)
+        selectRecord = try RawStatement(db, sql: """
+            SELECT 0, field, value_type, value, stamp, seq FROM field_state WHERE collection = ?1 AND record_id = ?2
+            UNION ALL
+            SELECT 1, field, element, tag, removed, NULL FROM element_state WHERE collection = ?1 AND record_id = ?2
+            """)
+        selectField = try RawStatement(db, sql: """
+            SELECT 0, field, value_type, value, stamp, seq FROM field_state WHERE collection = ? AND record_id = ? AND field = ?
+            """)
+        selectFieldElements = try RawStatement(db, sql: """
+            SELECT 1, field, element, tag, removed FROM element_state WHERE collection = ? AND record_id = ? AND field = ?
+            """)
+    }
+
+    /// Binds the record both upserts write; SQLite keeps bindings across resets.
+    func bindRecord(_ key: ReplicaWriter.RecordKey) {
+        for statement in [upsertField, upsertElement] {
+            statement.bind(1, key.collection)
+            statement.bind(2, key.recordId)
+        }
+    }
+
+    /// Reads `fields` (all when nil) of a record into `state`; returns whether any row was found.
+    func load(_ key: ReplicaWriter.RecordKey, fields: Set<String>?, into state: inout RecordState) throws -> Bool {
+        var found = false
+        if let fields {
+            // A few fields: point lookups; element rows only for set fields.
+            for field in fields.sorted() {
+                let isSet = ActivityFields.sets.contains(field)
+                let statement = isSet ? selectFieldElements : selectField
+                statement.bind(1, key.collection)
+                statement.bind(2, key.recordId)
+                statement.bind(3, field)
+                try statement.forEachRow { row in
+                    found = true
+                    isSet ? Self.readElement(row, into: &state) : Self.readScalar(row, into: &state)
+                }
+            }
+        } else {
+            selectRecord.bind(1, key.collection)
+            selectRecord.bind(2, key.recordId)
+            try selectRecord.forEachRow { row in
+                found = true
+                row.int64(0) == 0 ? Self.readScalar(row, into: &state) : Self.readElement(row, into: &state)
+            }
+        }
+        return found
+    }
+
+    /// Columns: kind, field, value_type, value, stamp, seq.
+    private static func readScalar(_ row: RawStatement, into state: inout RecordState) {
+        guard let stamp = HLC(encoded: row.text(4)) else { return }
+        let value: FieldValue
+        switch row.int64(2) {
+        case 1: value = .bool(row.int64(3) != 0)
+        case 2: value = .int(row.int64(3))
+        case 3: value = .string(row.text(3))
+        default: value = .null
+        }
+        state.registers[row.text(1)] = Register(value: value, stamp: stamp, seq: row.int64(5))
+    }
+
+    /// Columns: kind, field, element, tag, removed.
+    private static func readElement(_ row: RawStatement, into state: inout RecordState) {
+        guard let tag = HLC(encoded: row.text(3)) else { return }
+        let removed = row.optionalText(4).flatMap(HLC.init(encoded:))
+        state.tags[row.text(1), default: [:]][row.text(2), default: []].append(ElementTag(tag: tag, removed: removed))
     }
 }

@@ -1,0 +1,60 @@
+import EngageCore
+import EngageModel
+import EngageStore
+import Foundation
+
+/// Release-mode benchmarks. Every figure is reported next to a baseline measured in the same
+/// run on the same rows, as a ratio; each is the median of several rounds, each round on
+/// fresh database files. Run: swift run -c release engage-bench [activities] [rounds]
+@main
+struct Bench {
+    static func main() throws {
+        let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+        let activities = args.first ?? 7_000, rounds = args.dropFirst().first ?? 5
+        let changes = Workload.remoteChanges(activities: activities)
+        let edits = Workload.edits(of: changes, fraction: 0.5)
+        print("workload: \(activities) activities = \(changes.count) field changes, then \(edits.count) edits; "
+              + "batches of 1,000; median of \(rounds) rounds")
+
+        var samples: [String: [Double]] = [:]
+        for _ in 0..<rounds {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engage-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let raw = try RawSQLite(path: dir.appendingPathComponent("raw.sqlite").path)
+            let store = try DeviceStore(path: dir.appendingPathComponent("store.sqlite").path)
+            samples["raw", default: []].append(try rate(changes) { try raw.upsert($0) })
+            samples["merge", default: []].append(try rate(changes) { try store.applyRemote($0) })
+            samples["duplicates", default: []].append(try rate(changes) { try store.applyRemote($0) })
+            samples["rawEdits", default: []].append(try rate(edits) { try raw.upsert($0) })
+            samples["edits", default: []].append(try rate(edits) { try store.applyRemote($0) })
+        }
+        let m = samples.mapValues(median)
+        print("")
+        report("raw SQLite upsert, C API (baseline)", m["raw"]!, m["raw"]!)
+        report("merge through the store: new records", m["merge"]!, m["raw"]!)
+        report("merge through the store: duplicates", m["duplicates"]!, m["raw"]!)
+        report("raw SQLite upsert of edits (baseline)", m["rawEdits"]!, m["rawEdits"]!)
+        report("merge through the store: edits", m["edits"]!, m["rawEdits"]!)
+    }
+
+    /// Changes per second applying `changes` in batches of 1,000.
+    static func rate(_ changes: [Change], _ apply: ([Change]) throws -> Void) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for i in stride(from: 0, to: changes.count, by: 1_000) {
+            try apply(Array(changes[i..<min(i + 1_000, changes.count)]))
+        }
+        return Double(changes.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+    static func report(_ name: String, _ rate: Double, _ baseline: Double) {
+        var digits = String(Int(rate.rounded())), text = ""
+        while digits.count > 3 { text = "," + digits.suffix(3) + text; digits.removeLast(3) }
+        text = digits + text
+        print(name.padding(toLength: 40, withPad: " ", startingAt: 0)
+              + String(repeating: " ", count: max(0, 9 - text.count)) + text + " changes/s   ratio "
+              + String(format: "%.2f", rate / baseline))
+    }
+}

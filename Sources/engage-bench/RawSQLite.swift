@@ -1,0 +1,60 @@
+import EngageCore
+import Foundation
+import GRDBSQLite
+
+/// The baseline: the same rows upserted with SQLite's C API and one prepared statement,
+/// WAL mode, one transaction per batch. No merge, no metadata, no projection.
+final class RawSQLite {
+    private var db: OpaquePointer?
+    private var statement: OpaquePointer?
+
+    init(path: String) throws {
+        guard sqlite3_open(path, &db) == SQLITE_OK else { throw BenchError("cannot open \(path)") }
+        try exec("PRAGMA journal_mode=WAL")
+        try exec("PRAGMA synchronous=NORMAL")
+        try exec("""
+            CREATE TABLE field (collection TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL, value,
+              stamp TEXT NOT NULL, PRIMARY KEY (collection, record_id, field)) WITHOUT ROWID
+            """)
+        let sql = """
+            INSERT INTO field (collection, record_id, field, value, stamp) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (collection, record_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
+            """
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { throw BenchError("prepare failed") }
+    }
+
+    deinit {
+        sqlite3_finalize(statement)
+        sqlite3_close(db)
+    }
+
+    func upsert(_ changes: [Change]) throws {
+        try exec("BEGIN IMMEDIATE")
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for c in changes {
+            let field: String
+            let value: String
+            switch c.op {
+            case .set(let v): field = c.field; value = v.description
+            case .add(let e), .remove(let e, _): field = c.field + "/" + e; value = e
+            }
+            sqlite3_bind_text(statement, 1, c.collection, -1, transient)
+            sqlite3_bind_text(statement, 2, c.recordId, -1, transient)
+            sqlite3_bind_text(statement, 3, field, -1, transient)
+            sqlite3_bind_text(statement, 4, value, -1, transient)
+            sqlite3_bind_text(statement, 5, c.stamp.encoded, -1, transient)
+            guard sqlite3_step(statement) == SQLITE_DONE else { throw BenchError("upsert failed") }
+            sqlite3_reset(statement)
+        }
+        try exec("COMMIT")
+    }
+
+    private func exec(_ sql: String) throws {
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw BenchError("\(sql) failed") }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
