@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         .target(name: "EngageModel", swiftSettings: swiftSettings),
@@ -56,8 +59,11 @@ let package = Package(
         .target(
             name: "EngageServer",
             dependencies: [
-                "EngageCore", "EngageStore", "EngageProtocol",
+                "EngageCore", "EngageStore", "EngageProtocol", "EngageModel",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -69,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "engage",
             dependencies: [
-                "EngageClient", "EngageStore", "EngageModel", "EngageCore",
+                "EngageClient", "EngageStore", "EngageModel", "EngageCore", "EngageProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -77,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "engage-server",
             dependencies: [
-                "EngageServer",
+                "EngageServer", "EngageStore", "EngageModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,6 +106,14 @@ let package = Package(
         .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageStoreTests", dependencies: ["EngageStore", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageCLITests", dependencies: ["EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngageServerTests",
+            dependencies: [
+                "EngageServer", "EngageClient", "EngageProtocol", "EngageStore", "EngageTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -67,7 +67,10 @@ public enum ActivityFields {
     /// rejected alone. Returns an error message naming the field, or nil when it is acceptable.
     public static func validate(_ change: Change) -> ModelError? {
         guard isKnown(change.field) else {
-            return ModelError(field: change.field, message: "field '\(change.field)' is not an activity field")
+            // A field a newer client knows and this version does not: kept and replicated
+            // as it is, never dropped. Only its name is checked.
+            return isFieldName(change.field) ? nil
+                : ModelError(field: "field", message: "'\(change.field)' is not a field name; use letters and digits, starting with a letter")
         }
         do {
             switch change.op {
@@ -88,6 +91,14 @@ public enum ActivityFields {
             }
         } catch { return error }
         return nil
+    }
+
+    /// camelCase identifiers of up to 64 characters.
+    public static func isFieldName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, (1...64).contains(name.utf8.count), first.properties.isLowercase,
+            first.isASCII
+        else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }
     }
 
     private static func validateScalar(_ field: String, _ value: FieldValue) throws(ModelError) {

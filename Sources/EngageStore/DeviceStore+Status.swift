@@ -14,6 +14,7 @@ public struct DeviceStatus: Sendable, Codable, Equatable {
     public var serverCursor: Int64
     public var lastSync: String?
     public var clockOffsetMs: Int64
+    public var rejectedChanges: Int
 }
 
 extension DeviceStore {
@@ -23,13 +24,13 @@ extension DeviceStore {
                 SELECT node_id, server_url, server_cursor, last_sync, clock_offset_ms,
                   (SELECT COUNT(*) FROM activity WHERE deleted = 0), (SELECT COUNT(*) FROM activity WHERE deleted = 1),
                   (SELECT COUNT(*) FROM partner), (SELECT COUNT(*) FROM conflict WHERE resolved = 0),
-                  (SELECT COUNT(*) FROM outbox)
+                  (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM rejected_change)
                 FROM sync_state WHERE id = 1
                 """)
             else { throw StoreError(.database, "the database has no replica identity") }
             return DeviceStatus(
                 nodeId: row[0], activities: row[5], deleted: row[6], partners: row[7], openConflicts: row[8],
-                pendingChanges: row[9], serverURL: row[1], serverCursor: row[2], lastSync: row[3], clockOffsetMs: row[4])
+                pendingChanges: row[9], serverURL: row[1], serverCursor: row[2], lastSync: row[3], clockOffsetMs: row[4], rejectedChanges: row[10])
         }
     }
 

@@ -34,7 +34,7 @@ public struct DeviceStore: Sendable {
     init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64) throws {
         self.writer = writer
         self.physicalMs = physicalMs
-        try Migrations.migrator().migrate(writer)
+        try Migrations.migrator(["replica"]).migrate(writer)
         try writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_state") == 0 {
                 let node = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
@@ -56,7 +56,7 @@ public struct DeviceStore: Sendable {
 
     /// The names of the migrations applied to this database, in order.
     public func appliedMigrations() throws(StoreError) -> [String] {
-        try read { db in try Migrations.migrator().appliedMigrations(db) }
+        try read { db in try Migrations.migrator(["replica"]).appliedMigrations(db) }
     }
 
     // MARK: - Transactions with errors wrapped

@@ -2,22 +2,25 @@ import EngageResources
 import Foundation
 import GRDB
 
-/// The migrations in `schema/`, applied in name order, each registered under its file name.
+/// The migrations in `schema/`: each folder's files in name order, registered as `folder/file`.
 enum Migrations {
-    static func migrator() throws -> DatabaseMigrator {
+    /// `["replica"]` for a device; `["replica", "hub"]` for the server.
+    static func migrator(_ folders: [String]) throws -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        for file in try files() {
-            let sql = try String(contentsOf: file, encoding: .utf8)
-            migrator.registerMigration(file.deletingPathExtension().lastPathComponent) { db in
-                try db.execute(sql: sql)
+        for folder in folders {
+            for file in try files(folder) {
+                let sql = try String(contentsOf: file, encoding: .utf8)
+                migrator.registerMigration("\(folder)/\(file.deletingPathExtension().lastPathComponent)") { db in
+                    try db.execute(sql: sql)
+                }
             }
         }
         return migrator
     }
 
-    static func files() throws -> [URL] {
+    static func files(_ folder: String) throws -> [URL] {
         try FileManager.default.contentsOfDirectory(
-            at: EngageResources.schemaDirectory, includingPropertiesForKeys: nil
+            at: EngageResources.schemaDirectory.appendingPathComponent(folder), includingPropertiesForKeys: nil
         )
         .filter { $0.pathExtension == "sql" }
         .sorted { $0.lastPathComponent < $1.lastPathComponent }

@@ -3,7 +3,7 @@ import Foundation
 import ArgumentParser
 
 @main
-struct Engage: ParsableCommand {
+struct Engage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engage",
         abstract: "Log engagements with partner agencies, offline first.",
@@ -11,7 +11,7 @@ struct Engage: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Log.self, List.self, Show.self, Edit.self, Delete.self, Restore.self, Partners.self, Import.self,
-            Status.self, Conflicts.self, Resolve.self,
+            Status.self, Conflicts.self, Resolve.self, Enroll.self, Sync.self, History.self,
         ]
     )
 }

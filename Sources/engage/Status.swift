@@ -21,6 +21,11 @@ struct Status: ParsableCommand {
             pending       \(s.pendingChanges) local changes not yet synced
             server        \(s.serverURL ?? "not enrolled") (cursor \(s.serverCursor))
             last sync     \(s.lastSync ?? "never")
+            clock offset  \(s.clockOffsetMs) ms from the server
+            rejected      \(s.rejectedChanges) changes refused by the server
             """)
+        if abs(s.clockOffsetMs) > 120_000 {
+            warn("this device's clock is \(s.clockOffsetMs / 1000) s off the server's; stamps are corrected, but set the clock")
+        }
     }
 }

@@ -1,4 +1,4 @@
--- 0001_initial: the device store. Frozen: never edit once landed; add a new file instead.
+-- replica/0001_initial: the state every replica (device and server) holds. Frozen: never edit once landed; add a new file instead.
 
 -- Typed domain rows: a projection of the replicated state below, rebuilt in the same
 -- transaction as every write, with real columns that reports can query.
@@ -87,6 +87,18 @@ CREATE TABLE sync_state (
     clock_offset_ms  INTEGER NOT NULL DEFAULT 0,
     local_seq        INTEGER NOT NULL DEFAULT 0,
     server_url       TEXT,
+    device_id        TEXT,                   -- this device's id at the server, once enrolled
+    token            TEXT,                   -- its bearer token (the server keeps only a hash)
     server_cursor    INTEGER NOT NULL DEFAULT 0,
     last_sync        TEXT
+);
+
+-- Local changes the server refused (scope, validation): kept, with the reason, so nothing
+-- typed is silently lost.
+CREATE TABLE rejected_change (
+    stamp    TEXT PRIMARY KEY,
+    change   TEXT NOT NULL,                  -- the change as wire JSON
+    code     TEXT NOT NULL,
+    message  TEXT NOT NULL,
+    at       TEXT NOT NULL
 );

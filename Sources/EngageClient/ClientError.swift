@@ -1,0 +1,24 @@
+/// What can go wrong talking to the server, with what to do about it.
+public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
+    case badServerURL(String)
+    case unreachable(String, String)
+    case notEnrolled
+    /// The server answered with an error: its status, stable code and message.
+    case server(status: Int, code: String, message: String)
+    case badAnswer(String)
+
+    public var description: String {
+        switch self {
+        case .badServerURL(let url): "'\(url)' is not a server URL; use e.g. http://127.0.0.1:8080"
+        case .unreachable(let url, let why): "cannot reach the server at \(url) (\(why)); nothing was lost — sync again when online"
+        case .notEnrolled: "this device is not enrolled; run `engage enroll --server URL --code CODE` first"
+        case .server(let status, let code, let message): "the server refused (\(status) \(code)): \(message)"
+        case .badAnswer(let why): "the server's answer was not understood (\(why)); nothing was lost — try again"
+        }
+    }
+
+    public var code: String {
+        if case .server(_, let code, _) = self { return code }
+        return "client"
+    }
+}

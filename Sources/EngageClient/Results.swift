@@ -1,0 +1,35 @@
+import EngageCore
+import EngageProtocol
+
+/// What the CLI sees of an enrolment: no token, no wire types.
+public struct EnrolledDevice: Sendable, Equatable {
+    public var deviceId: String
+    public var name: String
+    public var post: String
+    public var role: String
+}
+
+/// One accepted change of an activity, as history shows it.
+public struct HistoryItem: Sendable, Codable, Equatable {
+    public var stamp: String
+    public var deviceId: String
+    public var receivedAt: Int64
+    public var field: String
+    public var element: String?
+    public var op: String
+    public var oldValue: FieldValue?
+    public var newValue: FieldValue?
+    public var applied: Bool
+
+    init(_ e: HistoryEntry) {
+        stamp = e.stamp.encoded
+        deviceId = e.deviceId
+        receivedAt = e.receivedAt
+        field = e.field
+        element = e.element
+        op = e.op
+        oldValue = e.oldValue
+        newValue = e.newValue
+        applied = e.applied
+    }
+}

@@ -1,0 +1,66 @@
+import EngageCore
+import EngageProtocol
+import Foundation
+
+/// The curated client: domain calls over the protocol. Wire types stay inside this module's
+/// answers; the CLI sees plain results.
+public struct SyncClient: Sendable {
+    let transport: any Transport
+    let token: String?
+    /// The device's raw clock, for timing round trips.
+    let now: @Sendable () -> Int64
+
+    public init(transport: any Transport, token: String?, now: @escaping @Sendable () -> Int64) {
+        self.transport = transport
+        self.token = token
+        self.now = now
+    }
+
+    /// A round trip's timing and the server's clock, for offset correction.
+    public struct Timing: Sendable {
+        public var sentMs: Int64
+        public var receivedMs: Int64
+        public var serverMs: Int64?
+    }
+
+    public func enroll(code: String, nodeId: String) async throws -> (EnrollResponse, Timing) {
+        try await call("POST", "/v1/enroll", body: EnrollRequest(code: code, nodeId: nodeId), as: EnrollResponse.self)
+    }
+
+    public func push(_ changes: [Change]) async throws -> (PushResponse, Timing) {
+        try await call("POST", "/v1/push", body: PushRequest(changes: changes), as: PushResponse.self)
+    }
+
+    public func pull(after cursor: Int64) async throws -> (PullResponse, Timing) {
+        try await call("GET", "/v1/pull?cursor=\(cursor)", body: Optional<PushRequest>.none, as: PullResponse.self)
+    }
+
+    public func history(activityId: String) async throws -> HistoryResponse {
+        try await call("GET", "/v1/history/\(activityId)", body: Optional<PushRequest>.none, as: HistoryResponse.self).0
+    }
+
+    func call<Body: Encodable, Answer: Decodable>(
+        _ method: String, _ path: String, body: Body?, as: Answer.Type
+    ) async throws -> (Answer, Timing) {
+        var headers = [ProtocolVersion.header: String(ProtocolVersion.current), "Accept": "application/json"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        var data: Data?
+        if let body {
+            data = try WireJSON.encode(body)
+            headers["Content-Type"] = "application/json"
+        }
+        let sent = now()
+        let response = try await transport.send(.init(method: method, path: path, headers: headers, body: data))
+        let timing = Timing(sentMs: sent, receivedMs: now(), serverMs: response.headers[ProtocolVersion.serverTimeHeader.lowercased()].flatMap { Int64($0) })
+        guard (200..<300).contains(response.status) else {
+            let error = try? WireJSON.decode(ErrorResponse.self, from: response.body)
+            throw ClientError.server(status: response.status, code: error?.error.code ?? "http_\(response.status)",
+                                     message: error?.error.message ?? "no details")
+        }
+        do {
+            return (try WireJSON.decode(Answer.self, from: response.body), timing)
+        } catch {
+            throw ClientError.badAnswer("\(Answer.self)")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One HTTP exchange, as the client sees it. The seam tests replace.
+public struct HTTPExchange: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [String: String]
+        public var body: Data?
+    }
+
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+    }
+}
+
+public protocol Transport: Sendable {
+    func send(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response
+}
+
+/// The production transport: URLSession (libcurl underneath on Linux).
+public struct URLSessionTransport: Transport {
+    public let baseURL: URL
+    let session: URLSession
+
+    public init(baseURL: URL, timeout: TimeInterval = 60) {
+        self.baseURL = baseURL
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        session = URLSession(configuration: config)
+    }
+
+    public func send(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
+        guard let url = URL(string: request.path, relativeTo: baseURL) else { throw ClientError.badServerURL(baseURL.absoluteString) }
+        var urlRequest = URLRequest(url: url)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        urlRequest.httpBody = request.body
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await session.data(for: urlRequest)
+        } catch {
+            throw ClientError.unreachable(baseURL.absoluteString, (error as NSError).localizedDescription)
+        }
+        guard let http = response as? HTTPURLResponse else { throw ClientError.unreachable(baseURL.absoluteString, "no HTTP answer") }
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields {
+            if let k = key as? String, let v = value as? String { headers[k.lowercased()] = v }
+        }
+        return .init(status: http.statusCode, headers: headers, body: data)
+    }
+}

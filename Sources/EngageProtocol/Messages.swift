@@ -1,0 +1,156 @@
+import EngageCore
+import Foundation
+
+/// The protocol's major version. A server answers every request of the same major version;
+/// minor additions are new optional keys, which older peers ignore.
+public enum ProtocolVersion {
+    public static let current = 1
+    /// Requests carry it in this header; a missing header means the current version.
+    public static let header = "Engage-Protocol"
+    /// Every response carries the server's clock (ms since 1970) in this header.
+    public static let serverTimeHeader = "Engage-Server-Time"
+}
+
+public struct EnrollRequest: Codable, Sendable, Equatable {
+    public var code: String
+    public var nodeId: String?
+
+    public init(code: String, nodeId: String? = nil) {
+        self.code = code
+        self.nodeId = nodeId
+    }
+}
+
+public struct EnrollResponse: Codable, Sendable, Equatable {
+    public var deviceId: String
+    public var token: String
+    public var name: String
+    public var post: String
+    public var role: String
+
+    public init(deviceId: String, token: String, name: String, post: String, role: String) {
+        self.deviceId = deviceId
+        self.token = token
+        self.name = name
+        self.post = post
+        self.role = role
+    }
+}
+
+public struct PushRequest: Codable, Sendable, Equatable {
+    public var changes: [Change]
+
+    public init(changes: [Change]) { self.changes = changes }
+}
+
+/// The answer to a push depends only on the batch: a retry gets the same answer.
+public struct PushResponse: Codable, Sendable, Equatable {
+    public struct Rejection: Codable, Sendable, Equatable {
+        public var stamp: HLC
+        public var code: String
+        public var message: String
+
+        public init(stamp: HLC, code: String, message: String) {
+            self.stamp = stamp
+            self.code = code
+            self.message = message
+        }
+    }
+
+    public struct ConflictNotice: Codable, Sendable, Equatable {
+        public var id: String
+        public var activityId: String
+        public var field: String
+
+        public init(id: String, activityId: String, field: String) {
+            self.id = id
+            self.activityId = activityId
+            self.field = field
+        }
+    }
+
+    /// Stamps of the changes the hub holds (applied, superseded or already seen).
+    public var accepted: [HLC]
+    public var rejected: [Rejection]
+    /// Conflicts that involve the pushed changes.
+    public var conflicts: [ConflictNotice]
+
+    public init(accepted: [HLC], rejected: [Rejection], conflicts: [ConflictNotice]) {
+        self.accepted = accepted
+        self.rejected = rejected
+        self.conflicts = conflicts
+    }
+}
+
+public struct PullResponse: Codable, Sendable, Equatable {
+    /// The latest state of every field that changed after the cursor and is visible to the caller.
+    public var changes: [Change]
+    public var cursor: Int64
+    public var more: Bool
+
+    public init(changes: [Change], cursor: Int64, more: Bool) {
+        self.changes = changes
+        self.cursor = cursor
+        self.more = more
+    }
+}
+
+public struct HistoryEntry: Codable, Sendable, Equatable {
+    public var stamp: HLC
+    public var deviceId: String
+    public var receivedAt: Int64
+    public var field: String
+    public var element: String?
+    public var op: String
+    public var oldValue: FieldValue?
+    public var newValue: FieldValue?
+    public var applied: Bool
+
+    public init(stamp: HLC, deviceId: String, receivedAt: Int64, field: String, element: String?, op: String,
+                oldValue: FieldValue?, newValue: FieldValue?, applied: Bool) {
+        self.stamp = stamp
+        self.deviceId = deviceId
+        self.receivedAt = receivedAt
+        self.field = field
+        self.element = element
+        self.op = op
+        self.oldValue = oldValue
+        self.newValue = newValue
+        self.applied = applied
+    }
+}
+
+public struct HistoryResponse: Codable, Sendable, Equatable {
+    public var activityId: String
+    public var entries: [HistoryEntry]
+
+    public init(activityId: String, entries: [HistoryEntry]) {
+        self.activityId = activityId
+        self.entries = entries
+    }
+}
+
+/// Every error: a stable code and a message that says what to do.
+public struct ErrorResponse: Codable, Sendable, Equatable {
+    public struct Body: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+    }
+
+    public var error: Body
+
+    public init(code: String, message: String) { error = Body(code: code, message: message) }
+}
+
+/// Stable JSON for the wire: sorted keys, no escaped slashes.
+public enum WireJSON {
+    public static func encode(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try JSONDecoder().decode(type, from: data)
+    }
+}

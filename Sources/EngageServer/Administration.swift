@@ -1,0 +1,20 @@
+import EngageStore
+import Foundation
+
+/// Administration that runs against the database, also while the server runs on it.
+public enum Administration {
+    public struct NewEnrolment: Sendable {
+        public var code: String
+        public var expiresAt: Int64
+    }
+
+    public static func createEnrolment(
+        store: HubStore, name: String, post: String, role: DeviceRecord.Role, environment: ServerEnvironment = .system,
+        lifetimeMs: Int64 = 72 * 3_600_000
+    ) throws -> NewEnrolment {
+        let code = Secrets.code(environment)
+        let expires = environment.now() + lifetimeMs
+        try store.createEnrolment(codeHash: Secrets.hash(Secrets.normalizedCode(code)), name: name, post: post, role: role, expiresAt: expires)
+        return NewEnrolment(code: code, expiresAt: expires)
+    }
+}

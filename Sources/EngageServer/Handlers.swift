@@ -1,0 +1,91 @@
+import EngageCore
+import EngageProtocol
+import EngageStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// What every handler needs: the store, the configuration, time and randomness, metrics.
+struct Service: Sendable {
+    let store: HubStore
+    let configuration: ServerConfiguration
+    let environment: ServerEnvironment
+    let metrics: ServerMetrics
+
+    /// Runs blocking database work off the event loop.
+    func database<T: Sendable>(_ work: @escaping @Sendable () throws(StoreError) -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do { continuation.resume(returning: try work()) } catch let error as StoreError {
+                    continuation.resume(throwing: APIError.from(error))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Reads and decodes a JSON body, with errors that name what is wrong.
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        try checkVersion(request)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch {
+            throw APIError(.contentTooLarge, "body_too_large",
+                           "the request body is over \(configuration.maxBodyBytes) bytes; send fewer changes per push")
+        }
+        let data = Data(buffer.readableBytesView)
+        do {
+            return try WireJSON.decode(type, from: data)
+        } catch let error as DecodingError {
+            if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
+                throw APIError.badRequest("malformed_json", "the body is not JSON; send application/json")
+            }
+            throw APIError.badRequest("invalid_body", "the body is not a valid \(type) message: \(Self.describe(error))")
+        }
+    }
+
+    func checkVersion(_ request: Request) throws {
+        guard let value = request.headers[HTTPField.Name(ProtocolVersion.header)!] else { return }
+        let major = value.split(separator: ".").first.flatMap { Int($0) }
+        guard major == ProtocolVersion.current else {
+            throw APIError.badRequest(
+                "unsupported_version", "this server speaks protocol \(ProtocolVersion.current), not '\(value)'; update the app")
+        }
+    }
+
+    /// The device behind the bearer token, refusing missing, unknown and revoked tokens.
+    func authenticate(_ request: Request) async throws -> DeviceRecord {
+        try checkVersion(request)
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+            throw APIError(.unauthorized, "missing_token", "no bearer token; enrol this device with `engage enroll --server URL --code CODE`")
+        }
+        let hash = Secrets.hash(String(header.dropFirst(7)))
+        let store = store
+        guard let device = try await database({ () throws(StoreError) in try store.device(tokenHash: hash) }) else {
+            throw APIError(.unauthorized, "invalid_token", "this token is not known to the server; enrol the device again")
+        }
+        if device.revoked {
+            throw APIError(.unauthorized, "device_revoked",
+                           "this device was revoked by an administrator; its local data is kept — ask for a new enrolment code")
+        }
+        let now = environment.now()
+        if (device.lastSeen ?? 0) < now - 60_000 {
+            try await database({ () throws(StoreError) in try store.touch(deviceId: device.id) })
+        }
+        return device
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error {
+        case .keyNotFound(let key, let c): return "'\(key.stringValue)' is missing at \(path(c.codingPath))"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "wrong type at \(path(c.codingPath))"
+        case .dataCorrupted(let c): return "\(c.debugDescription) at \(path(c.codingPath))"
+        @unknown default: return "unreadable"
+        }
+    }
+}

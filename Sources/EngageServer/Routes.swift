@@ -1,0 +1,100 @@
+import EngageCore
+import EngageProtocol
+import EngageStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension Service {
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in try jsonResponse(["status": "ok"], now: environment.now()) }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+        }
+        let v1 = router.group("v1")
+        v1.post("enroll") { request, _ in try await enroll(request) }
+        v1.post("push") { request, _ in try await push(request) }
+        v1.get("pull") { request, _ in try await pull(request) }
+        v1.get("history/:id") { request, context in
+            try await history(request, id: context.parameters.get("id") ?? "")
+        }
+    }
+
+    func enroll(_ request: Request) async throws -> Response {
+        let body = try await decode(EnrollRequest.self, request)
+        if let node = body.nodeId, NodeID(node) == nil {
+            throw APIError.badRequest("invalid_value", "nodeId '\(node)' is not a node id; use lower-case letters, digits and '-'")
+        }
+        let codeHash = Secrets.hash(Secrets.normalizedCode(body.code))
+        let token = Secrets.token(environment), deviceId = Secrets.deviceID(environment)
+        let nodeId = body.nodeId ?? Secrets.nodeID(environment)
+        let store = store
+        let device = try await database { () throws(StoreError) in
+            try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: Secrets.hash(token))
+        }
+        return try jsonResponse(
+            EnrollResponse(deviceId: device.id, token: token, name: device.name, post: device.post, role: device.role.rawValue),
+            status: .created, now: environment.now())
+    }
+
+    func push(_ request: Request) async throws -> Response {
+        let device = try await authenticate(request)
+        let body = try await decode(PushRequest.self, request)
+        guard body.changes.count <= configuration.maxBatchChanges else {
+            throw APIError.badRequest(
+                "batch_too_large", "\(body.changes.count) changes in one push; split it into batches of at most \(configuration.maxBatchChanges)")
+        }
+        let store = store
+        let result = try await database { () throws(StoreError) in try store.push(body.changes, from: device) }
+        metrics.accepted(result.newlyAccepted, conflicts: result.conflictsRaised, rejected: result.rejected.count)
+        let response = PushResponse(
+            accepted: result.accepted,
+            rejected: result.rejected.map { .init(stamp: $0.stamp, code: $0.code, message: $0.message) },
+            conflicts: result.conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) })
+        return try jsonResponse(response, now: environment.now())
+    }
+
+    func pull(_ request: Request) async throws -> Response {
+        let device = try await authenticate(request)
+        let query = request.uri.queryParameters
+        guard let cursor = Int64(query["cursor"].map(String.init) ?? "0"), cursor >= 0 else {
+            throw APIError.badRequest("invalid_cursor", "cursor must be a whole number of 0 or more, as returned by the last pull")
+        }
+        var limit = configuration.pullLimit
+        if let text = query["limit"] {
+            guard let n = Int(text), (1...configuration.pullLimit).contains(n) else {
+                throw APIError.badRequest("invalid_limit", "limit must be between 1 and \(configuration.pullLimit)")
+            }
+            limit = n
+        }
+        let store = store, maxBytes = configuration.pullMaxBytes, pageLimit = limit
+        let page = try await database { () throws(StoreError) in try store.pull(after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes) }
+        return try jsonResponse(PullResponse(changes: page.changes, cursor: page.cursor, more: page.more), now: environment.now())
+    }
+
+    func history(_ request: Request, id: String) async throws -> Response {
+        let device = try await authenticate(request)
+        let key = id.lowercased()
+        let store = store
+        guard let post = try await database({ () throws(StoreError) in try store.post(ofActivity: key) }) else {
+            throw APIError(.notFound, "not_found", "no activity has id '\(id)' at the server; sync first if it was logged offline")
+        }
+        switch device.role {
+        case .hq: break
+        case .advisor where device.post == post: break
+        default: throw APIError(.forbidden, "out_of_scope", "the history of activity \(id.prefix(8)) is readable by headquarters and by advisors of \(post)")
+        }
+        let entries = try await database { () throws(StoreError) in try store.history(activityId: key) }.map { e in
+            let (op, element, value): (String, String?, FieldValue?) = switch e.change.op {
+            case .set(let v): ("set", nil, v)
+            case .add(let x): ("add", x, nil)
+            case .remove(let x, _): ("remove", x, nil)
+            }
+            return HistoryEntry(stamp: e.stamp, deviceId: e.deviceId, receivedAt: e.receivedAt, field: e.change.field, element: element,
+                                op: op, oldValue: e.oldValue, newValue: value, applied: e.applied)
+        }
+        return try jsonResponse(HistoryResponse(activityId: key, entries: entries), now: environment.now())
+    }
+}

@@ -1,0 +1,93 @@
+import EngageCore
+import Foundation
+import GRDB
+
+/// A device enrolled at the server.
+public struct DeviceRecord: Sendable, Codable, Equatable {
+    public enum Role: String, Sendable, Codable, CaseIterable { case advisor, hq, admin }
+
+    public var id: String
+    public var name: String
+    public var post: String
+    public var role: Role
+    public var nodeId: String
+    /// ms since 1970, nil if never seen.
+    public var lastSeen: Int64?
+    public var revoked: Bool
+}
+
+extension HubStore {
+    /// Stores a one-time enrolment code (its hash) valid until `expiresAt`.
+    public func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) throws(StoreError) {
+        let now = physicalMs()
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO enrolment (code_hash, name, post, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [codeHash, name, post, role.rawValue, now, expiresAt])
+        }
+    }
+
+    /// Exchanges an unused, unexpired code for a device; fails without changing anything otherwise.
+    public func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord {
+        let now = physicalMs()
+        return try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM enrolment WHERE code_hash = ?", arguments: [codeHash]) else {
+                throw StoreError(.notFound, "this enrolment code is not valid; ask an administrator for a new one (engage-server enroll)")
+            }
+            if row["used_at"] as Int64? != nil {
+                throw StoreError(.invalid, "this enrolment code was already used; ask an administrator for a new one")
+            }
+            if (row["expires_at"] as Int64) < now {
+                throw StoreError(.invalid, "this enrolment code expired; ask an administrator for a new one")
+            }
+            let device = DeviceRecord(id: deviceId, name: row["name"], post: row["post"],
+                                      role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor, nodeId: nodeId,
+                                      lastSeen: now, revoked: false)
+            try db.execute(
+                sql: "INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [device.id, device.name, device.post, device.role.rawValue, nodeId, tokenHash, now, now])
+            try db.execute(sql: "UPDATE enrolment SET used_at = ?, device_id = ? WHERE code_hash = ?", arguments: [now, deviceId, codeHash])
+            return device
+        }
+    }
+
+    /// The device a token hash belongs to; nil if unknown. Revoked devices are returned (marked).
+    public func device(tokenHash: String) throws(StoreError) -> DeviceRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM device WHERE token_hash = ?", arguments: [tokenHash]).map(Self.device(from:))
+        }
+    }
+
+    /// Notes that a device was seen now.
+    public func touch(deviceId: String) throws(StoreError) {
+        let now = physicalMs()
+        try write { db in try db.execute(sql: "UPDATE device SET last_seen = ? WHERE id = ?", arguments: [now, deviceId]) }
+    }
+
+    public func devices() throws(StoreError) -> [DeviceRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM device ORDER BY created_at, id").map(Self.device(from:)) }
+    }
+
+    /// Revokes a device (by id or unique prefix); its next request is refused. Returns it.
+    @discardableResult
+    public func revoke(deviceId: String) throws(StoreError) -> DeviceRecord {
+        let now = physicalMs()
+        return try write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM device WHERE id LIKE ? || '%' LIMIT 2", arguments: [deviceId])
+            guard rows.count == 1 else {
+                throw rows.isEmpty
+                    ? StoreError(.notFound, "no device has id '\(deviceId)'; `engage-server devices list` shows them")
+                    : StoreError(.ambiguousID, "device id '\(deviceId)' matches several; type more characters")
+            }
+            var device = Self.device(from: rows[0])
+            try db.execute(sql: "UPDATE device SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [now, device.id])
+            device.revoked = true
+            return device
+        }
+    }
+
+    static func device(from row: Row) -> DeviceRecord {
+        DeviceRecord(id: row["id"], name: row["name"], post: row["post"], role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor,
+                     nodeId: row["node_id"], lastSeen: row["last_seen"], revoked: (row["revoked_at"] as Int64?) != nil)
+    }
+}

@@ -1,0 +1,38 @@
+import EngageCore
+import EngageModel
+import Foundation
+import GRDB
+
+extension HubStore {
+    /// Loads partners into the registry as reference data, stamped by the hub, so they reach
+    /// every device through pulls. Unchanged partners write nothing. Returns how many changed.
+    @discardableResult
+    public func importPartners(_ partners: [Partner]) throws(StoreError) -> Int {
+        let now = physicalMs()
+        return try write { db in
+            var context = try ReplicaContext.load(db)
+            var writer = try ReplicaWriter(db: db, seq: context.seq)
+            var changed = 0
+            for partner in partners {
+                let key = ReplicaWriter.RecordKey(collection: PartnerFields.collection, recordId: partner.code)
+                let state = try writer.state(key)
+                var touched = false
+                for (field, value) in PartnerFields.scalarValues(partner).sorted(by: { $0.key < $1.key })
+                where state.registers[field]?.value != value {
+                    try writer.apply(Change(collection: PartnerFields.collection, recordId: partner.code, field: field,
+                                            op: .set(value), stamp: context.clock.tick(physicalMs: now), base: state.registers[field]?.stamp))
+                    touched = true
+                }
+                if touched { changed += 1 }
+            }
+            try writer.project()
+            context.seq = writer.seq
+            try context.save(db)
+            return changed
+        }
+    }
+
+    public func partnerCount() throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM partner") ?? 0 }
+    }
+}

@@ -1,0 +1,58 @@
+import EngageCore
+import EngageModel
+import Foundation
+import GRDB
+
+/// The server's database: the hub replica plus devices, enrolment codes and the change log.
+/// Each public method is one transaction; the server answers only after it has committed.
+public struct HubStore: Sendable {
+    let writer: any DatabaseWriter
+    /// The server's physical clock in ms; injected so recorded sessions replay.
+    let physicalMs: @Sendable () -> Int64
+    public static let node = NodeID("hub")!
+
+    /// Opens (creating and migrating) the server database at `path`, in WAL mode.
+    public init(path: String, physicalMs: @escaping @Sendable () -> Int64 = DeviceStore.systemMs) throws(StoreError) {
+        do {
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try self.init(writer: DatabasePool(path: path, configuration: DeviceStore.configuration), physicalMs: physicalMs)
+        } catch let error as StoreError { throw error } catch {
+            throw StoreError(.file, "cannot open the server database at \(path): \(DeviceStore.describe(error)); check the path and its permissions")
+        }
+    }
+
+    public static func inMemory(physicalMs: @escaping @Sendable () -> Int64 = DeviceStore.systemMs) throws(StoreError) -> HubStore {
+        do { return try HubStore(writer: DatabaseQueue(configuration: DeviceStore.configuration), physicalMs: physicalMs) } catch {
+            throw DeviceStore.wrap(error)
+        }
+    }
+
+    init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64) throws {
+        self.writer = writer
+        self.physicalMs = physicalMs
+        try Migrations.migrator(["replica", "hub"]).migrate(writer)
+        try writer.write { db in
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_state") == 0 {
+                try db.execute(sql: "INSERT INTO sync_state (id, node_id) VALUES (1, ?)", arguments: [Self.node.rawValue])
+            }
+        }
+    }
+
+    public func appliedMigrations() throws(StoreError) -> [String] {
+        try read { db in try Migrations.migrator(["replica", "hub"]).appliedMigrations(db) }
+    }
+
+    /// The sequence number of the latest change: what a fully caught-up cursor reads.
+    public func cursor() throws(StoreError) -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT local_seq FROM sync_state WHERE id = 1") ?? 0 }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try writer.read(body) } catch { throw DeviceStore.wrap(error) }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try writer.write(body) } catch { throw DeviceStore.wrap(error) }
+    }
+}

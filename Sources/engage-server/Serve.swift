@@ -1,0 +1,42 @@
+import ArgumentParser
+import EngageServer
+import Foundation
+import Hummingbird
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the sync API on an embedded SQLite file until SIGINT/SIGTERM.")
+
+    @OptionGroup var database: ServerDatabase
+    @Option var host = "127.0.0.1"
+    @Option(help: "0 picks a free port") var port = 8080
+    @Option(help: "Largest request body, in bytes") var maxBodyBytes = 8 * 1024 * 1024
+    @Option(help: "Most changes in one push") var maxBatch = 5_000
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard maxBodyBytes > 1_024, maxBatch > 0 else { throw ValidationError("--max-body-bytes must exceed 1024 and --max-batch 0") }
+    }
+
+    func run() async throws {
+        var config = ServerConfiguration(databasePath: database.path)
+        config.host = host
+        config.port = port
+        config.maxBodyBytes = maxBodyBytes
+        config.maxBatchChanges = maxBatch
+        let store = try openHubStore(path: config.databasePath)
+        var logger = Logger(label: "engage-server")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let app = buildApplication(configuration: config, store: store, logger: logger) { host, port in
+            // Written unbuffered: scripts and tests wait for this first line.
+            FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
+
+extension ServerDatabase {
+    var path: String {
+        db ?? ProcessInfo.processInfo.environment["ENGAGE_SERVER_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "engage-server.sqlite"
+    }
+}

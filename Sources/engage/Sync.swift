@@ -1,0 +1,64 @@
+import ArgumentParser
+import EngageClient
+import EngageModel
+import EngageStore
+import Foundation
+
+struct Enroll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Enrol this device with a server, using a one-time code from an administrator.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The server, e.g. http://127.0.0.1:8080") var server: String
+    @Option(help: "The one-time enrolment code") var code: String
+
+    func run() async throws {
+        let store = try database.open()
+        let answer = try await Synchronizer.enroll(store: store, serverURL: server, code: code)
+        print("enrolled as \(answer.deviceId) (\(answer.role), post \(answer.post)); run `engage sync`")
+    }
+}
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Push local changes, then pull until caught up.",
+        discussion: "An interrupted sync resumes where it stopped; nothing is lost or applied twice.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Flag var json = false
+
+    func run() async throws {
+        let store = try database.open()
+        let summary = try await Synchronizer.forEnrolledDevice(store).sync()
+        if json { return try printJSON(summary) }
+        print("pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected")
+        if !summary.conflicts.isEmpty { print("conflicts involving your changes: \(summary.conflicts.joined(separator: ", ")) — see `engage conflicts`") }
+        for r in summary.rejected {
+            print("rejected \(r.activityId.prefix(8)) \(r.field): \(r.message) [\(r.code)]")
+        }
+        if abs(summary.clockOffsetMs) > 120_000 {
+            warn("this device's clock is \(summary.clockOffsetMs / 1000) s off the server's; stamps are corrected, but set the clock")
+        }
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show every accepted change of an activity, from the server.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Argument var id: String
+    @Flag var json = false
+
+    func run() async throws {
+        let store = try database.open()
+        let key = try store.resolveID(id).uuidString.lowercased()
+        let history = try await Synchronizer.forEnrolledDevice(store).history(activityId: key)
+        if json { return try printJSON(history) }
+        print(Table.render(
+            header: ["RECEIVED", "DEVICE", "FIELD", "OLD", "NEW", "APPLIED"],
+            rows: history.map { e in
+                let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(e.receivedAt) / 1000))
+                let new = e.op == "set" ? e.newValue.map { "\($0)" } ?? "" : "\(e.op) \(e.element ?? "")"
+                return [when, e.deviceId, e.field, e.oldValue.map { "\($0)" } ?? "", new, e.applied ? "yes" : "superseded"]
+            }))
+    }
+}

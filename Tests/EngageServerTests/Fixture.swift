@@ -1,0 +1,82 @@
+import EngageClient
+import EngageCore
+import EngageModel
+import EngageProtocol
+import EngageServer
+import EngageStore
+import EngageTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// A server on an in-memory hub with a clock the test moves, and helpers to enrol devices.
+struct Fixture {
+    let clock = FakeClock()
+    let store: HubStore
+    var configuration = ServerConfiguration(databasePath: ":memory:")
+    let environment: ServerEnvironment
+
+    init(maxBodyBytes: Int = 64 * 1024, maxBatch: Int = 100) throws {
+        let clock = clock
+        store = try HubStore.inMemory(physicalMs: clock.now)
+        try store.importPartners(try DeviceStore.bundledPartners())
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.maxBodyBytes = maxBodyBytes
+        configuration.maxBatchChanges = maxBatch
+        environment = ServerEnvironment(now: clock.now, randomBytes: ServerEnvironment.system.randomBytes)
+    }
+
+    var app: some ApplicationProtocol {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return buildApplication(configuration: configuration, store: store, environment: environment, logger: logger)
+    }
+
+    func code(post: String = "LIMA", role: DeviceRecord.Role = .advisor, lifetimeMs: Int64 = 72 * 3_600_000) throws -> String {
+        try Administration.createEnrolment(store: store, name: "test \(post)", post: post, role: role, environment: environment,
+                                           lifetimeMs: lifetimeMs).code
+    }
+}
+
+/// A JSON body.
+func json(_ value: some Encodable) throws -> ByteBuffer { ByteBuffer(bytes: try WireJSON.encode(value)) }
+
+func headers(token: String? = nil, version: String? = nil) -> HTTPFields {
+    var h = HTTPFields()
+    h[.contentType] = "application/json"
+    if let token { h[.authorization] = "Bearer \(token)" }
+    if let version { h[HTTPField.Name("Engage-Protocol")!] = version }
+    return h
+}
+
+extension TestResponse {
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try WireJSON.decode(type, from: Data(body.readableBytesView)) }
+    var errorCode: String? { (try? decode(ErrorResponse.self))?.error.code }
+}
+
+/// Enrols through the API; returns the token and the node the device claimed.
+func enroll(_ client: some TestClientProtocol, code: String, node: String) async throws -> EnrollResponse {
+    try await client.execute(uri: "/v1/enroll", method: .post, headers: headers(), body: try json(EnrollRequest(code: code, nodeId: node))) {
+        #expect($0.status == .created)
+        return try $0.decode(EnrollResponse.self)
+    }
+}
+
+/// Stamped changes that create an activity, as device `node` would write them.
+func creation(_ activity: Activity, node: String, at ms: Int64 = 1_767_225_600_000) -> [Change] {
+    var clock = HybridClock(node: NodeID(node)!)
+    return LocalEdit.changes(from: RecordState(), to: activity, clock: &clock, physicalMs: ms, seen: 0)
+}
+
+extension Activity {
+    static func at(_ post: String, _ title: String = "Port security course", id: UUID = UUID()) -> Activity {
+        var a = Activity.sample(title, id: id)
+        a.post = post
+        return a
+    }
+}

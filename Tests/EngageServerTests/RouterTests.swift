@@ -1,0 +1,193 @@
+import EngageCore
+import EngageModel
+import EngageProtocol
+import EngageServer
+import EngageStore
+import EngageTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// The routes through HummingbirdTesting's `.router`: the same builder as production.
+@Suite struct RouterTests {
+    @Test func healthAndMetrics() async throws {
+        let f = try Fixture()
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/nowhere", method: .get) {
+                #expect($0.status == .notFound && $0.errorCode == "not_found")
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("engage_http_requests_total") && text.contains("engage_changes_accepted_total"))
+            }
+        }
+    }
+
+    @Test func enrolmentCodesAreOneTimeAndExpire() async throws {
+        let f = try Fixture()
+        let code = try f.code()
+        let expiring = try f.code(lifetimeMs: 1_000)
+        try await f.app.test(.router) { client in
+            let device = try await enroll(client, code: code.lowercased(), node: "device-a")
+            #expect(device.post == "LIMA" && device.role == "advisor" && device.token.count == 64)
+            try await client.execute(uri: "/v1/enroll", method: .post, headers: headers(), body: try json(EnrollRequest(code: code))) {
+                #expect($0.status == .badRequest && $0.errorCode == "invalid_value")  // used
+            }
+            f.clock.advance(2_000)
+            try await client.execute(uri: "/v1/enroll", method: .post, headers: headers(), body: try json(EnrollRequest(code: expiring))) {
+                #expect($0.status == .badRequest)  // expired
+            }
+            try await client.execute(uri: "/v1/enroll", method: .post, headers: headers(), body: try json(EnrollRequest(code: "NOPE"))) {
+                #expect($0.status == .notFound)
+            }
+        }
+        #expect(try f.store.devices().count == 1)
+    }
+
+    @Test func tokensAreRequiredCheckedAndRevocable() async throws {
+        let f = try Fixture()
+        let code = try f.code()
+        try await f.app.test(.router) { client in
+            let device = try await enroll(client, code: code, node: "device-a")
+            try await client.execute(uri: "/v1/pull", method: .get) { #expect($0.status == .unauthorized && $0.errorCode == "missing_token") }
+            try await client.execute(uri: "/v1/pull", method: .get, headers: headers(token: "wrong")) {
+                #expect($0.status == .unauthorized && $0.errorCode == "invalid_token")
+            }
+            try await client.execute(uri: "/v1/pull", method: .get, headers: headers(token: device.token)) { #expect($0.status == .ok) }
+            try f.store.revoke(deviceId: device.deviceId)
+            try await client.execute(uri: "/v1/pull", method: .get, headers: headers(token: device.token)) {
+                #expect($0.status == .unauthorized && $0.errorCode == "device_revoked")
+            }
+        }
+    }
+
+    @Test func badInputGets4xxAndChangesNothing() async throws {
+        let f = try Fixture(maxBodyBytes: 4_096, maxBatch: 5)
+        let code = try f.code()
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            let before = try f.store.cursor()
+            let cases: [(ByteBuffer, HTTPFields, HTTPResponse.Status, String)] = [
+                (ByteBuffer(string: "{not json"), headers(token: token), .badRequest, "malformed_json"),
+                (ByteBuffer(string: #"{"changes": 5}"#), headers(token: token), .badRequest, "invalid_body"),
+                (ByteBuffer(string: #"{}"#), headers(token: token), .badRequest, "invalid_body"),
+                (ByteBuffer(string: #"{"changes":[{"collection":"activities","record":"r","field":"title","op":"set","value":"x","stamp":"nope"}]}"#),
+                 headers(token: token), .badRequest, "invalid_body"),
+                (ByteBuffer(string: #"{"changes":[]}"#), headers(token: token, version: "2"), .badRequest, "unsupported_version"),
+                (ByteBuffer(repeating: UInt8(ascii: " "), count: 10_000), headers(token: token), .contentTooLarge, "body_too_large"),
+                (try json(PushRequest(changes: creation(.at("LIMA"), node: "device-a"))), headers(token: token), .badRequest, "batch_too_large"),
+            ]
+            for (body, h, status, code) in cases {
+                try await client.execute(uri: "/v1/push", method: .post, headers: h, body: body) { response in
+                    #expect(response.status == status, "\(code)")
+                    #expect(response.errorCode == code)
+                }
+            }
+            try await client.execute(uri: "/v1/pull?cursor=-1", method: .get, headers: headers(token: token)) {
+                #expect($0.status == .badRequest && $0.errorCode == "invalid_cursor")
+            }
+            try await client.execute(uri: "/v1/pull?limit=0", method: .get, headers: headers(token: token)) { #expect($0.status == .badRequest) }
+            #expect(try f.store.cursor() == before)
+        }
+    }
+
+    @Test func aPushIsIdempotentAndOneBadChangeDoesNotSinkTheRest() async throws {
+        let f = try Fixture()
+        let code = try f.code()
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            var changes = creation(.at("LIMA"), node: "device-a")
+            changes[1].op = .set(.string("XX"))  // not a country
+            changes[1].field = "country"
+            let body = try json(PushRequest(changes: changes))
+            let first = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token), body: body) { r in
+                #expect(r.status == .ok)
+                return String(buffer: r.body)
+            }
+            let answer = try WireJSON.decode(PushResponse.self, from: Data(first.utf8))
+            #expect(answer.rejected.map(\.code) == ["invalid_value"] && answer.rejected.first?.stamp == changes[1].stamp)
+            #expect(answer.accepted.count == changes.count - 1)
+            let cursor = try f.store.cursor()
+            let second = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token), body: body) { String(buffer: $0.body) }
+            #expect(second == first)
+            #expect(try f.store.cursor() == cursor)
+        }
+    }
+
+    @Test func advisorsStayInTheirPostAndHeadquartersReadsAll() async throws {
+        let f = try Fixture()
+        let lima = try f.code(post: "LIMA"), santiago = try f.code(post: "SANTIAGO"), hq = try f.code(post: "HQ", role: .hq)
+        try await f.app.test(.router) { client in
+            let a = try await enroll(client, code: lima, node: "device-a").token
+            let b = try await enroll(client, code: santiago, node: "device-b").token
+            let h = try await enroll(client, code: hq, node: "device-h").token
+            let activity = Activity.at("LIMA")
+            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: a),
+                                     body: try json(PushRequest(changes: creation(activity, node: "device-a")))) { response in
+                let decoded = try response.decode(PushResponse.self)
+                #expect(decoded.rejected.isEmpty)
+            }
+            // Santiago can neither write Lima's activity nor read it.
+            var clock = HybridClock(node: NodeID("device-b")!)
+            let edit = Change(collection: "activities", recordId: activity.id.uuidString.lowercased(), field: "title",
+                              op: .set(.string("hijack")), stamp: clock.tick(physicalMs: 1_767_225_700_000))
+            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: b), body: try json(PushRequest(changes: [edit]))) { response in
+                let decoded = try response.decode(PushResponse.self)
+                #expect(decoded.rejected.map(\.code) == ["out_of_scope"])
+            }
+            try await client.execute(uri: "/v1/pull", method: .get, headers: headers(token: b)) {
+                let page = try $0.decode(PullResponse.self)
+                #expect(page.changes.allSatisfy { $0.collection == "partners" } && !page.changes.isEmpty)
+            }
+            try await client.execute(uri: "/v1/history/\(activity.id.uuidString.lowercased())", method: .get, headers: headers(token: b)) {
+                #expect($0.status == .forbidden)
+            }
+            // A device may not push changes stamped by another node.
+            var forged = creation(.at("SANTIAGO"), node: "device-a")
+            forged.removeLast(forged.count - 1)
+            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: b), body: try json(PushRequest(changes: forged))) { response in
+                let decoded = try response.decode(PushResponse.self)
+                #expect(decoded.rejected.map(\.code) == ["wrong_author"])
+            }
+            // Headquarters reads everything, including the history.
+            try await client.execute(uri: "/v1/pull", method: .get, headers: headers(token: h)) { response in
+                let decoded = try response.decode(PullResponse.self)
+                #expect(decoded.changes.contains { $0.recordId == activity.id.uuidString.lowercased() })
+            }
+            try await client.execute(uri: "/v1/history/\(activity.id.uuidString.lowercased())", method: .get, headers: headers(token: h)) { response in
+                let decoded = try response.decode(HistoryResponse.self)
+                #expect(decoded.entries.count == creation(activity, node: "device-a").count)
+            }
+        }
+    }
+
+    @Test func pullsArePagedByCountWithoutLosingAnything() async throws {
+        let f = try Fixture(maxBatch: 1_000)
+        let code = try f.code()
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            let activities = (0..<20).map { Activity.at("LIMA", "Course \($0)") }
+            let changes = activities.flatMap { creation($0, node: "device-a") }
+            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token), body: try json(PushRequest(changes: changes))) {
+                #expect($0.status == .ok)
+            }
+            var cursor: Int64 = 0, received: [Change] = [], pages = 0
+            while pages < 100 {
+                let page = try await client.execute(uri: "/v1/pull?cursor=\(cursor)&limit=37", method: .get, headers: headers(token: token)) {
+                    try $0.decode(PullResponse.self)
+                }
+                #expect(page.changes.count <= 38)
+                received += page.changes
+                cursor = page.cursor
+                pages += 1
+                if !page.more { break }
+            }
+            #expect(pages > 5)
+            #expect(Set(received.filter { $0.collection == "activities" }.map(\.stamp)) == Set(changes.map(\.stamp)))
+        }
+    }
+}
