@@ -105,7 +105,8 @@ let package = Package(
         .testTarget(name: "EngageModelTests", dependencies: ["EngageModel", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageStoreTests", dependencies: ["EngageStore", "EngageTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "EngageCLITests", dependencies: ["EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngageCLITests", dependencies: ["EngageTestSupport", "engage", "engage-server"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageServerTests",
             dependencies: [

@@ -1,0 +1,97 @@
+import EngageTestSupport
+import Foundation
+import Testing
+
+/// `engage-server` and `engage` as subprocesses, talking over 127.0.0.1.
+@Suite(.serialized) struct ServerProcessTests {
+    let dir: TemporaryDirectory
+    var serverDB: String { dir.path("server.sqlite") }
+
+    init() throws { dir = try TemporaryDirectory() }
+
+    func run(_ name: String, _ args: [String]) throws -> Executables.Result {
+        let r = try Executables.run(name, args)
+        #expect(r.status == 0, "\(name) \(args.joined(separator: " ")): \(r.stderr)")
+        return r
+    }
+
+    func code(post: String = "LIMA", role: String = "advisor") throws -> String {
+        let r = try run("engage-server", ["enroll", "--db", serverDB, "--name", "tablet", "--post", post, "--role", role, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String]
+        return try #require(object?["code"])
+    }
+
+    func device(_ name: String, _ server: ServerProcess, post: String = "LIMA") throws -> String {
+        let db = dir.path("\(name).sqlite")
+        _ = try run("engage", ["enroll", "--server", server.url, "--code", try code(post: post), "--db", db])
+        return db
+    }
+
+    func ids(_ db: String) throws -> Set<String> {
+        let r = try run("engage", ["list", "--json", "--include-deleted", "--db", db])
+        let list = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] ?? []
+        return Set(list.compactMap { $0["id"] as? String })
+    }
+
+    @Test func twoDevicesSyncThroughTheServerAndItStopsGracefully() throws {
+        defer { dir.remove() }
+        let server = try ServerProcess(database: serverDB)
+        #expect(server.url.hasPrefix("http://127.0.0.1:"))
+        let a = try device("a", server), b = try device("b", server)
+        let id = try run("engage", ["log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
+                                    "--post", "LIMA", "--db", a]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pushed = try JSONSerialization.jsonObject(with: Data(try run("engage", ["sync", "--json", "--db", a]).stdout.utf8)) as? [String: Any]
+        #expect((pushed?["pushed"] as? Int ?? 0) > 0)
+        _ = try run("engage", ["sync", "--db", b])
+        #expect(try ids(b).contains(id))
+        let status = try JSONSerialization.jsonObject(with: Data(try run("engage", ["status", "--json", "--db", b]).stdout.utf8)) as? [String: Any]
+        #expect(status?["lastSync"] is String && (status?["partners"] as? Int ?? 0) >= 30)
+        let history = try run("engage", ["history", String(id.prefix(8)), "--json", "--db", a])
+        #expect(history.stdout.contains("\"field\" : \"title\""))
+        let devices = try JSONSerialization.jsonObject(with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8)) as? [[String: Any]]
+        #expect(devices?.count == 2 && devices?.allSatisfy { $0["revoked"] as? Bool == false } == true)
+        #expect(server.stop(signal: SIGTERM) == 0)
+    }
+
+    @Test func nothingAcknowledgedIsLostWhenTheServerIsKilled() throws {
+        defer { dir.remove() }
+        var server = try ServerProcess(database: serverDB)
+        let a = try device("a", server)
+        for i in 0..<5 {
+            _ = try run("engage", ["log", "--kind", "training", "--title", "Course \(i)", "--country", "PE", "--start", "2026-04-0\(i + 1)",
+                                   "--post", "LIMA", "--db", a])
+        }
+        _ = try run("engage", ["sync", "--db", a])  // acknowledged
+        server.stop(signal: SIGKILL)
+        server = try ServerProcess(database: serverDB)
+        let fresh = try device("fresh", server)
+        _ = try run("engage", ["sync", "--db", fresh])
+        #expect(try ids(fresh) == ids(a))
+        #expect(try ids(a).count == 5)
+        server.stop()
+    }
+
+    @Test func aRevokedDeviceIsRefusedWithAReason() throws {
+        defer { dir.remove() }
+        let server = try ServerProcess(database: serverDB)
+        let a = try device("a", server)
+        let list = try JSONSerialization.jsonObject(with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8)) as? [[String: Any]]
+        let deviceID = try #require(list?.first?["id"] as? String)
+        _ = try run("engage-server", ["devices", "revoke", deviceID, "--db", serverDB])  // while the server runs
+        let r = try Executables.run("engage", ["sync", "--db", a])
+        #expect(r.status != 0 && r.stderr.contains("device_revoked"))
+        let offline = try Executables.run("engage", ["status", "--db", a])
+        #expect(offline.status == 0)  // every command but enroll and sync works without the server
+        server.stop()
+    }
+
+    @Test func badAdministrationInputIsRefused() throws {
+        defer { dir.remove() }
+        let r = try Executables.run("engage-server", ["enroll", "--db", serverDB, "--name", "x", "--post", "LIMA", "--role", "boss"])
+        #expect(r.status != 0 && r.stderr.contains("advisor, hq or admin"))
+        let e = try Executables.run("engage", ["enroll", "--server", "not a url", "--code", "X", "--db", dir.path("d.sqlite")])
+        #expect(e.status != 0 && e.stderr.contains("not a server URL"))
+        let s = try Executables.run("engage", ["sync", "--db", dir.path("d.sqlite")])
+        #expect(s.status != 0 && s.stderr.contains("not enrolled"))
+    }
+}
