@@ -36,3 +36,36 @@ extension HubStore {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM partner") ?? 0 }
     }
 }
+
+extension HubStore {
+    /// Loads activities as the hub's own writes (an administrator's bulk load, e.g. the samples
+    /// or a migration): new ids are created, existing ones left as they are. All are validated
+    /// before any is written. Returns (created, existing).
+    public func importActivities(_ activities: [Activity]) throws(StoreError) -> (created: Int, existing: Int) {
+        for (index, activity) in activities.enumerated() {
+            do { try activity.validate() } catch {
+                throw StoreError(.invalid, "activity \(index + 1): \(error.message); nothing was imported")
+            }
+            if activity.post.isEmpty {
+                throw StoreError(.invalid, "activity \(index + 1) has no post; every activity on the server belongs to a post")
+            }
+        }
+        let now = physicalMs()
+        return try write { db in
+            var context = try ReplicaContext.load(db)
+            var writer = try ReplicaWriter(db: db, seq: context.seq)
+            var created = 0
+            for activity in activities {
+                let key = ReplicaWriter.RecordKey(collection: ActivityFields.collection, recordId: activity.id.uuidString.lowercased())
+                guard try writer.state(key).registers.isEmpty else { continue }
+                let changes = LocalEdit.changes(from: RecordState(), to: activity, clock: &context.clock, physicalMs: now, seen: context.seq)
+                for change in changes { try writer.apply(change) }
+                created += 1
+            }
+            try writer.project()
+            context.seq = writer.seq
+            try context.save(db)
+            return (created, activities.count - created)
+        }
+    }
+}

@@ -68,20 +68,27 @@ struct Devices: ParsableCommand {
     }
 }
 
-struct ImportPartners: ParsableCommand {
+struct ImportData: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Load a partner registry file (like samples/partners.json) as reference data.")
+        commandName: "import",
+        abstract: "Load a partner registry (like samples/partners.json) or activities (like samples/activities.json).",
+        discussion: "Loading the same file again changes nothing. Activities whose id exists are left as they are.")
 
     @OptionGroup var database: ServerDatabase
     @Argument var file: String
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
-        let partners: [Partner]
-        do { partners = try JSONDecoder().decode([Partner].self, from: data) } catch {
-            throw ValidationError("'\(file)' is not a partners JSON file (an array of {code, name, country, agencyType}); nothing was imported")
+        let store = try openHubStore(path: database.path)
+        if let activities = try? JSONDecoder().decode([Activity].self, from: data) {
+            let result = try store.importActivities(activities)
+            return print("imported \(result.created) activities (\(result.existing) already present)")
         }
-        let changed = try openHubStore(path: database.path).importPartners(partners)
+        guard let partners = try? JSONDecoder().decode([Partner].self, from: data) else {
+            throw ValidationError(
+                "'\(file)' is neither an activities file (like samples/activities.json) nor a partners file (like samples/partners.json); nothing was imported")
+        }
+        let changed = try store.importPartners(partners)
         print("imported \(partners.count) partners (\(changed) new or changed)")
     }
 }

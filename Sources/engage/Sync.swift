@@ -32,9 +32,13 @@ struct Sync: AsyncParsableCommand {
         if json { return try printJSON(summary) }
         print("pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected")
         if !summary.conflicts.isEmpty { print("conflicts involving your changes: \(summary.conflicts.joined(separator: ", ")) — see `engage conflicts`") }
+        // One line per activity and reason; `engage status` counts them, nothing is deleted locally.
+        var groups: [(key: String, fields: [String])] = []
         for r in summary.rejected {
-            print("rejected \(r.activityId.prefix(8)) \(r.field): \(r.message) [\(r.code)]")
+            let key = "\(r.activityId.prefix(8)): \(r.message) [\(r.code)]"
+            if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].fields.append(r.field) } else { groups.append((key, [r.field])) }
         }
+        for g in groups { print("rejected \(g.fields.count == 1 ? g.fields[0] : "\(g.fields.count) fields") of \(g.key)") }
         if abs(summary.clockOffsetMs) > 120_000 {
             warn("this device's clock is \(summary.clockOffsetMs / 1000) s off the server's; stamps are corrected, but set the clock")
         }
