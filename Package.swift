@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "engage-bench",
             dependencies: [
-                "EngageStore", "EngageCore", "EngageModel",
+                "EngageStore", "EngageCore", "EngageModel", "EngageClient", "EngageProtocol",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -32,7 +32,8 @@ public struct SyncClient: Sendable {
     }
 
     public func pull(after cursor: Int64) async throws -> (PullResponse, Timing) {
-        try await call("GET", "/v1/pull?cursor=\(cursor)", body: Optional<PushRequest>.none, as: PullResponse.self)
+        let (data, timing) = try await exchange("GET", "/v1/pull?cursor=\(cursor)", body: Optional<PushRequest>.none)
+        do { return (try PullResponse.decode(data), timing) } catch { throw ClientError.badAnswer("PullResponse") }
     }
 
     public func history(activityId: String) async throws -> HistoryResponse {
@@ -42,10 +43,23 @@ public struct SyncClient: Sendable {
     func call<Body: Encodable, Answer: Decodable>(
         _ method: String, _ path: String, body: Body?, as: Answer.Type
     ) async throws -> (Answer, Timing) {
+        let (data, timing) = try await exchange(method, path, body: body)
+        do {
+            return (try WireJSON.decode(Answer.self, from: data), timing)
+        } catch {
+            throw ClientError.badAnswer("\(Answer.self)")
+        }
+    }
+
+    /// One request; the answer's body when the status is 2xx, else the server's error.
+    func exchange<Body: Encodable>(_ method: String, _ path: String, body: Body?) async throws -> (Data, Timing) {
         var headers = [ProtocolVersion.header: String(ProtocolVersion.current), "Accept": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         var data: Data?
-        if let body {
+        if let push = body as? PushRequest {
+            data = Data(push.jsonText.utf8)
+            headers["Content-Type"] = "application/json"
+        } else if let body {
             data = try WireJSON.encode(body)
             headers["Content-Type"] = "application/json"
         }
@@ -57,10 +71,6 @@ public struct SyncClient: Sendable {
             throw ClientError.server(status: response.status, code: error?.error.code ?? "http_\(response.status)",
                                      message: error?.error.message ?? "no details")
         }
-        do {
-            return (try WireJSON.decode(Answer.self, from: response.body), timing)
-        } catch {
-            throw ClientError.badAnswer("\(Answer.self)")
-        }
+        return (response.body, timing)
     }
 }

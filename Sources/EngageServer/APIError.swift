@@ -43,3 +43,11 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok, no
     headers[HTTPField.Name(ProtocolVersion.serverTimeHeader)!] = String(now)
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.encode(value))))
 }
+
+/// A JSON answer already serialised.
+func rawJSONResponse(_ body: String, now: Int64) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json"
+    headers[HTTPField.Name(ProtocolVersion.serverTimeHeader)!] = String(now)
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+}

@@ -27,6 +27,11 @@ struct Service: Sendable {
 
     /// Reads and decodes a JSON body, with errors that name what is wrong.
     func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        try await decode(type, request) { try WireJSON.decode(type, from: $0) }
+    }
+
+    /// Reads a JSON body and decodes it with `decoder`; errors name what is wrong.
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, with decoder: (Data) throws -> T) async throws -> T {
         try checkVersion(request)
         let buffer: ByteBuffer
         do {
@@ -37,7 +42,7 @@ struct Service: Sendable {
         }
         let data = Data(buffer.readableBytesView)
         do {
-            return try WireJSON.decode(type, from: data)
+            return try decoder(data)
         } catch let error as DecodingError {
             if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
                 throw APIError.badRequest("malformed_json", "the body is not JSON; send application/json")

@@ -140,11 +140,9 @@ extension DeviceStore {
 
     /// Applies local changes and queues them for the server.
     func applyLocal(_ db: Database, _ changes: [Change], writer: inout ReplicaWriter) throws {
-        let encoder = JSONEncoder()
         for change in changes {
             try writer.apply(change)
-            try db.cachedStatement(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)")
-                .execute(arguments: [writer.seq, String(decoding: try encoder.encode(change), as: UTF8.self)])
+            try db.cachedStatement(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)").execute(arguments: [writer.seq, change.jsonText])
         }
         try writer.project()
     }

@@ -32,36 +32,11 @@ extension FieldValue {
     }
 
     /// The value as JSON text (for the conflict table).
-    var json: String {
-        switch self {
-        case .null: "null"
-        case .bool(let b): b ? "true" : "false"
-        case .int(let i): String(i)
-        case .string(let s): JSONText.quote(s)
-        }
-    }
+    var json: String { jsonText }
 }
 
 enum JSONText {
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    static func array(_ strings: [String]) -> String { "[" + strings.map(quote).joined(separator: ",") + "]" }
+    static func array(_ strings: [String]) -> String { JSON.array(strings) }
 
     static func decodeStrings(_ text: String) -> [String] {
         (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []

@@ -14,6 +14,16 @@ public struct DeviceRecord: Sendable, Codable, Equatable {
     /// ms since 1970, nil if never seen.
     public var lastSeen: Int64?
     public var revoked: Bool
+
+    public init(id: String, name: String, post: String, role: Role, nodeId: String, lastSeen: Int64?, revoked: Bool) {
+        self.id = id
+        self.name = name
+        self.post = post
+        self.role = role
+        self.nodeId = nodeId
+        self.lastSeen = lastSeen
+        self.revoked = revoked
+    }
 }
 
 extension HubStore {

@@ -30,34 +30,40 @@ extension HubStore {
             } else {
                 visible = ""
             }
-            let sql = """
-                SELECT * FROM (
-                  SELECT seq, collection, record_id, field, value_type, value, stamp, NULL AS removed, 0 AS kind
-                    FROM field_state WHERE seq > ? \(visible)
-                  UNION ALL
-                  SELECT seq, collection, record_id, field, NULL, element, tag, removed, 1
-                    FROM element_state WHERE seq > ? \(visible))
-                ORDER BY seq LIMIT ?
-                """
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments([cursor] + args + [cursor] + args + [limit + 1]))
+            // Each table is read in sequence order through its own index, then the two are merged:
+            // ordering a UNION by seq would sort every remaining row on every page.
+            let fieldRows = try Row.fetchAll(
+                db, sql: "SELECT seq, collection, record_id, field, value_type, value, stamp FROM field_state WHERE seq > ? \(visible) ORDER BY seq LIMIT ?",
+                arguments: StatementArguments([cursor] + args + [limit + 1]))
+            let elementRows = try Row.fetchAll(
+                db, sql: "SELECT seq, collection, record_id, field, element, tag, removed FROM element_state WHERE seq > ? \(visible) ORDER BY seq LIMIT ?",
+                arguments: StatementArguments([cursor] + args + [limit + 1]))
             var changes: [Change] = []
             var bytes = 0, lastSeq = cursor, full = false
-            while let row = try rows.next() {
+            var f = 0, e = 0
+            // Rows beyond what one table returned cannot be ordered against the other table's.
+            let fieldHorizon: Int64 = fieldRows.count > limit ? fieldRows[limit][0] : .max
+            let elementHorizon: Int64 = elementRows.count > limit ? elementRows[limit][0] : .max
+            let horizon = min(fieldHorizon, elementHorizon)
+            while f < fieldRows.count || e < elementRows.count {
+                let takeField = e >= elementRows.count || (f < fieldRows.count && (fieldRows[f][0] as Int64) <= (elementRows[e][0] as Int64))
+                let row = takeField ? fieldRows[f] : elementRows[e]
                 let seq: Int64 = row[0]
-                if (changes.count >= limit || bytes >= maxBytes) && seq != lastSeq {
+                if seq >= horizon || ((changes.count >= limit || bytes >= maxBytes) && seq != lastSeq) {
                     full = true
                     break
                 }
-                guard let stamp = HLC(encoded: row[6]) else { continue }
+                if takeField { f += 1 } else { e += 1 }
+                guard let stamp = HLC(encoded: row[takeField ? 6 : 5]) else { continue }
                 let collection: String = row[1], record: String = row[2], field: String = row[3]
-                if (row[8] as Int64) == 0 {
+                if takeField {
                     let value = FieldValue(sqlType: row[4], value: row[5])
                     changes.append(Change(collection: collection, recordId: record, field: field, op: .set(value), stamp: stamp))
                     bytes += 120 + record.utf8.count + value.json.utf8.count
                 } else {
-                    let element: String = row[5]
+                    let element: String = row[4]
                     changes.append(Change(collection: collection, recordId: record, field: field, op: .add(element), stamp: stamp))
-                    if let removed = (row[7] as String?).flatMap(HLC.init(encoded:)) {
+                    if let removed = (row[6] as String?).flatMap(HLC.init(encoded:)) {
                         changes.append(Change(collection: collection, recordId: record, field: field,
                                               op: .remove(element, observed: [stamp]), stamp: removed))
                     }
@@ -76,9 +82,22 @@ extension HubStore {
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM change_log WHERE collection = 'activities' AND record_id = ? ORDER BY id", arguments: [activityId]
             ).compactMap { row in
-                guard let change = try? decoder.decode(Change.self, from: Data((row["change"] as String).utf8)) else { return nil }
-                let old = (row["old_value"] as String?).flatMap { try? decoder.decode(FieldValue.self, from: Data($0.utf8)) }
-                return (change.stamp, row["device_id"], row["received_at"], change, old, row["applied"])
+                guard let stamp = HLC(encoded: row["stamp"]) else { return nil }
+                func value(_ column: String) -> FieldValue? {
+                    (row[column] as String?).flatMap { try? decoder.decode(FieldValue.self, from: Data($0.utf8)) }
+                }
+                let element: String = row["element"]
+                let op: Change.Op
+                switch row["op"] as String {
+                case "add": op = .add(element)
+                case "remove":
+                    let tags = (row["observed"] as String?).flatMap { try? decoder.decode([HLC].self, from: Data($0.utf8)) } ?? []
+                    op = .remove(element, observed: tags)
+                default: op = .set(value("new_value") ?? .null)
+                }
+                let change = Change(collection: row["collection"], recordId: row["record_id"], field: row["field"], op: op, stamp: stamp,
+                                    base: (row["base"] as String?).flatMap(HLC.init(encoded:)), seen: row["seen"])
+                return (stamp, row["device_id"], row["received_at"], change, value("old_value"), row["applied"])
             }
         }
     }

@@ -36,10 +36,11 @@ extension HubStore {
             var context = try ReplicaContext.load(db)
             var writer = try ReplicaWriter(db: db, seq: context.seq)
             var result = PushResult()
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let seenStatement = try db.cachedStatement(sql: """
-                SELECT 1 FROM change_log WHERE stamp = ? AND collection = ? AND record_id = ? AND field = ? AND element = ?
+            var received = try Self.receivedKeys(changes, db: db)
+            let logStatement = try db.cachedStatement(sql: """
+                INSERT INTO change_log (stamp, collection, record_id, field, element, op, new_value, observed, base, seen,
+                  old_value, applied, device_id, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let batchPosts = Dictionary(changes.compactMap { c -> (String, String)? in
                 guard c.collection == ActivityFields.collection, c.field == "post", case .set(.string(let p)) = c.op else { return nil }
@@ -52,25 +53,24 @@ extension HubStore {
                     continue
                 }
                 let element = change.target.element ?? ""
-                if try Row.fetchOne(seenStatement, arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element]) != nil {
+                let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, element)
+                if !received.insert(logKey).inserted {  // held already, or twice in this batch
                     result.accepted.append(change.stamp)
                     continue
                 }
                 context.clock.observe(change.stamp, physicalMs: now)
                 let state = try writer.state(key)
+                // Other fields written since the author's cursor matter only to a delete.
+                let writtenSince = change.field == HubRules.deletedField
+                    ? state.registers.filter { $0.key != HubRules.deletedField && $0.value.seq > change.seen }.map(\.value) : []
                 let view = HubRules.View(
-                    current: state.registers[change.field], deleted: state.registers[HubRules.deletedField],
-                    writtenSince: state.registers.filter { $0.key != HubRules.deletedField && $0.value.seq > change.seen }.map(\.value))
+                    current: state.registers[change.field], deleted: state.registers[HubRules.deletedField], writtenSince: writtenSince)
                 let conflicts = change.collection == ActivityFields.collection ? HubRules.conflicts(for: change, in: view) : []
                 let old = state.registers[change.field]?.value
                 let applied = try writer.apply(change)
-                try db.execute(
-                    sql: """
-                        INSERT INTO change_log (stamp, collection, record_id, field, element, change, old_value, applied, device_id, received_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                try logStatement.execute(
                     arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element,
-                                String(decoding: try encoder.encode(change), as: UTF8.self), old?.json, applied, device.id, now])
+                                Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen, old?.json, applied, device.id, now])
                 for conflict in conflicts {
                     let conflictKey = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: conflict.id)
                     guard try writer.state(conflictKey).registers.isEmpty else { continue }
@@ -88,6 +88,38 @@ extension HubStore {
             result.conflicts = try Self.conflicts(involving: result.accepted, db: db)
             return result
         }
+    }
+
+    /// The log keys of the batch's changes the hub already holds, read in a few queries.
+    static func receivedKeys(_ changes: [Change], db: Database) throws -> Set<String> {
+        var keys: Set<String> = []
+        let stamps = Array(Set(changes.map(\.stamp.encoded)))
+        for start in stride(from: 0, to: stamps.count, by: 500) {
+            let chunk = Array(stamps[start..<min(start + 500, stamps.count)])
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT stamp, collection, record_id, field, element FROM change_log WHERE stamp IN (\(databaseQuestionMarks(count: chunk.count)))",
+                arguments: StatementArguments(chunk))
+            while let row = try rows.next() { keys.insert(logKey(row[0], row[1], row[2], row[3], row[4])) }
+        }
+        return keys
+    }
+
+    static func logKey(_ stamp: String, _ collection: String, _ record: String, _ field: String, _ element: String) -> String {
+        [stamp, collection, record, field, element].joined(separator: "\u{1F}")
+    }
+
+    static func opName(_ op: Change.Op) -> String {
+        switch op {
+        case .set: "set"
+        case .add: "add"
+        case .remove: "remove"
+        }
+    }
+
+    static func newValue(_ op: Change.Op) -> String? { if case .set(let v) = op { v.jsonText } else { nil } }
+
+    static func observed(_ op: Change.Op) -> String? {
+        if case .remove(_, let tags) = op { "[" + tags.map { "\"" + $0.encoded + "\"" }.joined(separator: ",") + "]" } else { nil }
     }
 
     /// Why a change may not be applied, or nil.

@@ -13,7 +13,6 @@ public final class ServerProcess: @unchecked Sendable {
         process.executableURL = Executables.directory.appendingPathComponent("engage-server")
         process.arguments = ["serve", "--db", database, "--port", "0"] + arguments
         var env = ProcessInfo.processInfo.environment
-        env["LOG_LEVEL"] = "warning"
         process.environment = env
         let out = Pipe()
         process.standardOutput = out

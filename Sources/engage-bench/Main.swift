@@ -4,12 +4,23 @@ import EngageStore
 import Foundation
 
 /// Release-mode benchmarks. Every figure is reported next to a baseline measured in the same
-/// run on the same rows, as a ratio; each is the median of several rounds, each round on
-/// fresh database files. Run: swift run -c release engage-bench [activities] [rounds]
+/// run on the same rows, as a ratio.
+///   engage-bench merge [activities] [rounds]   merge through the store vs raw SQLite upserts
+///   engage-bench http [push-activities] [pull-activities]   push and pull over HTTP (needs a
+///       release engage-server and engage beside this binary)
 @main
 struct Bench {
-    static func main() throws {
-        let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+    static func main() async throws {
+        let args = Array(CommandLine.arguments.dropFirst())
+        if args.first == "http" {
+            let numbers = args.dropFirst().compactMap { Int($0) }
+            return try await HTTPBench.run(pushActivities: numbers.first ?? 10_000, pullActivities: numbers.dropFirst().first ?? 100_000)
+        }
+        try merge(args.filter { $0 != "merge" }.compactMap { Int($0) })
+    }
+
+    /// Merge throughput: the median of several rounds, each on fresh database files.
+    static func merge(_ args: [Int]) throws {
         let activities = args.first ?? 7_000, rounds = args.dropFirst().first ?? 5
         let changes = Workload.remoteChanges(activities: activities)
         let edits = Workload.edits(of: changes, fraction: 0.5)

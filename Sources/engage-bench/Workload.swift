@@ -9,19 +9,22 @@ enum Workload {
     static func remoteChanges(activities: Int) -> [Change] {
         var clock = HybridClock(node: server)
         var changes: [Change] = []
-        let countries = ["PE", "CL", "TZ", "KE", "MX", "CO", "BE", "PH"]
         for i in 0..<activities {
-            let id = UUID(uuidString: String(format: "00000000-0000-4000-8000-%012x", i))!
-            let a = Activity(
-                id: id, kind: ActivityKind.allCases[i % 6], title: "Activity \(i) with a realistic title length",
-                country: try! Country(countries[i % countries.count]), location: "Port city \(i % 40)", post: "POST-\(i % 12)",
-                partners: ["SUNAT", "WCO"], goals: [.counterThreats], startDate: try! Day("2026-01-15"),
-                endDate: try! Day("2026-02-15"), status: .completed, participants: i % 50,
-                notes: "Notes of moderate length describing what happened at activity \(i).")
-            changes += LocalEdit.changes(from: RecordState(), to: a, clock: &clock,
+            changes += LocalEdit.changes(from: RecordState(), to: activity(i), clock: &clock,
                                          physicalMs: 1_767_225_600_000 + Int64(i), seen: 0)
         }
         return changes
+    }
+
+    /// A realistic activity, the same for the same `i`.
+    static func activity(_ i: Int) -> Activity {
+        let countries = ["PE", "CL", "TZ", "KE", "MX", "CO", "BE", "PH"]
+        return Activity(
+            id: UUID(uuidString: String(format: "00000000-0000-4000-8000-%012x", i))!, kind: ActivityKind.allCases[i % 6],
+            title: "Activity \(i) with a realistic title length", country: try! Country(countries[i % countries.count]),
+            location: "Port city \(i % 40)", post: "POST-\(i % 12)", partners: ["SUNAT", "WCO"], goals: [.counterThreats],
+            startDate: try! Day("2026-01-15"), endDate: try! Day("2026-02-15"), status: .completed, participants: i % 50,
+            notes: "Notes of moderate length describing what happened at activity \(i).")
     }
 
     /// Later writes to a fraction of the scalar fields (new values, later stamps).

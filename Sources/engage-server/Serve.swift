@@ -25,6 +25,8 @@ struct Serve: AsyncParsableCommand {
         config.maxBodyBytes = maxBodyBytes
         config.maxBatchChanges = maxBatch
         let store = try openHubStore(path: config.databasePath)
+        // Logs go to stderr: stdout's first line is the address, for scripts and tests.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "engage-server")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let app = buildApplication(configuration: config, store: store, logger: logger) { host, port in

@@ -1,3 +1,4 @@
+@testable import EngageProtocol
 import EngageCore
 import EngageModel
 import EngageProtocol
@@ -67,5 +68,66 @@ import Testing
             #expect(golden == encoded, "\(name).json differs from what the code sends; review the protocol change")
             #expect(try Self.reencoded(value, golden) == golden)
         }
+    }
+}
+
+@Suite struct HandWrittenJSONTests {
+    @Test func changeJSONMatchesTheEncoderOnRandomChanges() throws {
+        var rng = SeededRandom(seed: 99)
+        let texts = ["", "plain", "quote \" and \\ backslash", "line\nbreak\ttab\r\u{08}\u{0C}\u{01}", "naïve — ünïcödé 日本 🚢", "a/b"]
+        let node = NodeID("device-1")!
+        for i in 0..<500 {
+            let stamp = HLC(wallMs: Int64.random(in: 0...1_800_000_000_000, using: &rng), counter: UInt16(i % 7), node: node)
+            let op: Change.Op = switch i % 3 {
+            case 0: .set([FieldValue.null, .bool(i % 2 == 0), .int(Int64(i) - 250), .string(texts.randomElement(using: &rng)!)].randomElement(using: &rng)!)
+            case 1: .add(texts.randomElement(using: &rng)!)
+            default: .remove(texts.randomElement(using: &rng)!, observed: (0..<(i % 3)).map { _ in stamp })
+            }
+            let change = Change(collection: "activities", recordId: texts.randomElement(using: &rng)!, field: "notes", op: op, stamp: stamp,
+                                base: i % 4 == 0 ? nil : stamp, seen: Int64(i))
+            #expect(change.jsonText == String(decoding: try WireJSON.encode(change), as: UTF8.self))
+        }
+    }
+}
+
+extension HandWrittenJSONTests {
+    @Test func fastPullDecodingMatchesFoundation() throws {
+        var rng = SeededRandom(seed: 7)
+        let texts = ["", "plain", "quote \" and \\ backslash", "line\nbreak\ttab\r\u{08}\u{0C}\u{01}", "naïve — 日本 🚢", "a/b"]
+        let node = NodeID("hub")!
+        let changes: [Change] = (0..<300).map { i in
+            let stamp = HLC(wallMs: Int64.random(in: 0...1_800_000_000_000, using: &rng), counter: UInt16(i % 5), node: node)
+            let op: Change.Op = switch i % 3 {
+            case 0: .set([FieldValue.null, .bool(i % 2 == 0), .int(Int64(i) - 150), .string(texts.randomElement(using: &rng)!)].randomElement(using: &rng)!)
+            case 1: .add(texts.randomElement(using: &rng)!)
+            default: .remove(texts.randomElement(using: &rng)!, observed: [stamp])
+            }
+            return Change(collection: "activities", recordId: "r\(i)", field: "notes", op: op, stamp: stamp, base: i % 2 == 0 ? stamp : nil,
+                          seen: Int64(i))
+        }
+        let page = PullResponse(changes: changes, cursor: 77, more: false)
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        for data in [try WireJSON.encode(page), try pretty.encode(page)] {
+            #expect(try PullResponse.decode(data) == page)
+            #expect(try data.withUnsafeBytes { try PullResponse.fastDecode($0.bindMemory(to: UInt8.self)) } == page)
+        }
+        // Unknown keys are skipped; a malformed page is refused.
+        let extra = Data(#"{"cursor":1,"future":{"a":[1,{"b":null}]},"changes":[],"more":true}"#.utf8)
+        #expect(try PullResponse.decode(extra) == PullResponse(changes: [], cursor: 1, more: true))
+        #expect(throws: (any Error).self) { try PullResponse.decode(Data(#"{"changes":[{"op":"set"}],"cursor":1,"more":true}"#.utf8)) }
+    }
+}
+
+extension HandWrittenJSONTests {
+    @Test func handWrittenPushMessagesMatchTheEncoder() throws {
+        let changes = GoldenExamplesTests.changes
+        let request = PushRequest(changes: changes)
+        #expect(request.jsonText == String(decoding: try WireJSON.encode(request), as: UTF8.self))
+        #expect(try PushRequest.decode(Data(request.jsonText.utf8)) == request)
+        let response = PushResponse(
+            accepted: changes.map(\.stamp), rejected: [.init(stamp: changes[0].stamp, code: "out_of_scope", message: "a \"quoted\" reason")],
+            conflicts: [.init(id: "c1", activityId: "a\nb", field: "title")])
+        #expect(response.jsonText == String(decoding: try WireJSON.encode(response), as: UTF8.self))
     }
 }

@@ -38,7 +38,11 @@ CREATE TABLE change_log (
     record_id   TEXT NOT NULL,
     field       TEXT NOT NULL,
     element     TEXT NOT NULL DEFAULT '',
-    change      TEXT NOT NULL,               -- wire JSON
+    op          TEXT NOT NULL,               -- set, add, remove
+    new_value   TEXT,                        -- JSON of the value written (set)
+    observed    TEXT,                        -- JSON array of the add-tags a remove saw
+    base        TEXT,
+    seen        INTEGER NOT NULL DEFAULT 0,
     old_value   TEXT,                        -- JSON of the value replaced (scalar fields)
     applied     INTEGER NOT NULL,            -- 1 if it became the current value
     device_id   TEXT NOT NULL,

@@ -1,0 +1,264 @@
+import EngageCore
+import Foundation
+
+/// A small reader for the protocol's own JSON, used where pages of thousands of changes are
+/// decoded: it reads bytes in place instead of building Foundation's intermediate tree.
+/// Keys it does not know are skipped, as the protocol asks of older peers.
+struct FastJSONReader {
+    struct Failure: Error {}
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var i = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    mutating func skipSpace() {
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+    }
+
+    mutating func expect(_ byte: UInt8) throws {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == byte else { throw Failure() }
+        i += 1
+    }
+
+    /// Consumes `byte` if it is next.
+    mutating func take(_ byte: UInt8) -> Bool {
+        skipSpace()
+        if i < bytes.count, bytes[i] == byte { i += 1; return true }
+        return false
+    }
+
+    var atEnd: Bool { mutating get { skipSpace(); return i >= bytes.count } }
+
+    /// Calls `body` with each key of an object, positioned at its value.
+    mutating func object(_ body: (inout FastJSONReader, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        if take(UInt8(ascii: "}")) { return }
+        repeat {
+            let key = try string()
+            try expect(UInt8(ascii: ":"))
+            try body(&self, key)
+        } while take(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"))
+    }
+
+    mutating func array(_ body: (inout FastJSONReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        if take(UInt8(ascii: "]")) { return }
+        repeat { try body(&self) } while take(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "]"))
+    }
+
+    mutating func string() throws -> String {
+        try expect(0x22)
+        let start = i
+        var plain = true
+        while i < bytes.count, bytes[i] != 0x22 {
+            if bytes[i] == 0x5C { plain = false; i += 2 } else { i += 1 }
+        }
+        guard i < bytes.count else { throw Failure() }
+        defer { i += 1 }
+        let slice = UnsafeBufferPointer(rebasing: bytes[start..<i])
+        if plain { return String(decoding: slice, as: UTF8.self) }
+        return try Self.unescape(slice)
+    }
+
+    mutating func int() throws -> Int64 {
+        skipSpace()
+        var negative = false, value: Int64 = 0, digits = 0
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+            value = value &* 10 &+ Int64(bytes[i] - 0x30)
+            i += 1
+            digits += 1
+        }
+        guard digits > 0, digits < 19, i >= bytes.count || ![UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[i])
+        else { throw Failure() }
+        return negative ? -value : value
+    }
+
+    mutating func bool() throws -> Bool {
+        if literal("true") { return true }
+        if literal("false") { return false }
+        throw Failure()
+    }
+
+    mutating func literal(_ word: StaticString) -> Bool {
+        skipSpace()
+        let n = word.utf8CodeUnitCount
+        guard i + n <= bytes.count else { return false }
+        for k in 0..<n where bytes[i + k] != word.utf8Start[k] { return false }
+        i += n
+        return true
+    }
+
+    mutating func fieldValue() throws -> FieldValue {
+        skipSpace()
+        guard i < bytes.count else { throw Failure() }
+        switch bytes[i] {
+        case 0x22: return .string(try string())
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool(try bool())
+        case UInt8(ascii: "n"): if literal("null") { return .null } else { throw Failure() }
+        default: return .int(try int())
+        }
+    }
+
+    /// Skips any value.
+    mutating func skip() throws {
+        skipSpace()
+        guard i < bytes.count else { throw Failure() }
+        switch bytes[i] {
+        case UInt8(ascii: "{"): try object { r, _ in try r.skip() }
+        case UInt8(ascii: "["): try array { try $0.skip() }
+        case 0x22: _ = try string()
+        default:
+            while i < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[i]) { i += 1 }
+        }
+    }
+
+    static func unescape(_ slice: UnsafeBufferPointer<UInt8>) throws -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(slice.count)
+        var k = 0
+        func hex4(_ at: Int) throws -> UInt32 {
+            guard at + 4 <= slice.count, let v = UInt32(String(decoding: UnsafeBufferPointer(rebasing: slice[at..<at + 4]), as: UTF8.self), radix: 16)
+            else { throw Failure() }
+            return v
+        }
+        while k < slice.count {
+            let b = slice[k]
+            guard b == 0x5C else { out.append(b); k += 1; continue }
+            guard k + 1 < slice.count else { throw Failure() }
+            switch slice[k + 1] {
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(k + 2)
+                k += 4
+                if (0xD800..<0xDC00).contains(scalar), k + 7 < slice.count, slice[k + 2] == 0x5C, slice[k + 3] == UInt8(ascii: "u") {
+                    let low = try hex4(k + 4)
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    k += 6
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw Failure() }
+                out += Array(String(Character(u)).utf8)
+            default: out.append(slice[k + 1])  // \" \\ \/
+            }
+            k += 2
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension PullResponse {
+    /// Decodes a pull page; the fast reader first, Foundation's decoder if it declines.
+    public static func decode(_ data: Data) throws -> PullResponse {
+        if let page = try? data.withUnsafeBytes({ raw in try fastDecode(raw.bindMemory(to: UInt8.self)) }) { return page }
+        return try WireJSON.decode(PullResponse.self, from: data)
+    }
+
+    static func fastDecode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> PullResponse {
+        var reader = FastJSONReader(bytes)
+        var changes: [Change] = [], cursor: Int64?, more: Bool?
+        try reader.object { r, key in
+            switch key {
+            case "changes": try r.array { r in changes.append(try Change.fastDecode(&r)) }
+            case "cursor": cursor = try r.int()
+            case "more": more = try r.bool()
+            default: try r.skip()
+            }
+        }
+        guard reader.atEnd, let cursor, let more else { throw FastJSONReader.Failure() }
+        return PullResponse(changes: changes, cursor: cursor, more: more)
+    }
+}
+
+extension Change {
+    static func fastDecode(_ r: inout FastJSONReader) throws -> Change {
+        var collection: String?, record: String?, field: String?, op: String?, value: FieldValue = .null
+        var element: String?, observed: [HLC] = [], stamp: HLC?, base: HLC?, seen: Int64 = 0
+        try r.object { r, key in
+            switch key {
+            case "collection": collection = try r.string()
+            case "record": record = try r.string()
+            case "field": field = try r.string()
+            case "op": op = try r.string()
+            case "value": value = try r.fieldValue()
+            case "element": element = try r.string()
+            case "observed": try r.array { r in observed.append(try HLC(encoded: r.string()).orThrow()) }
+            case "stamp": stamp = try HLC(encoded: r.string()).orThrow()
+            case "base": base = r.literal("null") ? nil : try HLC(encoded: r.string()).orThrow()
+            case "seen": seen = try r.int()
+            default: try r.skip()
+            }
+        }
+        guard let collection, let record, let field, let op, let stamp else { throw FastJSONReader.Failure() }
+        let operation: Op
+        switch (op, element) {
+        case ("set", _): operation = .set(value)
+        case ("add", let e?): operation = .add(e)
+        case ("remove", let e?): operation = .remove(e, observed: observed)
+        default: throw FastJSONReader.Failure()
+        }
+        return Change(collection: collection, recordId: record, field: field, op: operation, stamp: stamp, base: base, seen: seen)
+    }
+}
+
+extension Optional {
+    func orThrow() throws -> Wrapped {
+        guard let self else { throw FastJSONReader.Failure() }
+        return self
+    }
+}
+
+extension PushRequest {
+    /// The request's JSON, written by hand (the bytes WireJSON would write).
+    public var jsonText: String {
+        var out = "{\"changes\":["
+        out.reserveCapacity(changes.count * 200 + 16)
+        for (i, change) in changes.enumerated() {
+            if i > 0 { out += "," }
+            out += change.jsonText
+        }
+        return out + "]}"
+    }
+
+    /// Decodes a push; the fast reader first, Foundation's decoder (with its precise error
+    /// messages) if it declines.
+    public static func decode(_ data: Data) throws -> PushRequest {
+        let fast = try? data.withUnsafeBytes { raw -> PushRequest in
+            var reader = FastJSONReader(raw.bindMemory(to: UInt8.self))
+            var changes: [Change]?
+            try reader.object { r, key in
+                if key == "changes" {
+                    var list: [Change] = []
+                    try r.array { r in list.append(try Change.fastDecode(&r)) }
+                    changes = list
+                } else {
+                    try r.skip()
+                }
+            }
+            guard reader.atEnd, let changes else { throw FastJSONReader.Failure() }
+            return PushRequest(changes: changes)
+        }
+        if let fast { return fast }
+        return try WireJSON.decode(PushRequest.self, from: data)
+    }
+}
+
+extension PushResponse {
+    public var jsonText: String {
+        let accepted = self.accepted.map { "\"" + $0.encoded + "\"" }.joined(separator: ",")
+        let conflicts = self.conflicts.map {
+            "{\"activityId\":" + JSON.quote($0.activityId) + ",\"field\":" + JSON.quote($0.field) + ",\"id\":" + JSON.quote($0.id) + "}"
+        }.joined(separator: ",")
+        let rejected = self.rejected.map {
+            "{\"code\":" + JSON.quote($0.code) + ",\"message\":" + JSON.quote($0.message) + ",\"stamp\":\"" + $0.stamp.encoded + "\"}"
+        }.joined(separator: ",")
+        return "{\"accepted\":[" + accepted + "],\"conflicts\":[" + conflicts + "],\"rejected\":[" + rejected + "]}"
+    }
+}
