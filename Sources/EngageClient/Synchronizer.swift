@@ -73,12 +73,25 @@ public struct Synchronizer: Sendable {
         }
     }
 
+    /// Pulls pages until caught up. The next page is requested while the current one is
+    /// applied (the server and the device work at the same time); each page is applied and
+    /// its cursor saved in one transaction, so an interruption loses at most a fetched page.
     func pull(_ summary: inout SyncSummary) async throws {
+        let client = client
+        var next = Task { try await client.pull(after: try store.status().serverCursor) }
         for _ in 0..<maxPages {
-            let cursor = try store.status().serverCursor
-            let (page, timing) = try await client.pull(after: cursor)
-            try learn(timing)
-            try store.applyRemote(page.changes, cursor: page.cursor)
+            let (page, timing) = try await next.value
+            if page.more {
+                let cursor = page.cursor
+                next = Task { try await client.pull(after: cursor) }
+            }
+            do {
+                try learn(timing)
+                try store.applyRemote(page.changes, cursor: page.cursor)
+            } catch {
+                if page.more { next.cancel() }
+                throw error
+            }
             summary.pulled += page.changes.count
             if !page.more { return }
         }

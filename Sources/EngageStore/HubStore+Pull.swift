@@ -35,9 +35,11 @@ extension HubStore {
             let fieldRows = try Row.fetchAll(
                 db, sql: "SELECT seq, collection, record_id, field, value_type, value, stamp FROM field_state WHERE seq > ? \(visible) ORDER BY seq LIMIT ?",
                 arguments: StatementArguments([cursor] + args + [limit + 1]))
+            // Element rows past the last field row read cannot be placed yet: do not read them.
+            let fieldEnd: Int64 = fieldRows.count > limit ? fieldRows[limit][0] : .max
             let elementRows = try Row.fetchAll(
-                db, sql: "SELECT seq, collection, record_id, field, element, tag, removed FROM element_state WHERE seq > ? \(visible) ORDER BY seq LIMIT ?",
-                arguments: StatementArguments([cursor] + args + [limit + 1]))
+                db, sql: "SELECT seq, collection, record_id, field, element, tag, removed FROM element_state WHERE seq > ? AND seq <= ? \(visible) ORDER BY seq LIMIT ?",
+                arguments: StatementArguments([cursor, fieldEnd] + args + [limit + 1]))
             var changes: [Change] = []
             var bytes = 0, lastSeq = cursor, full = false
             var f = 0, e = 0
