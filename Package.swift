@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "engage-server",
             dependencies: [
-                "EngageServer", "EngageStore", "EngageModel",
+                "EngageServer", "EngageStore", "EngageModel", "EngageProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -10,12 +10,25 @@ public struct HTTPExchange: Sendable {
         public var path: String
         public var headers: [String: String]
         public var body: Data?
+
+        public init(method: String, path: String, headers: [String: String], body: Data?) {
+            self.method = method
+            self.path = path
+            self.headers = headers
+            self.body = body
+        }
     }
 
     public struct Response: Sendable {
         public var status: Int
         public var headers: [String: String]
         public var body: Data
+
+        public init(status: Int, headers: [String: String], body: Data) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 }
 

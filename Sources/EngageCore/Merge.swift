@@ -35,6 +35,13 @@ public enum Merge {
         return stamp > current.stamp ? Register(value: value, stamp: stamp) : nil
     }
 
+    /// The same with the order reversed: the earlier write wins. Wrong on purpose; replays use
+    /// it to show that they notice a server that merges differently.
+    public static func registerReversed(_ current: Register?, _ value: FieldValue, stamp: HLC) -> Register? {
+        guard let current else { return Register(value: value, stamp: stamp) }
+        return stamp < current.stamp ? Register(value: value, stamp: stamp) : nil
+    }
+
     /// The tags of one element after `op`; nil when nothing changes.
     ///
     /// An add inserts its own tag. A remove marks the tags it observed — inserting them already

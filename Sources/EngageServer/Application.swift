@@ -9,10 +9,14 @@ import Logging
 public func buildApplication(
     configuration: ServerConfiguration, store: HubStore, environment: ServerEnvironment = .system,
     metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "engage-server"),
+    recorder: SessionRecorder? = nil,
     onRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) -> some ApplicationProtocol {
     let service = Service(store: store, configuration: configuration, environment: environment, metrics: metrics)
     let router = Router(context: BasicRequestContext.self)
+    if let recorder {
+        router.add(middleware: RecordingMiddleware(recorder: recorder, store: store, maxBodyBytes: configuration.maxBodyBytes))
+    }
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, now: environment.now, maxBodyBytes: configuration.maxBodyBytes))
     service.addRoutes(to: router)
     return Application(

@@ -47,7 +47,8 @@ extension Service {
                 "batch_too_large", "\(body.changes.count) changes in one push; split it into batches of at most \(configuration.maxBatchChanges)")
         }
         let store = store
-        let result = try await database { () throws(StoreError) in try store.push(body.changes, from: device) }
+        let changes = configuration.pushFilter?(body.changes) ?? body.changes
+        let result = try await database { () throws(StoreError) in try store.push(changes, from: device) }
         metrics.accepted(result.newlyAccepted, conflicts: result.conflictsRaised, rejected: result.rejected.count)
         let response = PushResponse(
             accepted: result.accepted,

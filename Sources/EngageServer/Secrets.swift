@@ -6,13 +6,10 @@ enum Secrets {
     /// Letters and digits that cannot be misread (no 0/O, 1/I/L).
     static let codeAlphabet = Array("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
 
-    static func code(_ env: ServerEnvironment) -> String {
-        String(env.randomBytes(10).map { codeAlphabet[Int($0) % codeAlphabet.count] })
-    }
-
-    static func token(_ env: ServerEnvironment) -> String { hex(env.randomBytes(32)) }
-    static func deviceID(_ env: ServerEnvironment) -> String { "dev-" + hex(env.randomBytes(6)) }
-    static func nodeID(_ env: ServerEnvironment) -> String { hex(env.randomBytes(8)) }
+    static func code(_ env: ServerEnvironment) -> String { env.draw(.code) }
+    static func token(_ env: ServerEnvironment) -> String { env.draw(.token) }
+    static func deviceID(_ env: ServerEnvironment) -> String { env.draw(.deviceID) }
+    static func nodeID(_ env: ServerEnvironment) -> String { env.draw(.nodeID) }
 
     /// SHA-256, hex. Codes are compared without case or spaces.
     static func hash(_ secret: String) -> String {

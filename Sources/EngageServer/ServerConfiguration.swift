@@ -1,3 +1,4 @@
+import EngageCore
 import Foundation
 
 /// How the service runs. Defaults suit one machine serving a few hundred devices.
@@ -15,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var pullMaxBytes = 4 * 1024 * 1024
     /// Enrolment codes expire after this long.
     public var enrolmentLifetimeMs: Int64 = 72 * 3_600_000
+    /// Replays only: alters each push before it reaches the store (to show a replay notices).
+    var pushFilter: (@Sendable ([Change]) -> [Change])?
 
     public init(databasePath: String) { self.databasePath = databasePath }
 }
@@ -22,18 +25,31 @@ public struct ServerConfiguration: Sendable {
 /// The server's sources of time and randomness. Production uses the real ones; recorded
 /// sessions replay with recorded ones.
 public struct ServerEnvironment: Sendable {
-    public var now: @Sendable () -> Int64
-    public var randomBytes: @Sendable (Int) -> [UInt8]
-
-    public init(now: @escaping @Sendable () -> Int64, randomBytes: @escaping @Sendable (Int) -> [UInt8]) {
-        self.now = now
-        self.randomBytes = randomBytes
+    /// What the server draws at random.
+    public enum Draw: String, Sendable, Codable {
+        case code, token, deviceID, nodeID
     }
 
-    public static let system = ServerEnvironment(
-        now: { Int64(Date().timeIntervalSince1970 * 1000) },
-        randomBytes: { count in
-            var generator = SystemRandomNumberGenerator()
-            return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        })
+    public var now: @Sendable () -> Int64
+    public var draw: @Sendable (Draw) -> String
+
+    public init(now: @escaping @Sendable () -> Int64, draw: @escaping @Sendable (Draw) -> String) {
+        self.now = now
+        self.draw = draw
+    }
+
+    public static let system = ServerEnvironment(now: systemNow, draw: systemDraw)
+
+    public static let systemNow: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    public static let systemDraw: @Sendable (Draw) -> String = { kind in
+        var generator = SystemRandomNumberGenerator()
+        func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: .min ... .max, using: &generator) } }
+        switch kind {
+        case .code: return String(bytes(10).map { Secrets.codeAlphabet[Int($0) % Secrets.codeAlphabet.count] })
+        case .token: return Secrets.hex(bytes(32))
+        case .deviceID: return "dev-" + Secrets.hex(bytes(6))
+        case .nodeID: return Secrets.hex(bytes(8))
+        }
+    }
 }

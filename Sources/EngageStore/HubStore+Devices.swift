@@ -101,3 +101,33 @@ extension HubStore {
                      nodeId: row["node_id"], lastSeen: row["last_seen"], revoked: (row["revoked_at"] as Int64?) != nil)
     }
 }
+
+/// An enrolment code's record (the code itself is never stored).
+public struct EnrolmentRecord: Sendable, Equatable {
+    public var name: String
+    public var post: String
+    public var role: String
+    public var expiresAt: Int64
+    public var used: Bool
+}
+
+extension HubStore {
+    public func enrolment(codeHash: String) throws(StoreError) -> EnrolmentRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM enrolment WHERE code_hash = ?", arguments: [codeHash]).map {
+                EnrolmentRecord(name: $0["name"], post: $0["post"], role: $0["role"], expiresAt: $0["expires_at"],
+                                used: ($0["used_at"] as Int64?) != nil)
+            }
+        }
+    }
+
+    /// Gives a device a new token (its hash); used by replays to stand a placeholder in for the real one.
+    public func setToken(deviceId: String, tokenHash: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE device SET token_hash = ? WHERE id = ?", arguments: [tokenHash, deviceId])
+            guard db.changesCount == 1 else {
+                throw StoreError(.notFound, "device \(deviceId) is not in this database; replay a device transcript against the server database it synced with (--db)")
+            }
+        }
+    }
+}

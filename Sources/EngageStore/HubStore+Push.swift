@@ -35,6 +35,7 @@ extension HubStore {
         return try write { db in
             var context = try ReplicaContext.load(db)
             var writer = try ReplicaWriter(db: db, seq: context.seq)
+            if reverseTieBreak { writer.register = { Merge.registerReversed($0, $1, stamp: $2) } }
             var result = PushResult()
             var received = try Self.receivedKeys(changes, db: db)
             let logStatement = try db.cachedStatement(sql: """

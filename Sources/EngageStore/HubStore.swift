@@ -10,6 +10,9 @@ public struct HubStore: Sendable {
     /// The server's physical clock in ms; injected so recorded sessions replay.
     let physicalMs: @Sendable () -> Int64
     public static let node = NodeID("hub")!
+    /// Reverses the last-writer-wins tie-break. A deliberate fault, for showing that a replay
+    /// of recorded sessions notices a server that merges differently; never set in service.
+    public var reverseTieBreak = false
 
     /// Opens (creating and migrating) the server database at `path`, in WAL mode.
     public init(path: String, physicalMs: @escaping @Sendable () -> Int64 = DeviceStore.systemMs) throws(StoreError) {
@@ -54,5 +57,15 @@ public struct HubStore: Sendable {
 
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try writer.write(body) } catch { throw DeviceStore.wrap(error) }
+    }
+}
+
+extension HubStore {
+    /// Writes a consistent copy of the database to `path` (SQLite's VACUUM INTO), e.g. the
+    /// server state a device transcript will later replay against.
+    public func snapshot(to path: String) throws(StoreError) {
+        do { try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) } } catch {
+            throw DeviceStore.wrap(error)
+        }
     }
 }

@@ -31,6 +31,8 @@ struct ReplicaWriter {
     private var dirty: [RecordKey] = []
     private(set) var appliedCount = 0
     private let statements: Statements
+    /// The register rule; only replays that demonstrate a faulty server change it.
+    var register: (Register?, FieldValue, HLC) -> Register? = { Merge.register($0, $1, stamp: $2) }
 
     init(db: Database, seq: Int64) throws {
         self.db = db
@@ -103,7 +105,7 @@ struct ReplicaWriter {
     private mutating func merge(_ change: Change, into state: inout RecordState) throws -> Bool {
         switch change.op {
         case .set(let value):
-            guard var register = Merge.register(state.registers[change.field], value, stamp: change.stamp) else {
+            guard var register = register(state.registers[change.field], value, change.stamp) else {
                 return false
             }
             seq += 1

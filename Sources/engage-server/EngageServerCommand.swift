@@ -7,7 +7,7 @@ struct EngageServerCommand: AsyncParsableCommand {
         abstract: "Run the Engage sync service and administer its devices.",
         discussion: "The database is --db PATH, else $ENGAGE_SERVER_DB, else ./engage-server.sqlite.",
         version: "0.1.0",
-        subcommands: [Serve.self, EnrollDevice.self, Devices.self, ImportData.self]
+        subcommands: [Serve.self, EnrollDevice.self, Devices.self, ImportData.self, Replay.self]
     )
 }
 

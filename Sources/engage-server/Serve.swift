@@ -12,10 +12,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "0 picks a free port") var port = 8080
     @Option(help: "Largest request body, in bytes") var maxBodyBytes = 8 * 1024 * 1024
     @Option(help: "Most changes in one push") var maxBatch = 5_000
+    @Option(help: "Most changes in one pull page") var pullLimit = 5_000
+    @Option(help: "Record every exchange to this transcript file (see sync-protocol/sessions/README.md)") var record: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard maxBodyBytes > 1_024, maxBatch > 0 else { throw ValidationError("--max-body-bytes must exceed 1024 and --max-batch 0") }
+        guard maxBodyBytes > 1_024, maxBatch > 0, pullLimit > 0 else { throw ValidationError("--max-body-bytes must exceed 1024 and --max-batch 0") }
     }
 
     func run() async throws {
@@ -24,12 +26,15 @@ struct Serve: AsyncParsableCommand {
         config.port = port
         config.maxBodyBytes = maxBodyBytes
         config.maxBatchChanges = maxBatch
-        let store = try openHubStore(path: config.databasePath)
+        config.pullLimit = pullLimit
+        let recorder = record.map { SessionRecorder(url: URL(fileURLWithPath: $0), pullLimit: pullLimit == 5_000 ? nil : pullLimit) }
+        let environment = recorder?.environment ?? .system
+        let store = try openHubStore(path: config.databasePath, environment: environment)
         // Logs go to stderr: stdout's first line is the address, for scripts and tests.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "engage-server")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let app = buildApplication(configuration: config, store: store, logger: logger) { host, port in
+        let app = buildApplication(configuration: config, store: store, environment: environment, logger: logger, recorder: recorder) { host, port in
             // Written unbuffered: scripts and tests wait for this first line.
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
         }

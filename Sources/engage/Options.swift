@@ -14,7 +14,12 @@ struct DatabaseOptions: ParsableArguments {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".engage/device.sqlite").path
     }
 
-    func open() throws -> DeviceStore { try DeviceStore(path: path) }
+    /// Opens the device database. `ENGAGE_CLOCK_OFFSET_MS` shifts this device's clock (used to
+    /// record sessions of devices whose clock is wrong; the sync corrects it).
+    func open() throws -> DeviceStore {
+        let offset = ProcessInfo.processInfo.environment["ENGAGE_CLOCK_OFFSET_MS"].flatMap { Int64($0) } ?? 0
+        return try DeviceStore(path: path, physicalMs: { DeviceStore.systemMs() + offset })
+    }
 }
 
 /// Prints to standard error (warnings; errors go through ArgumentParser, which exits non-zero).

@@ -25,10 +25,19 @@ struct Sync: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Flag var json = false
+    @Option(help: "Record this device's view of the session to a transcript file") var record: String?
 
     func run() async throws {
         let store = try database.open()
-        let summary = try await Synchronizer.forEnrolledDevice(store).sync()
+        let (synchronizer, recorder) = try Synchronizer.forEnrolledDevice(store, record: record != nil)
+        let summary: SyncSummary
+        do {
+            summary = try await synchronizer.sync()
+            try recorder?.write(to: URL(fileURLWithPath: record ?? ""))
+        } catch {
+            try? recorder?.write(to: URL(fileURLWithPath: record ?? ""))
+            throw error
+        }
         if json { return try printJSON(summary) }
         print("pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected")
         if !summary.conflicts.isEmpty { print("conflicts involving your changes: \(summary.conflicts.joined(separator: ", ")) — see `engage conflicts`") }
@@ -55,7 +64,7 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let store = try database.open()
         let key = try store.resolveID(id).uuidString.lowercased()
-        let history = try await Synchronizer.forEnrolledDevice(store).history(activityId: key)
+        let history = try await Synchronizer.forEnrolledDevice(store).0.history(activityId: key)
         if json { return try printJSON(history) }
         print(Table.render(
             header: ["RECEIVED", "DEVICE", "FIELD", "OLD", "NEW", "APPLIED"],

@@ -28,7 +28,7 @@ struct Fixture {
         configuration.port = 0
         configuration.maxBodyBytes = maxBodyBytes
         configuration.maxBatchChanges = maxBatch
-        environment = ServerEnvironment(now: clock.now, randomBytes: ServerEnvironment.system.randomBytes)
+        environment = ServerEnvironment(now: clock.now, draw: ServerEnvironment.systemDraw)
     }
 
     var app: some ApplicationProtocol {

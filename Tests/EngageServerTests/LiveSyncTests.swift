@@ -10,30 +10,6 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-/// A transport that delivers the request but loses the answer, once, as when the connection
-/// drops after the server has committed.
-final class LosingTransport: Transport, @unchecked Sendable {
-    // @unchecked: `armed` is only touched under `lock`.
-    let inner: any Transport
-    private let lock = NSLock()
-    private var armed: String?
-
-    init(_ inner: any Transport) { self.inner = inner }
-
-    func loseNextAnswer(to path: String) { lock.withLock { armed = path } }
-
-    func send(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
-        let response = try await inner.send(request)
-        let lose = lock.withLock { () -> Bool in
-            guard let armed, request.path.hasPrefix(armed) else { return false }
-            self.armed = nil
-            return true
-        }
-        if lose { throw ClientError.unreachable("test", "connection closed before the answer") }
-        return response
-    }
-}
-
 /// A device: its own database and a real URLSession client.
 struct TestDevice {
     let store: DeviceStore

@@ -1,0 +1,166 @@
+import EngageProtocol
+import EngageStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Replays a transcript against a fresh server (or a given database) with the recorded clock
+/// and draws, and compares each answer with the recorded one.
+public enum SessionReplayer {
+    public struct Mismatch: Sendable, CustomStringConvertible {
+        public var exchange: Int
+        public var request: String
+        public var field: String
+        public var recorded: String
+        public var now: String
+        public var description: String {
+            "exchange \(exchange) (\(request)): \(field) differs — recorded \(recorded), now \(now)"
+        }
+    }
+
+    public struct Report: Sendable {
+        public var matched: Int
+        public var total: Int
+        public var mismatch: Mismatch?
+        public var ok: Bool { mismatch == nil }
+    }
+
+    /// Ways to break the server on purpose, to show that a replay notices.
+    public enum Fault: Sendable {
+        /// The hub drops the change at this index of every push.
+        case dropChange(Int)
+        /// The hub's last-writer-wins tie-break is reversed.
+        case reverseTieBreak
+    }
+
+    /// Responses whose body is volatile by nature (documented in sync-protocol/sessions/README.md).
+    static let volatileBodies: Set<String> = ["/metrics"]
+
+    public static func replay(_ transcript: Transcript, databasePath: String? = nil, fault: Fault? = nil) async throws -> Report {
+        let script = Script(transcript)
+        let environment = script.environment
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("engage-replay-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        let path = databasePath ?? temporary.appendingPathComponent("server.sqlite").path
+        script.set(clock: transcript.startedAt ?? transcript.exchanges.first?.at ?? 0)
+        var store = try openHubStore(path: path, environment: environment)
+        if case .reverseTieBreak = fault { store.reverseTieBreak = true }
+        if transcript.kind == .device, let device = transcript.device {
+            try store.setToken(deviceId: device.deviceId, tokenHash: Secrets.hash("<token-1>"))
+        }
+        var configuration = ServerConfiguration(databasePath: path)
+        configuration.port = 0
+        if case .dropChange(let index) = fault {
+            configuration.pushFilter = { changes in changes.enumerated().filter { $0.offset != index }.map(\.element) }
+        }
+        if let limit = transcript.pullLimit { configuration.pullLimit = limit }
+        var logger = Logger(label: "engage-replay")
+        logger.logLevel = .error
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(configuration: configuration, store: store, environment: environment, logger: logger) { _, port in
+            portSink.yield(port)
+        }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw TranscriptError("the replay server did not start") }
+        let base = "http://127.0.0.1:\(port)"
+        var report = Report(matched: 0, total: transcript.exchanges.count)
+        for exchange in transcript.exchanges {
+            script.begin(exchange)
+            if let setup = exchange.setup { try apply(setup, to: store) }
+            let request = exchange.request
+            let response = try await send(base, request)
+            if let mismatch = compare(exchange, response) {
+                report.mismatch = mismatch
+                break
+            }
+            report.matched += 1
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        return report
+    }
+
+    /// One request over loopback, as the recorded client sent it.
+    static func send(_ base: String, _ message: Transcript.Message) async throws -> (status: Int, headers: [String: String], body: Data) {
+        guard let url = URL(string: base + (message.path ?? "/")) else { throw TranscriptError("bad path \(message.path ?? "")") }
+        var request = URLRequest(url: url)
+        request.httpMethod = message.method ?? "GET"
+        for (name, value) in message.headers { request.setValue(value, forHTTPHeaderField: name) }
+        if message.body != nil || message.text != nil { request.httpBody = message.data }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw TranscriptError("no HTTP answer") }
+        var headers: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { if let k = k as? String, let v = v as? String { headers[k.lowercased()] = v } }
+        return (http.statusCode, headers, data)
+    }
+
+    static func apply(_ setup: Transcript.Setup, to store: HubStore) throws {
+        if let e = setup.enrolment, try store.enrolment(codeHash: Secrets.hash(Secrets.normalizedCode(e.code))) == nil {
+            try store.createEnrolment(codeHash: Secrets.hash(Secrets.normalizedCode(e.code)), name: e.name, post: e.post,
+                                      role: DeviceRecord.Role(rawValue: e.role) ?? .advisor, expiresAt: e.expiresAt)
+        }
+        if let id = setup.revoked { try store.revoke(deviceId: id) }
+    }
+
+    static func compare(_ exchange: Transcript.Exchange, _ response: (status: Int, headers: [String: String], body: Data)) -> Mismatch? {
+        let label = "\(exchange.request.method ?? "?") \(exchange.request.path ?? "?")"
+        func mismatch(_ field: String, _ recorded: String, _ now: String) -> Mismatch {
+            Mismatch(exchange: exchange.n, request: label, field: field, recorded: recorded, now: now)
+        }
+        if let status = exchange.response.status, status != response.status {
+            return mismatch("status", "\(status)", "\(response.status)")
+        }
+        for (name, value) in exchange.response.headers.sorted(by: { $0.key < $1.key }) where response.headers[name] != value {
+            return mismatch("header \(name)", value, response.headers[name] ?? "absent")
+        }
+        let path = exchange.request.path.map { String($0.prefix { $0 != "?" }) } ?? ""
+        if volatileBodies.contains(path) { return nil }
+        let now = Transcript.Message(headers: [:], data: response.body)
+        if let recorded = exchange.response.body, let current = now.body {
+            return recorded.firstDifference(from: current).map { mismatch("body \($0.path)", $0.recorded, $0.now) }
+        }
+        if exchange.response.text != now.text || (exchange.response.body == nil) != (now.body == nil) {
+            return mismatch("body", exchange.response.text ?? "\(exchange.response.body.map { "\($0)" } ?? "empty")",
+                            now.text ?? "\(now.body.map { "\($0)" } ?? "empty")")
+        }
+        return nil
+    }
+}
+
+/// The recorded clock and draws, handed out in order.
+final class Script: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var clock: Int64 = 0
+    private var draws: [Transcript.Draw] = []
+
+    init(_ transcript: Transcript) {}
+
+    func set(clock: Int64) { lock.withLock { self.clock = clock } }
+
+    func begin(_ exchange: Transcript.Exchange) {
+        lock.withLock {
+            clock = exchange.at
+            draws = exchange.draws
+        }
+    }
+
+    var environment: ServerEnvironment {
+        ServerEnvironment(
+            now: { [self] in lock.withLock { clock } },
+            draw: { [self] kind in
+                lock.withLock {
+                    // A draw the recording did not make is a difference the answers will show.
+                    if let i = draws.firstIndex(where: { $0.kind == kind.rawValue }) { return draws.remove(at: i).value }
+                    return "<unrecorded-\(kind.rawValue)>"
+                }
+            })
+    }
+}

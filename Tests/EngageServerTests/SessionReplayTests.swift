@@ -1,0 +1,91 @@
+import EngageClient
+import EngageModel
+import EngageProtocol
+import EngageServer
+import EngageStore
+import EngageTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// The recorded sessions in sync-protocol/sessions/ replay, exchange by exchange, against a
+/// fresh server; and a replay notices a server that behaves differently.
+@Suite(.serialized) struct SessionReplayTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("sync-protocol/sessions")
+
+    static var sessions: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    }
+
+    static func load(_ name: String) throws -> Transcript {
+        try Transcript.decode(Data(contentsOf: folder.appendingPathComponent(name)))
+    }
+
+    @Test func theLibraryHoldsTheNamedSessions() {
+        let expected = ["first-sync", "different-fields", "same-field-conflict", "delete-vs-edit-restore", "lost-answer-retry",
+                        "clock-ahead", "offline-180-days", "revoked-device", "headquarters-pull", "large-pull-pages"]
+        #expect(Set(Self.sessions) == Set(expected.map { "\($0).json" }))
+    }
+
+    @Test(arguments: sessions) func everyRecordedSessionReplays(_ name: String) async throws {
+        let report = try await SessionReplayer.replay(try Self.load(name))
+        #expect(report.ok, "\(name): \(report.mismatch.map { "\($0)" } ?? "")")
+        #expect(report.matched == report.total && report.total > 0)
+    }
+
+    @Test func aServerWithTheTieBreakReversedIsCaught() async throws {
+        let report = try await SessionReplayer.replay(try Self.load("same-field-conflict.json"), fault: .reverseTieBreak)
+        #expect(!report.ok)
+    }
+
+    @Test func aServerThatDropsAChangeIsCaught() async throws {
+        let report = try await SessionReplayer.replay(try Self.load("different-fields.json"), fault: .dropChange(3))
+        let mismatch = try #require(report.mismatch)
+        #expect(mismatch.request.contains("/v1/push") || mismatch.request.contains("/v1/pull"))
+    }
+
+    @Test func aTamperedTranscriptReportsTheFieldThatDiffers() async throws {
+        var transcript = try Self.load("first-sync.json")
+        let i = try #require(transcript.exchanges.firstIndex { $0.request.path?.hasPrefix("/v1/pull") == true })
+        guard case .object(var body) = transcript.exchanges[i].response.body else { Issue.record("no body"); return }
+        body["cursor"] = .int(999_999)
+        transcript.exchanges[i].response.body = .object(body)
+        let mismatch = try #require(try await SessionReplayer.replay(transcript).mismatch)
+        #expect(mismatch.exchange == i + 1 && mismatch.field == "body $.cursor" && mismatch.recorded == "999999")
+    }
+
+    @Test func aDeviceTranscriptReplaysAgainstTheStateItStartedFrom() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try openHubStore(path: dir.path("server.sqlite"))
+        var configuration = ServerConfiguration(databasePath: dir.path("server.sqlite"))
+        configuration.port = 0
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let app = buildApplication(configuration: configuration, store: store, logger: logger)
+        try await app.test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))"
+            let code = try Administration.createEnrolment(store: store, name: "tablet", post: "LIMA", role: .advisor).code
+            let device = try DeviceStore(path: dir.path("device.sqlite"))
+            _ = try await Synchronizer.enroll(store: device, serverURL: url, code: code)
+            var activity = Activity.sample("Recorded course")
+            activity.post = "LIMA"
+            try device.log(activity)
+            // Given the server state before the sync
+            try store.snapshot(to: dir.path("before.sqlite"))
+            // When the device syncs with recording on
+            let (sync, recorder) = try Synchronizer.forEnrolledDevice(device, record: true)
+            _ = try await sync.sync()
+            try recorder?.write(to: dir.url.appendingPathComponent("device.json"))
+        }
+        let transcript = try Transcript.decode(Data(contentsOf: dir.url.appendingPathComponent("device.json")))
+        #expect(transcript.kind == .device && transcript.exchanges.count >= 2)
+        #expect(!String(decoding: try transcript.encoded(), as: UTF8.self).contains(try #require(try DeviceStore(path: dir.path("device.sqlite")).enrollment()).token))
+        // Then it replays, exchange by exchange, against that state
+        let report = try await SessionReplayer.replay(transcript, databasePath: dir.path("before.sqlite"))
+        #expect(report.ok, "\(report.mismatch.map { "\($0)" } ?? "")")
+    }
+}
