@@ -32,11 +32,12 @@ let package = Package(
     targets: [
         .target(name: "EngageModel", swiftSettings: swiftSettings),
         .target(name: "EngageCore", dependencies: ["EngageModel"], swiftSettings: swiftSettings),
+        .target(name: "EngageReports", dependencies: ["EngageModel"], swiftSettings: swiftSettings),
         .target(
             name: "EngageResources",
             path: ".",
             exclude: [
-                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore",
+                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore", "Sources/EngageReports",
                 "Sources/EngageProtocol", "Sources/EngageServer", "Sources/EngageClient",
                 "Sources/engage", "Sources/engage-server", "Sources/engage-bench",
                 "Sources/EngageTestSupport", "Tests", "docs", "sync-protocol", ".ci", "scripts",
@@ -104,6 +105,7 @@ let package = Package(
         ),
         .testTarget(name: "EngageModelTests", dependencies: ["EngageModel", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "EngageReportsTests", dependencies: ["EngageReports", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageStoreTests", dependencies: ["EngageStore", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageCLITests", dependencies: ["EngageTestSupport", "engage", "engage-server"], swiftSettings: swiftSettings),

@@ -19,6 +19,12 @@ public struct Country: Hashable, Comparable, Codable, Sendable, CustomStringConv
     /// The English short name ("Peru").
     public var name: String { Country.names[code] ?? code }
 
+    /// The UN M49 sub-region (e.g. "South America"), from Foundation's region data.
+    public var region: String {
+        guard let parent = Locale.Region(code).containingRegion else { return "Other" }
+        return Locale(identifier: "en").localizedString(forRegionCode: parent.identifier) ?? parent.identifier
+    }
+
     /// Every assigned code, sorted.
     public static var allCodes: [String] { names.keys.sorted() }
 

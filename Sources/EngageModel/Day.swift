@@ -33,6 +33,17 @@ public struct Day: Hashable, Comparable, Codable, Sendable, CustomStringConverti
         return "\(y)-\(m)-\(d)"
     }
 
+    /// Days since 1970-01-01 (proleptic Gregorian), for distances between days.
+    public var ordinal: Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     /// The quarter label used by reports, e.g. "2026-Q1".
     public var quarter: String { "\(year)-Q\((month - 1) / 3 + 1)" }
 

@@ -1,0 +1,99 @@
+import EngageModel
+import EngageReports
+import Foundation
+import Testing
+
+/// The report on a small fixture, against figures computed by hand (see each comment).
+@Suite struct ReportTests {
+    static func activity(_ n: Int, post: String, _ country: String, _ kind: ActivityKind, partners: Set<String>, goals: Set<StrategicGoal>,
+                         start: String, end: String? = nil, status: ActivityStatus = .completed, participants: Int? = nil,
+                         deleted: Bool = false) -> Activity {
+        Activity(id: UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", n))!, kind: kind, title: "A\(n)",
+                 country: try! Country(country), post: post, partners: partners, goals: goals, startDate: try! Day(start),
+                 endDate: end.map { try! Day($0) }, status: status, participants: participants, deleted: deleted)
+    }
+
+    static let a1 = activity(1, post: "LIMA", "PE", .training, partners: ["SUNAT"], goals: [.counterThreats], start: "2026-01-10", end: "2026-01-12", participants: 10)
+    static let a2 = activity(2, post: "SANTIAGO", "PE", .training, partners: ["SUNAT"], goals: [.counterThreats, .facilitateTrade], start: "2026-02-05", status: .planned)
+    static let a3 = activity(3, post: "LIMA", "CL", .agreement, partners: ["SNA"], goals: [.informationSharing], start: "2026-04-01")
+    static let a4 = activity(4, post: "LIMA", "PE", .training, partners: ["SUNAT"], goals: [], start: "2026-01-20", participants: 5)
+    static let a5 = activity(5, post: "LIMA", "TZ", .training, partners: ["Unknown Agency"], goals: [.counterThreats], start: "2026-05-01", status: .cancelled)
+    static let a6 = activity(6, post: "LIMA", "PE", .training, partners: ["SUNAT"], goals: [.counterThreats], start: "2026-01-11", deleted: true)
+    static func id(_ a: Activity) -> String { a.id.uuidString.lowercased() }
+
+    static let priorities = Priorities(weights: ["tradeVolume": 1], countries: [
+        .init(country: try! Country("PE"), factors: ["tradeVolume": 6]),
+        .init(country: try! Country("CL"), factors: ["tradeVolume": 3]),
+        .init(country: try! Country("TZ"), factors: ["tradeVolume": 1]),
+    ])
+    static let registry = PartnerRegistry([
+        Partner(code: "SUNAT", name: "Superintendencia", country: try! Country("PE"), agencyType: "customs"),
+        Partner(code: "SNA", name: "Servicio Nacional de Aduanas", country: try! Country("CL"), agencyType: "customs"),
+    ])
+
+    var report: Report {
+        ReportBuilder.build(activities: [Self.a1, Self.a2, Self.a3, Self.a4, Self.a5, Self.a6], priorities: Self.priorities,
+                            registry: Self.registry, openConflicts: 2)
+    }
+
+    @Test func coverageCountsWhatHappened() {
+        let c = report.coverage
+        // A1–A4 count; A5 is cancelled, A6 deleted. Completed: A1, A3, A4. Participants 10 + 5.
+        #expect(c.totals.activities == 4 && c.totals.completed == 3 && c.totals.participants == 15)
+        #expect(c.cancelled == 1 && c.countries == 2 && c.posts == 2)
+        #expect(c.byGoalCountry.map { "\($0.goal)\($0.country):\($0.tally.activities)/\($0.tally.completed)/\($0.tally.participants)" }
+                == ["1PE:2/1/10", "2PE:1/0/0", "3CL:1/1/0"])
+        #expect(c.byGoalCountry.first?.region == "South America")
+        #expect(c.byKindQuarter.map { "\($0.kind) \($0.quarter) \($0.tally.activities)" } == ["agreement 2026-Q2 1", "training 2026-Q1 3"])
+        #expect(c.byPartner.map { "\($0.partner):\($0.tally.activities)" } == ["SUNAT:3", "SNA:1"])
+    }
+
+    @Test func shortfallsCompareEngagementWithPriority() {
+        let s = report.shortfalls
+        // Priority shares PE .6, CL .3, TZ .1; engagement PE 3/4, CL 1/4, TZ 0 → CL and TZ fall short, TZ most.
+        #expect(s.countries.map(\.country) == ["TZ", "CL"])
+        #expect(s.countries.map(\.engagementShare) == [0, 0.25] && s.countries.map(\.priorityShare) == [0.1, 0.3])
+        // Goals with no completed activity: CL has goal 3 done; PE goal 1; TZ nothing (A5 was cancelled).
+        #expect(s.goalGaps.map { "\($0.country)\($0.goals)" } == ["CL[1, 2, 4]", "PE[2, 3, 4]", "TZ[1, 2, 3, 4]"])
+    }
+
+    @Test func redundanciesAreSamePartnerSameKindOtherPostWithin30Days() {
+        // A1–A2: Lima and Santiago, SUNAT, training, 24 days apart; A2–A4: 16 days; A1–A4 share a post.
+        let r = report.redundancies
+        #expect(r.map { [$0.first, $0.second] } == [[Self.id(Self.a1), Self.id(Self.a2)], [Self.id(Self.a2), Self.id(Self.a4)]])
+        #expect(r.map(\.daysApart) == [24, 16] && r.allSatisfy { $0.partners == ["SUNAT"] && $0.kind == "training" })
+    }
+
+    @Test func trendIsChangePerGoalQuarterOverQuarter() {
+        let t = report.trend.map { "\($0.goal) \($0.quarter) \($0.activities) \($0.change.map(String.init) ?? "-")" }
+        #expect(t == ["1 2026-Q1 2 -", "1 2026-Q2 0 -2", "2 2026-Q1 1 -", "2 2026-Q2 0 -1",
+                      "3 2026-Q1 0 -", "3 2026-Q2 1 1", "4 2026-Q1 0 -", "4 2026-Q2 0 0"])
+    }
+
+    @Test func dataQualityNamesActivities() {
+        #expect(report.dataQuality.withoutGoals == [Self.id(Self.a4)])
+        #expect(report.dataQuality.unknownPartners.isEmpty && report.dataQuality.openConflicts == 2)
+        let withUnknown = ReportBuilder.build(activities: [Self.a1, Self.activity(7, post: "LIMA", "PE", .training, partners: ["Port of Paita"],
+                                                                                   goals: [.counterThreats], start: "2026-03-01")],
+                                              priorities: Self.priorities, registry: Self.registry, openConflicts: 0)
+        #expect(withUnknown.dataQuality.unknownPartners.map(\.partner) == ["Port of Paita"])
+    }
+
+    @Test func thePeriodFiltersByStartDate() {
+        let q1 = ReportBuilder.build(activities: [Self.a1, Self.a2, Self.a3, Self.a4], from: try! Day("2026-01-01"), to: try! Day("2026-03-31"),
+                                     priorities: Self.priorities, registry: Self.registry, openConflicts: 0)
+        #expect(q1.coverage.totals.activities == 3 && q1.period.from == "2026-01-01")
+    }
+
+    @Test func jsonHasTheStableTopLevelKeys() throws {
+        let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as! [String: Any]
+        #expect(Set(object.keys) == ["period", "coverage", "shortfalls", "redundancies", "trend", "dataQuality"])
+    }
+
+    @Test func prioritiesAreValidated() {
+        #expect(throws: ModelError.self) { try Priorities(weights: ["x": -1], countries: []).validate() }
+        #expect(throws: ModelError.self) {
+            try Priorities(weights: ["x": 1], countries: [.init(country: try! Country("PE"), factors: ["x": 11])]).validate()
+        }
+    }
+}
