@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", exact: "0.10.0"),  // tests only
     ],
     targets: [
         .target(name: "EngageModel", swiftSettings: swiftSettings),
@@ -60,7 +61,7 @@ let package = Package(
         .target(
             name: "EngageServer",
             dependencies: [
-                "EngageCore", "EngageStore", "EngageProtocol", "EngageModel",
+                "EngageCore", "EngageStore", "EngageProtocol", "EngageModel", "EngageReports", "EngageResources",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -76,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "engage",
             dependencies: [
-                "EngageClient", "EngageStore", "EngageModel", "EngageCore", "EngageProtocol",
+                "EngageClient", "EngageStore", "EngageModel", "EngageCore", "EngageProtocol", "EngageReports", "EngageResources",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -105,7 +106,10 @@ let package = Package(
         ),
         .testTarget(name: "EngageModelTests", dependencies: ["EngageModel", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "EngageReportsTests", dependencies: ["EngageReports", "EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngageReportsTests",
+            dependencies: ["EngageReports", "EngageTestSupport", .product(name: "SwiftCSV", package: "SwiftCSV")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "EngageStoreTests", dependencies: ["EngageStore", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageCLITests", dependencies: ["EngageTestSupport", "engage", "engage-server"], swiftSettings: swiftSettings),

@@ -20,6 +20,7 @@ extension Service {
         v1.get("history/:id") { request, context in
             try await history(request, id: context.parameters.get("id") ?? "")
         }
+        addHQRoutes(to: router)
     }
 
     func enroll(_ request: Request) async throws -> Response {

@@ -1,4 +1,5 @@
 import EngageCore
+import EngageModel
 import Foundation
 import GRDB
 
@@ -107,5 +108,24 @@ extension HubStore {
     /// The post an activity belongs to at the hub (nil if unknown).
     public func post(ofActivity id: String) throws(StoreError) -> String? {
         try read { db in try String.fetchOne(db, sql: "SELECT post FROM activity WHERE id = ?", arguments: [id]) }
+    }
+}
+
+extension HubStore {
+    /// Every activity at the hub (not deleted), in id order: what headquarters reports read.
+    public func activities() throws(StoreError) -> [Activity] {
+        try read { db in try DeviceStore.fetchActivities(db, where: "deleted = 0", []).sorted { $0.id.uuidString < $1.id.uuidString } }
+    }
+
+    public func openConflictCount() throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict WHERE resolved = 0") ?? 0 }
+    }
+
+    public func partnerRegistry() throws(StoreError) -> PartnerRegistry {
+        try read { db in
+            PartnerRegistry(try Row.fetchAll(db, sql: "SELECT code, name, country, agency_type FROM partner").compactMap { row in
+                (try? Country(row[2] as String)).map { Partner(code: row[0], name: row[1], country: $0, agencyType: row[3]) }
+            })
+        }
     }
 }

@@ -1,0 +1,85 @@
+import EngageModel
+import EngageProtocol
+import EngageReports
+import EngageResources
+import EngageStore
+import Foundation
+import Hummingbird
+import HummingbirdCore
+
+/// A page of the consolidated activity, for headquarters tools.
+struct HQActivitiesPage: Codable {
+    var activities: [Activity]
+    /// The id to pass as `cursor` for the next page.
+    var cursor: String?
+    var more: Bool
+}
+
+extension Service {
+    func addHQRoutes(to router: Router<BasicRequestContext>) {
+        let hq = router.group("v1/hq")
+        hq.get("activities") { request, _ in try await hqActivities(request) }
+        hq.get("report") { request, _ in try await hqReport(request) }
+    }
+
+    func requireHQ(_ request: Request) async throws {
+        let device = try await authenticate(request)
+        guard device.role == .hq else {
+            throw APIError(.forbidden, "out_of_scope", "the consolidated view is for headquarters devices (role hq)")
+        }
+    }
+
+    func hqActivities(_ request: Request) async throws -> Response {
+        try await requireHQ(request)
+        let q = request.uri.queryParameters
+        let filter = try exportFilter(q)
+        let shareable = q["shareable"].map { $0 == "true" || $0 == "1" } ?? false
+        let cursor = q["cursor"].map(String.init)
+        var limit = 500
+        if let text = q["limit"] {
+            guard let n = Int(text), (1...5_000).contains(n) else { throw APIError.badRequest("invalid_limit", "limit must be between 1 and 5000") }
+            limit = n
+        }
+        let store = store
+        let all = try await database { () throws(StoreError) in try store.activities() }
+        let remaining = all.filter { a in cursor.map { a.id.uuidString.lowercased() > $0 } ?? true }.filter(filter.matches)
+        var page = Array(remaining.prefix(limit))
+        let more = remaining.count > limit
+        let next = page.last?.id.uuidString.lowercased()
+        if shareable { page = Export.shareable(page) }
+        return try jsonResponse(HQActivitiesPage(activities: page, cursor: more ? next : nil, more: more), now: environment.now())
+    }
+
+    func hqReport(_ request: Request) async throws -> Response {
+        try await requireHQ(request)
+        let q = request.uri.queryParameters
+        let from = try day(q["from"], "from"), to = try day(q["to"], "to")
+        let url = EngageResources.samplesDirectory.appendingPathComponent("priorities.json")
+        let priorities = try JSONDecoder().decode(Priorities.self, from: Data(contentsOf: url))
+        let store = store
+        let (activities, registry, conflicts) = try await database { () throws(StoreError) in
+            (try store.activities(), try store.partnerRegistry(), try store.openConflictCount())
+        }
+        let report = ReportBuilder.build(activities: activities, from: from, to: to, priorities: priorities, registry: registry,
+                                         openConflicts: conflicts)
+        return try jsonResponse(report, now: environment.now())
+    }
+
+    func exportFilter(_ q: FlatDictionary<Substring, Substring>) throws -> Export.Filter {
+        do {
+            return Export.Filter(
+                from: try day(q["from"], "from"), to: try day(q["to"], "to"),
+                country: try q["country"].map { s throws(ModelError) in try Country(String(s)) },
+                goal: try q["goal"].map { s throws(ModelError) in try StrategicGoal.parse(Int(s) ?? 0) },
+                kind: try q["kind"].map { s throws(ModelError) in try ActivityKind.parse(String(s)) },
+                post: q["post"].map { String($0).uppercased() })
+        } catch let error as ModelError {
+            throw APIError.badRequest("invalid_value", error.message)
+        }
+    }
+
+    func day(_ text: Substring?, _ field: String) throws -> Day? {
+        guard let text else { return nil }
+        do { return try Day(String(text), field: field) } catch { throw APIError.badRequest("invalid_value", error.message) }
+    }
+}

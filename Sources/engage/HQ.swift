@@ -1,0 +1,138 @@
+import ArgumentParser
+import EngageClient
+import EngageModel
+import EngageReports
+import EngageResources
+import EngageStore
+import Foundation
+
+struct HQ: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hq", abstract: "Headquarters: the consolidated copy of every post's activity, exports and reports.",
+        discussion: "Run on a device enrolled with role hq; its database is the consolidated copy.",
+        subcommands: [Pull.self, ExportCommand.self, ReportCommand.self])
+
+    struct Pull: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring the consolidated copy up to date (moves only what changed).")
+        @OptionGroup var database: DatabaseOptions
+        @Flag var json = false
+
+        func run() async throws {
+            let store = try database.open()
+            let summary = try await Synchronizer.forEnrolledDevice(store).0.sync()
+            if json { return try printJSON(summary) }
+            let status = try store.status()
+            print("pulled \(summary.pulled) changes; the copy holds \(status.activities) activities (\(status.openConflicts) open conflicts)")
+        }
+    }
+
+    /// The filters shared by export and report.
+    struct Filters: ParsableArguments {
+        @Option(help: "First start date, YYYY-MM-DD") var from: String?
+        @Option(help: "Last start date, YYYY-MM-DD") var to: String?
+    }
+
+    struct ExportCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "export", abstract: "Export activities as CSV, JSON or NDJSON.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var period: Filters
+        @Option(help: "csv, json or ndjson") var format: String
+        @Option(help: "Write to this file instead of standard output") var out: String?
+        @Option var country: String?
+        @Option var goal: Int?
+        @Option var kind: String?
+        @Option var post: String?
+        @Flag(help: "Leave out sensitive activities and all notes: the form that may go to partner agencies") var shareable = false
+
+        func validate() throws {
+            guard Export.Format(rawValue: format) != nil else { throw ValidationError("--format takes csv, json or ndjson, not '\(format)'") }
+        }
+
+        func run() throws {
+            let filter = Export.Filter(
+                from: try Parse.day(period.from, "from"), to: try Parse.day(period.to, "to"), country: try Parse.country(country),
+                goal: try goal.map { n throws(ModelError) in try StrategicGoal.parse(n) }, kind: try Parse.kind(kind), post: try Parse.post(post))
+            var activities = try database.open().activities(ActivityFilter(includeDeleted: false)).filter(filter.matches)
+            if shareable { activities = Export.shareable(activities) }
+            let text = try Export.render(activities, as: Export.Format(rawValue: format)!)
+            if let out {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                FileHandle.standardError.write(Data("wrote \(activities.count) activities to \(out)\n".utf8))
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+
+    struct ReportCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "report", abstract: "Coverage, shortfalls, redundancies, trend and data quality of the consolidated copy.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var period: Filters
+        @Flag var json = false
+        @Option(help: "Also write a self-contained HTML page") var html: String?
+        @Option(help: "Country priorities (default: samples/priorities.json; method in docs/priorities.md)") var priorities: String?
+
+        func run() throws {
+            let store = try database.open()
+            let report = ReportBuilder.build(
+                activities: try store.activities(ActivityFilter(includeDeleted: false)), from: try Parse.day(period.from, "from"),
+                to: try Parse.day(period.to, "to"), priorities: try loadPriorities(), registry: try store.partnerRegistry(),
+                openConflicts: try store.conflicts().count)
+            if let html {
+                let page = HTMLReport.render(report, generatedAt: ISO8601DateFormatter().string(from: Date()))
+                try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+            }
+            if json { return try printJSON(report) }
+            print(ReportText.render(report))
+        }
+
+        func loadPriorities() throws -> Priorities {
+            let url = priorities.map { URL(fileURLWithPath: $0) } ?? EngageResources.samplesDirectory.appendingPathComponent("priorities.json")
+            guard let data = try? Data(contentsOf: url) else { throw ValidationError("cannot read priorities file \(url.path)") }
+            let value: Priorities
+            do { value = try JSONDecoder().decode(Priorities.self, from: data) } catch {
+                throw ValidationError("\(url.path) is not a priorities file (see docs/priorities.md)")
+            }
+            try value.validate()
+            return value
+        }
+    }
+}
+
+/// The report as aligned terminal tables.
+enum ReportText {
+    static func render(_ r: Report) -> String {
+        var out: [String] = []
+        let t = r.coverage.totals
+        out.append("COVERAGE  \(t.activities) activities, \(t.completed) completed, \(t.participants) participants; "
+                   + "\(r.coverage.countries) countries, \(r.coverage.posts) posts (\(r.coverage.cancelled) cancelled left out)")
+        out.append(Table.render(header: ["GOAL", "COUNTRY", "REGION", "ACTIVITIES", "COMPLETED", "PARTICIPANTS"],
+                                rows: r.coverage.byGoalCountry.map { ["\($0.goal)", $0.country, $0.region, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))
+        out.append("")
+        out.append(Table.render(header: ["KIND", "QUARTER", "ACTIVITIES", "COMPLETED", "PARTICIPANTS"],
+                                rows: r.coverage.byKindQuarter.map { [$0.kind, $0.quarter, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))
+        out.append("")
+        out.append(Table.render(header: ["PARTNER", "ACTIVITIES", "COMPLETED", "PARTICIPANTS", "NAME"],
+                                rows: r.coverage.byPartner.map { [$0.partner, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)", $0.name ?? "(not in registry)"] }))
+        out.append("\nSHORTFALLS  priority countries engaged below their priority share")
+        out.append(Table.render(header: ["COUNTRY", "SCORE", "PRIORITY SHARE", "ENGAGEMENT SHARE", "ACTIVITIES"],
+                                rows: r.shortfalls.countries.map { [$0.country, String(format: "%.2f", $0.priorityScore), String(format: "%.1f%%", $0.priorityShare * 100), String(format: "%.1f%%", $0.engagementShare * 100), "\($0.activities)"] }))
+        out.append(Table.render(header: ["COUNTRY", "GOALS WITH NO COMPLETED ACTIVITY"],
+                                rows: r.shortfalls.goalGaps.map { [$0.country, $0.goals.map(String.init).joined(separator: ", ")] }))
+        out.append("\nREDUNDANCIES  same partner, same kind, other post, within \(ReportBuilder.redundancyWindowDays) days")
+        out.append(Table.render(header: ["FIRST", "SECOND", "POSTS", "PARTNERS", "KIND", "DAYS"],
+                                rows: r.redundancies.map { [String($0.first.prefix(8)), String($0.second.prefix(8)), $0.posts.joined(separator: "/"), $0.partners.joined(separator: ","), $0.kind, "\($0.daysApart)"] }))
+        out.append("\nTREND  activities per goal and quarter")
+        let quarters = Array(Set(r.trend.map(\.quarter))).sorted()
+        out.append(Table.render(header: ["GOAL"] + quarters, rows: (1...4).map { goal in
+            ["\(goal)"] + quarters.map { q in
+                let p = r.trend.first { $0.goal == goal && $0.quarter == q }
+                return "\(p?.activities ?? 0)" + (p?.change.map { $0 > 0 ? " (+\($0))" : " (\($0))" } ?? "")
+            }
+        }))
+        let q = r.dataQuality
+        out.append("\nDATA QUALITY  \(q.withoutGoals.count) without goals; \(q.unknownPartners.count) partners not in the registry; \(q.openConflicts) open conflicts")
+        return out.joined(separator: "\n")
+    }
+}
