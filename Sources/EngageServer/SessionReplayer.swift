@@ -41,7 +41,7 @@ public enum SessionReplayer {
     static let volatileBodies: Set<String> = ["/metrics"]
 
     public static func replay(_ transcript: Transcript, databasePath: String? = nil, fault: Fault? = nil) async throws -> Report {
-        let script = Script(transcript)
+        let script = Script()
         let environment = script.environment
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("engage-replay-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: temporary) }
@@ -140,8 +140,6 @@ final class Script: @unchecked Sendable {
     private let lock = NSLock()
     private var clock: Int64 = 0
     private var draws: [Transcript.Draw] = []
-
-    init(_ transcript: Transcript) {}
 
     func set(clock: Int64) { lock.withLock { self.clock = clock } }
 

@@ -13,6 +13,7 @@ public final class ServerProcess: @unchecked Sendable {
         process.executableURL = Executables.directory.appendingPathComponent("engage-server")
         process.arguments = ["serve", "--db", database, "--port", "0"] + arguments
         var env = ProcessInfo.processInfo.environment
+        env["ENGAGE_SERVER_DB"] = nil
         process.environment = env
         let out = Pipe()
         process.standardOutput = out
