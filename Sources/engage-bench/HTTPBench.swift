@@ -46,12 +46,41 @@ enum HTTPBench {
         let directSeconds = try time {
             for i in stride(from: 0, to: changes.count, by: 500) { _ = try directHub.push(Array(changes[i..<min(i + 500, changes.count)]), from: directDevice) }
         }
+        // Two devices pushing at once (as many devices do): the server overlaps one request's
+        // JSON and HTTP work with the other's transaction.
+        var pair: [(SyncClient, [Change])] = []
+        for d in 0..<2 {
+            let store = try DeviceStore(path: dir.appendingPathComponent("pair-\(d).sqlite").path)
+            let code = try Subprocess.output(bin.appendingPathComponent("engage-server").path,
+                                             ["enroll", "--db", serverDB, "--name", "pair", "--post", "BENCH", "--role", "advisor"])
+            _ = try await Synchronizer.enroll(store: store, serverURL: url, code: code)
+            var clock = HybridClock(node: try store.nodeID())
+            var list: [Change] = []
+            for i in stride(from: d, to: pushActivities, by: 2) {
+                var a = Workload.activity(2_000_000 + i)
+                a.post = "BENCH"
+                list += LocalEdit.changes(from: RecordState(), to: a, clock: &clock, physicalMs: 1_767_225_600_000 + Int64(i), seen: 0)
+            }
+            pair.append((SyncClient(transport: URLSessionTransport(baseURL: URL(string: url)!), token: try store.enrollment()!.token,
+                                    now: DeviceStore.systemMs), list))
+        }
+        let pairStart = DispatchTime.now().uptimeNanoseconds
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (client, list) in pair {
+                group.addTask {
+                    for i in stride(from: 0, to: list.count, by: 500) { _ = try await client.push(Array(list[i..<min(i + 500, list.count)])) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let pairRate = Double(pair.map(\.1.count).reduce(0, +)) / seconds(since: pairStart)
         let raw = try RawSQLite(path: dir.appendingPathComponent("raw-push.sqlite").path)
         let rawPushSeconds = try time { for i in stride(from: 0, to: changes.count, by: 500) { try raw.upsert(Array(changes[i..<min(i + 500, changes.count)])) } }
         let pushRate = Double(changes.count) / pushSeconds, rawPushRate = Double(changes.count) / rawPushSeconds
         print("push over HTTP: \(changes.count) field changes in batches of 500: \(Int(pushRate)) changes/s"
               + " (raw SQLite upsert of the same rows: \(Int(rawPushRate))/s, ratio \(String(format: "%.2f", pushRate / rawPushRate)))")
         print("  the same batches into a hub store in-process, no HTTP: \(Int(Double(changes.count) / directSeconds)) changes/s")
+        print("  two devices pushing at once, batches of 500: \(Int(pairRate)) changes/s in all")
 
         // Pull: load activities at the hub, then a fresh device (the `engage` executable) pulls them all.
         let hub = try HubStore(path: serverDB)
