@@ -9,7 +9,7 @@ public enum Administration {
     }
 
     public static func createEnrolment(
-        store: HubStore, name: String, post: String, role: DeviceRecord.Role, environment: ServerEnvironment = .system,
+        store: any HubStorage, name: String, post: String, role: DeviceRecord.Role, environment: ServerEnvironment = .system,
         lifetimeMs: Int64 = 72 * 3_600_000
     ) throws -> NewEnrolment {
         let code = Secrets.code(environment)

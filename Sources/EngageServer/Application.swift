@@ -7,7 +7,7 @@ import Logging
 /// Builds the service: the same builder runs in production, in router tests and live tests.
 /// `onRunning` is told the bound address once the server listens (port 0 picks a free one).
 public func buildApplication(
-    configuration: ServerConfiguration, store: HubStore, environment: ServerEnvironment = .system,
+    configuration: ServerConfiguration, store: any HubStorage, environment: ServerEnvironment = .system,
     metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "engage-server"),
     recorder: SessionRecorder? = nil,
     onRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }

@@ -7,7 +7,7 @@ import Hummingbird
 
 /// What every handler needs: the store, the configuration, time and randomness, metrics.
 struct Service: Sendable {
-    let store: HubStore
+    let store: any HubStorage
     let configuration: ServerConfiguration
     let environment: ServerEnvironment
     let metrics: ServerMetrics

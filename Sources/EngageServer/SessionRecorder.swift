@@ -133,7 +133,7 @@ enum RecordedHeaders {
 
 struct RecordingMiddleware<Context: RequestContext>: RouterMiddleware {
     let recorder: SessionRecorder
-    let store: HubStore
+    let store: any HubStorage
     let maxBodyBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

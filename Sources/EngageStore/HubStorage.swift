@@ -1,0 +1,24 @@
+import EngageCore
+import EngageModel
+
+/// What the service needs from the server's database. `HubStore` (one SQLite file in WAL
+/// mode) is the embedded default; a PostgreSQL implementation for deployments that outgrow
+/// one machine would conform to the same protocol, keeping every method one transaction.
+public protocol HubStorage: Sendable {
+    func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) throws(StoreError)
+    func enrolment(codeHash: String) throws(StoreError) -> EnrolmentRecord?
+    func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord
+    func device(tokenHash: String) throws(StoreError) -> DeviceRecord?
+    func touch(deviceId: String) throws(StoreError)
+    @discardableResult func revoke(deviceId: String) throws(StoreError) -> DeviceRecord
+    func push(_ changes: [Change], from device: DeviceRecord) throws(StoreError) -> PushResult
+    func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int) throws(StoreError) -> PullPage
+    func history(activityId: String) throws(StoreError)
+        -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
+    func post(ofActivity id: String) throws(StoreError) -> String?
+    func activities() throws(StoreError) -> [Activity]
+    func partnerRegistry() throws(StoreError) -> PartnerRegistry
+    func openConflictCount() throws(StoreError) -> Int
+}
+
+extension HubStore: HubStorage {}
