@@ -58,21 +58,28 @@ enum Projection {
     ]
 
     /// Updates just the columns of `fields` in an existing row; false when there is no row.
-    static func updateActivity(_ db: Database, id: String, state: RecordState, fields: Set<String>) throws -> Bool {
+    static func updateActivity(_ statements: Statements, id: String, state: RecordState, fields: Set<String>) throws -> Bool {
         let names = fields.filter { columns[$0] != nil }.sorted()
         guard !names.isEmpty else { return true }
-        var args: [(any DatabaseValueConvertible)?] = []
-        for field in names {
+        let assignments = names.map { "\(columns[$0]!) = ?" }.joined(separator: ", ")
+        let update = try statements.prepared("UPDATE activity SET \(assignments) WHERE id = ?")
+        for (i, field) in names.enumerated() {
+            let index = Int32(i + 1)
             switch field {
-            case "partners": args.append(JSONText.array((state.setValues["partners"] ?? []).sorted()))
-            case "goals": args.append(goalsJSON(state.setValues["goals"] ?? []))
-            default: args.append(state.registers[field]?.value.sqlValue)
+            case "partners": update.bind(index, JSONText.array((state.setValues["partners"] ?? []).sorted()))
+            case "goals": update.bind(index, goalsJSON(state.setValues["goals"] ?? []))
+            default:
+                switch state.registers[field]?.value ?? .null {
+                case .null: update.bindNull(index)
+                case .bool(let b): update.bind(index, Int64(b ? 1 : 0))
+                case .int(let n): update.bind(index, n)
+                case .string(let text): update.bind(index, text)
+                }
             }
         }
-        args.append(id)
-        let assignments = names.map { "\(columns[$0]!) = ?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "UPDATE activity SET \(assignments) WHERE id = ?").execute(arguments: StatementArguments(args))
-        return db.changesCount > 0
+        update.bind(Int32(names.count + 1), id)
+        try update.run()
+        return update.database.changesCount > 0
     }
 
     static func goalsJSON(_ goals: Set<String>) -> String {

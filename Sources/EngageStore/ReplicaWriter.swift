@@ -154,7 +154,7 @@ struct ReplicaWriter {
                 if entry.complete || isNew {
                     try Projection.activity(statements.upsertActivity, id: key.recordId, state: entry.state)
                 } else if entry.existed,
-                    try Projection.updateActivity(db, id: key.recordId, state: entry.state, fields: entry.dirtyFields)
+                    try Projection.updateActivity(statements, id: key.recordId, state: entry.state, fields: entry.dirtyFields)
                 {
                     // An edit of a few fields of an existing row: just those columns were updated.
                 } else {
@@ -170,15 +170,26 @@ struct ReplicaWriter {
 }
 
 /// The prepared statements of the write path, prepared once per transaction.
-private struct Statements {
+final class Statements {
     let upsertField: RawStatement
     let upsertElement: RawStatement
     let upsertActivity: RawStatement
+    private let db: Database
+    private var cache: [String: RawStatement] = [:]
+
+    /// A statement prepared once per transaction, by its SQL.
+    func prepared(_ sql: String) throws -> RawStatement {
+        if let statement = cache[sql] { return statement }
+        let statement = try RawStatement(db, sql: sql)
+        cache[sql] = statement
+        return statement
+    }
     let selectRecord: RawStatement
     let selectField: RawStatement
     let selectFieldElements: RawStatement
 
     init(_ db: Database) throws {
+        self.db = db
         upsertField = try RawStatement(db, 
             sql: """
                 INSERT INTO field_state (collection, record_id, field, value_type, value, stamp, node, seq)
