@@ -28,11 +28,13 @@ public struct SyncClient: Sendable {
     }
 
     public func push(_ changes: [Change]) async throws -> (PushResponse, Timing) {
-        try await call("POST", "/v1/push", body: PushRequest(changes: changes), as: PushResponse.self)
+        // Pages of changes are written by hand: the same bytes as the encoder, far faster.
+        let (data, timing) = try await exchange("POST", "/v1/push", body: Data(PushRequest(changes: changes).jsonText.utf8))
+        do { return (try WireJSON.decode(PushResponse.self, from: data), timing) } catch { throw ClientError.badAnswer("PushResponse") }
     }
 
     public func pull(after cursor: Int64) async throws -> (PullResponse, Timing) {
-        let (data, timing) = try await exchange("GET", "/v1/pull?cursor=\(cursor)", body: Optional<PushRequest>.none)
+        let (data, timing) = try await exchange("GET", "/v1/pull?cursor=\(cursor)", body: nil)
         do { return (try PullResponse.decode(data), timing) } catch { throw ClientError.badAnswer("PullResponse") }
     }
 
@@ -43,7 +45,7 @@ public struct SyncClient: Sendable {
     func call<Body: Encodable, Answer: Decodable>(
         _ method: String, _ path: String, body: Body?, as: Answer.Type
     ) async throws -> (Answer, Timing) {
-        let (data, timing) = try await exchange(method, path, body: body)
+        let (data, timing) = try await exchange(method, path, body: try body.map { try WireJSON.encode($0) })
         do {
             return (try WireJSON.decode(Answer.self, from: data), timing)
         } catch {
@@ -52,19 +54,12 @@ public struct SyncClient: Sendable {
     }
 
     /// One request; the answer's body when the status is 2xx, else the server's error.
-    func exchange<Body: Encodable>(_ method: String, _ path: String, body: Body?) async throws -> (Data, Timing) {
+    func exchange(_ method: String, _ path: String, body: Data?) async throws -> (Data, Timing) {
         var headers = [ProtocolVersion.header: String(ProtocolVersion.current), "Accept": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
-        var data: Data?
-        if let push = body as? PushRequest {
-            data = Data(push.jsonText.utf8)
-            headers["Content-Type"] = "application/json"
-        } else if let body {
-            data = try WireJSON.encode(body)
-            headers["Content-Type"] = "application/json"
-        }
+        if body != nil { headers["Content-Type"] = "application/json" }
         let sent = now()
-        let response = try await transport.send(.init(method: method, path: path, headers: headers, body: data))
+        let response = try await transport.send(.init(method: method, path: path, headers: headers, body: body))
         let timing = Timing(sentMs: sent, receivedMs: now(), serverMs: response.headers[ProtocolVersion.serverTimeHeader.lowercased()].flatMap { Int64($0) })
         guard (200..<300).contains(response.status) else {
             let error = try? WireJSON.decode(ErrorResponse.self, from: response.body)

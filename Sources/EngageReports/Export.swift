@@ -39,8 +39,8 @@ public enum Export {
         }
     }
 
-    public static let columns = ["id", "kind", "title", "country", "location", "post", "partners", "goals", "startDate", "endDate",
-                                 "status", "participants", "notes", "sensitivity", "deleted"]
+    /// The activity's JSON keys, in their declared order.
+    public static let columns = Activity.CodingKeys.allCases.map(\.stringValue)
 
     /// RFC 4180: CRLF line ends, a header row, fields quoted when they hold a comma, quote or
     /// line break (quotes doubled); set fields joined with ";". UTF-8.

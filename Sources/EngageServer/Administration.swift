@@ -12,7 +12,7 @@ public enum Administration {
         store: any HubStorage, name: String, post: String, role: DeviceRecord.Role, environment: ServerEnvironment = .system,
         lifetimeMs: Int64 = 72 * 3_600_000
     ) throws -> NewEnrolment {
-        let code = Secrets.code(environment)
+        let code = environment.draw(.code)
         let expires = environment.now() + lifetimeMs
         try store.createEnrolment(codeHash: Secrets.hash(Secrets.normalizedCode(code)), name: name, post: post, role: role, expiresAt: expires)
         return NewEnrolment(code: code, expiresAt: expires)

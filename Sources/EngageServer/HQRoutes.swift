@@ -41,8 +41,7 @@ extension Service {
             limit = n
         }
         let store = store
-        let all = try await database { () throws(StoreError) in try store.activities() }
-        let remaining = all.filter { a in cursor.map { a.id.uuidString.lowercased() > $0 } ?? true }.filter(filter.matches)
+        let remaining = try await database { () throws(StoreError) in try store.activities(after: cursor) }.filter(filter.matches)
         var page = Array(remaining.prefix(limit))
         let more = remaining.count > limit
         let next = page.last?.id.uuidString.lowercased()
@@ -54,16 +53,23 @@ extension Service {
         try await requireHQ(request)
         let q = request.uri.queryParameters
         let from = try day(q["from"], "from"), to = try day(q["to"], "to")
-        let url = EngageResources.samplesDirectory.appendingPathComponent("priorities.json")
-        let priorities = try JSONDecoder().decode(Priorities.self, from: Data(contentsOf: url))
+        guard let priorities = Self.bundledPriorities else {
+            throw APIError(.internalServerError, "internal", "the server's country priorities could not be read; reinstall it")
+        }
         let store = store
         let (activities, registry, conflicts) = try await database { () throws(StoreError) in
-            (try store.activities(), try store.partnerRegistry(), try store.openConflictCount())
+            (try store.activities(after: nil), try store.partnerRegistry(), try store.openConflictCount())
         }
         let report = ReportBuilder.build(activities: activities, from: from, to: to, priorities: priorities, registry: registry,
                                          openConflicts: conflicts)
         return try jsonResponse(report, now: environment.now())
     }
+
+    /// The country priorities shipped in samples/priorities.json, read once per process.
+    static let bundledPriorities: Priorities? = {
+        let url = EngageResources.samplesDirectory.appendingPathComponent("priorities.json")
+        return (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(Priorities.self, from: $0) }
+    }()
 
     func exportFilter(_ q: FlatDictionary<Substring, Substring>) throws -> Export.Filter {
         do {

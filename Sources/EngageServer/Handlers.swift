@@ -1,4 +1,5 @@
 import EngageCore
+import EngageModel
 import EngageProtocol
 import EngageStore
 import Foundation
@@ -47,7 +48,7 @@ struct Service: Sendable {
             if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
                 throw APIError.badRequest("malformed_json", "the body is not JSON; send application/json")
             }
-            throw APIError.badRequest("invalid_body", "the body is not a valid \(type) message: \(Self.describe(error))")
+            throw APIError.badRequest("invalid_body", "the body is not a valid \(type) message: \(error.readableDescription)")
         }
     }
 
@@ -80,17 +81,5 @@ struct Service: Sendable {
             try await database({ () throws(StoreError) in try store.touch(deviceId: device.id) })
         }
         return device
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        }
-        switch error {
-        case .keyNotFound(let key, let c): return "'\(key.stringValue)' is missing at \(path(c.codingPath))"
-        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "wrong type at \(path(c.codingPath))"
-        case .dataCorrupted(let c): return "\(c.debugDescription) at \(path(c.codingPath))"
-        @unknown default: return "unreadable"
-        }
     }
 }

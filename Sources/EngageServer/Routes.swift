@@ -29,8 +29,8 @@ extension Service {
             throw APIError.badRequest("invalid_value", "nodeId '\(node)' is not a node id; use lower-case letters, digits and '-'")
         }
         let codeHash = Secrets.hash(Secrets.normalizedCode(body.code))
-        let token = Secrets.token(environment), deviceId = Secrets.deviceID(environment)
-        let nodeId = body.nodeId ?? Secrets.nodeID(environment)
+        let token = environment.draw(.token), deviceId = environment.draw(.deviceID)
+        let nodeId = body.nodeId ?? environment.draw(.nodeID)
         let store = store
         let device = try await database { () throws(StoreError) in
             try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: Secrets.hash(token))

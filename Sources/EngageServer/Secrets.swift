@@ -1,15 +1,11 @@
 import Crypto
 import Foundation
 
-/// Enrolment codes, tokens and ids, and the hashes the server stores instead of them.
+/// The hashes the server stores instead of codes and tokens, and the shapes of its draws.
 enum Secrets {
     /// Letters and digits that cannot be misread (no 0/O, 1/I/L).
     static let codeAlphabet = Array("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
 
-    static func code(_ env: ServerEnvironment) -> String { env.draw(.code) }
-    static func token(_ env: ServerEnvironment) -> String { env.draw(.token) }
-    static func deviceID(_ env: ServerEnvironment) -> String { env.draw(.deviceID) }
-    static func nodeID(_ env: ServerEnvironment) -> String { env.draw(.nodeID) }
 
     /// SHA-256, hex. Codes are compared without case or spaces.
     static func hash(_ secret: String) -> String {

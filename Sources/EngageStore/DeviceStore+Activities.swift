@@ -158,9 +158,11 @@ extension DeviceStore {
                           arguments: [ActivityFields.collection, key(id)]) ?? false
     }
 
-    static func fetchActivities(_ db: Database, where condition: String, _ args: [any DatabaseValueConvertible]) throws -> [Activity] {
+    static func fetchActivities(
+        _ db: Database, where condition: String, _ args: [any DatabaseValueConvertible], orderBy order: String = "start_date, title, id"
+    ) throws -> [Activity] {
         let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM activity WHERE \(condition) ORDER BY start_date, title, id", arguments: StatementArguments(args) ?? [])
+            db, sql: "SELECT * FROM activity WHERE \(condition) ORDER BY \(order)", arguments: StatementArguments(args) ?? [])
         return rows.compactMap(activity(from:))
     }
 
@@ -174,7 +176,7 @@ extension DeviceStore {
         if let v: String = row["end_date"] { scalars["endDate"] = .string(v) }
         if let v: Int64 = row["participants"] { scalars["participants"] = .int(v) }
         let goals = (try? JSONDecoder().decode([Int].self, from: Data((row["goals"] as String).utf8))) ?? []
-        let sets = ["partners": Set(JSONText.decodeStrings(row["partners"])), "goals": Set(goals.map(String.init))]
+        let sets = ["partners": Set((try? JSONDecoder().decode([String].self, from: Data((row["partners"] as String).utf8))) ?? []), "goals": Set(goals.map(String.init))]
         return try? ActivityFields.activity(id: row["id"], scalars: scalars, sets: sets)
     }
 }

@@ -13,15 +13,6 @@ extension FieldValue {
         }
     }
 
-    var sqlValue: (any DatabaseValueConvertible)? {
-        switch self {
-        case .null: nil
-        case .bool(let b): b ? 1 : 0
-        case .int(let i): i
-        case .string(let s): s
-        }
-    }
-
     init(sqlType: Int64, value: DatabaseValue) {
         switch (sqlType, value.storage) {
         case (1, .int64(let i)): self = .bool(i != 0)
@@ -31,14 +22,4 @@ extension FieldValue {
         }
     }
 
-    /// The value as JSON text (for the conflict table).
-    var json: String { jsonText }
-}
-
-enum JSONText {
-    static func array(_ strings: [String]) -> String { JSON.array(strings) }
-
-    static func decodeStrings(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
-    }
 }

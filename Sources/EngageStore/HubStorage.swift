@@ -16,7 +16,7 @@ public protocol HubStorage: Sendable {
     func history(activityId: String) throws(StoreError)
         -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
     func post(ofActivity id: String) throws(StoreError) -> String?
-    func activities() throws(StoreError) -> [Activity]
+    func activities(after cursor: String?) throws(StoreError) -> [Activity]
     func partnerRegistry() throws(StoreError) -> PartnerRegistry
     func openConflictCount() throws(StoreError) -> Int
 }

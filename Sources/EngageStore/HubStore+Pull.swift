@@ -62,7 +62,7 @@ extension HubStore {
                 if takeField {
                     let value = FieldValue(sqlType: row[4], value: row[5])
                     changes.append(Change(collection: collection, recordId: record, field: field, op: .set(value), stamp: stamp))
-                    bytes += 120 + record.utf8.count + value.json.utf8.count
+                    bytes += 120 + record.utf8.count + value.jsonText.utf8.count
                 } else {
                     let element: String = row[4]
                     changes.append(Change(collection: collection, recordId: record, field: field, op: .add(element), stamp: stamp))
@@ -112,9 +112,12 @@ extension HubStore {
 }
 
 extension HubStore {
-    /// Every activity at the hub (not deleted), in id order: what headquarters reports read.
-    public func activities() throws(StoreError) -> [Activity] {
-        try read { db in try DeviceStore.fetchActivities(db, where: "deleted = 0", []).sorted { $0.id.uuidString < $1.id.uuidString } }
+    /// The activities at the hub (not deleted) in id order, after `cursor` when given:
+    /// what headquarters reads.
+    public func activities(after cursor: String? = nil) throws(StoreError) -> [Activity] {
+        try read { db in
+            try DeviceStore.fetchActivities(db, where: "deleted = 0 AND id > ?", [cursor ?? ""], orderBy: "id")
+        }
     }
 
     public func openConflictCount() throws(StoreError) -> Int {

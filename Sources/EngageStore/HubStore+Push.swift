@@ -5,7 +5,7 @@ import GRDB
 
 /// What the hub did with a pushed batch. It depends only on the batch and the state it met,
 /// so a retried batch gets the same result.
-public struct PushResult: Sendable, Equatable {
+public struct PushResult: Sendable {
     public struct Rejection: Sendable, Equatable {
         public var stamp: HLC
         public var code: String
@@ -19,11 +19,6 @@ public struct PushResult: Sendable, Equatable {
     /// New for this push (not a retry): what the metrics count.
     public var newlyAccepted = 0
     public var conflictsRaised = 0
-
-    public static func == (a: PushResult, b: PushResult) -> Bool {
-        a.accepted == b.accepted && a.rejected == b.rejected
-            && a.conflicts.map { "\($0.id)\($0.activityId)\($0.field)" } == b.conflicts.map { "\($0.id)\($0.activityId)\($0.field)" }
-    }
 }
 
 extension HubStore {
@@ -71,7 +66,7 @@ extension HubStore {
                 let applied = try writer.apply(change)
                 try logStatement.execute(
                     arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element,
-                                Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen, old?.json, applied, device.id, now])
+                                Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen, old?.jsonText, applied, device.id, now])
                 for conflict in conflicts {
                     let conflictKey = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: conflict.id)
                     guard try writer.state(conflictKey).registers.isEmpty else { continue }

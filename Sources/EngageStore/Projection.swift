@@ -39,7 +39,7 @@ enum Projection {
         upsert.bind(4, country)
         upsert.bind(5, r["location"]?.value.stringValue)
         upsert.bind(6, r["post"]?.value.stringValue ?? "")
-        upsert.bind(7, JSONText.array((sets["partners"] ?? []).sorted()))
+        upsert.bind(7, JSON.array((sets["partners"] ?? []).sorted()))
         upsert.bind(8, goalsJSON(sets["goals"] ?? []))
         upsert.bind(9, start)
         upsert.bind(10, r["endDate"]?.value.stringValue)
@@ -66,7 +66,7 @@ enum Projection {
         for (i, field) in names.enumerated() {
             let index = Int32(i + 1)
             switch field {
-            case "partners": update.bind(index, JSONText.array((state.setValues["partners"] ?? []).sorted()))
+            case "partners": update.bind(index, JSON.array((state.setValues["partners"] ?? []).sorted()))
             case "goals": update.bind(index, goalsJSON(state.setValues["goals"] ?? []))
             default:
                 switch state.registers[field]?.value ?? .null {
@@ -98,8 +98,8 @@ enum Projection {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            id, c.collection, c.recordId, c.field, c.current.value.json, c.current.stamp.encoded,
-            c.current.author.rawValue, c.other.value.json, c.other.stamp.encoded, c.other.author.rawValue, resolved,
+            id, c.collection, c.recordId, c.field, c.current.value.jsonText, c.current.stamp.encoded,
+            c.current.author.rawValue, c.other.value.jsonText, c.other.stamp.encoded, c.other.author.rawValue, resolved,
         ])
     }
 

@@ -20,7 +20,7 @@ struct Import: ParsableCommand {
         }
         let activities: [Activity]
         do { activities = try JSONDecoder().decode([Activity].self, from: data) } catch {
-            throw ValidationError("'\(file)' is not an activities JSON file: \(describe(error)); nothing was imported")
+            throw ValidationError("'\(file)' is not an activities JSON file: \((error as? DecodingError)?.readableDescription ?? "not JSON"); nothing was imported")
         }
         let store = try database.open()
         let result = try store.importActivities(activities)
@@ -29,20 +29,5 @@ struct Import: ParsableCommand {
         for warning in registry.warnings(for: unknown) { warn(warning) }
         if json { return try printJSON(Summary(created: result.created, existing: result.existing)) }
         print("imported \(result.created) activities (\(result.existing) already present)")
-    }
-
-    private func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.dataCorrupted(let c), DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
-            return "at \(path(c.codingPath)): \(c.debugDescription)"
-        case DecodingError.keyNotFound(let key, let c):
-            return "at \(path(c.codingPath)): '\(key.stringValue)' is missing"
-        default:
-            return "\(error)"
-        }
-    }
-
-    private func path(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
     }
 }
