@@ -33,8 +33,16 @@ public struct SyncClient: Sendable {
         do { return (try WireJSON.decode(PushResponse.self, from: data), timing) } catch { throw ClientError.badAnswer("PushResponse") }
     }
 
-    public func pull(after cursor: Int64) async throws -> (PullResponse, Timing) {
-        let (data, timing) = try await exchange("GET", "/v1/pull?cursor=\(cursor)", body: nil)
+    /// The same client with another token (after the device took a new identity).
+    public func with(token: String) -> SyncClient { SyncClient(transport: transport, token: token, now: now) }
+
+    public func newIdentity(nodeId: String) async throws -> (EnrollResponse, Timing) {
+        try await call("POST", "/v1/identity", body: IdentityRequest(nodeId: nodeId), as: EnrollResponse.self)
+    }
+
+    public func pull(after cursor: Int64, limit: Int? = nil) async throws -> (PullResponse, Timing) {
+        let query = limit.map { "&limit=\($0)" } ?? ""
+        let (data, timing) = try await exchange("GET", "/v1/pull?cursor=\(cursor)\(query)", body: nil)
         do { return (try PullResponse.decode(data), timing) } catch { throw ClientError.badAnswer("PullResponse") }
     }
 

@@ -20,17 +20,41 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var rejected: [Rejection] = []
     public var cursor: Int64 = 0
     public var clockOffsetMs: Int64 = 0
+    /// Why the push stopped early, when it did (the pull still ran; the rest waits in the outbox).
+    public var pushError: String?
+    /// Set when this database took a new identity (another copy of it uses the old one).
+    public var newDeviceId: String?
+    /// Set when the hub had lost what this device synced before (restored from a backup):
+    /// the device sent its changes again and pulled from the start.
+    public var startedOver = false
 }
 
 /// Pushes the outbox, then pulls until caught up. Every step commits before the next, so an
 /// interrupted sync resumes where it stopped, and nothing is lost or applied twice.
+///
+/// - Push: the outbox goes in batches of at most `pushChunk` entries and `pushMaxBytes` of
+///   JSON; a batch the hub finds too large (413) is halved. An outbox entry is dropped only
+///   when the answer lists its stamp as accepted or refused. A refused change is kept with its
+///   reason and the field returns to the hub's value; one refused as stamped too far ahead is
+///   stamped again and re-sent. A push the hub refuses because another database uses this
+///   device's identity makes this database take a new one, then re-send.
+/// - Pull: pages until `more` is false. A hub that lost what this device synced before (a
+///   cursor ahead of it, or another generation) makes the device re-send what it wrote and
+///   pull from the start.
+/// - A push that fails (network, server) never prevents the pull; the error is reported after.
 public struct Synchronizer: Sendable {
     let store: DeviceStore
-    let client: SyncClient
-    /// Raw outbox entries per push (coalesced before sending).
+    var client: SyncClient
+    /// Outbox entries per push (coalesced before sending).
     public var pushChunk = 500
+    /// Bytes of JSON per push request; halved when the hub answers 413.
+    public var pushMaxBytes = 1 << 20
+    /// Changes per pull page asked of the hub (nil: the hub's default).
+    public var pullLimit: Int?
     /// Bound on pull pages per sync (a safety net against a misbehaving server).
     public var maxPages = 100_000
+    /// Ask for the next pull page while applying the current one.
+    public var prefetch = true
 
     public init(store: DeviceStore, client: SyncClient) {
         self.store = store
@@ -57,55 +81,189 @@ public struct Synchronizer: Sendable {
         return (Synchronizer(store: store, client: client), recorder)
     }
 
+    /// Why a sync goes round again: the device's identity or the hub's state changed under it.
+    enum Restart: Error { case again }
+
     public func sync() async throws -> SyncSummary {
         var summary = SyncSummary()
-        try await push(&summary)
-        try await pull(&summary)
+        var client = self.client
+        var pushError: (any Error)?
+        // At most a new identity and a start-over in one sync, then once more to finish.
+        for round in 0..<3 {
+            pushError = nil
+            do {
+                try await push(&summary, client: &client)
+            } catch Restart.again where round < 2 {
+                continue
+            } catch let error as ClientError where Self.isFatal(error) {
+                throw error
+            } catch {
+                pushError = error
+                summary.pushError = String(describing: error)
+            }
+            do {
+                try await pull(&summary, client: client)
+            } catch Restart.again where round < 2 {
+                continue
+            }
+            break
+        }
         let status = try store.status()
         summary.openConflicts = status.openConflicts
         summary.cursor = status.serverCursor
         summary.clockOffsetMs = status.clockOffsetMs
         try store.recordSync(at: ISO8601DateFormatter().string(from: Date()))
+        if let pushError { throw SyncError.pushFailed(pushError, summary) }
         return summary
     }
 
-    func push(_ summary: inout SyncSummary) async throws {
+    /// Errors after which nothing else can work (credentials).
+    static func isFatal(_ error: ClientError) -> Bool {
+        ["device_revoked", "invalid_token", "missing_token", "unsupported_version"].contains(error.code)
+    }
+
+    // MARK: - Push
+
+    func push(_ summary: inout SyncSummary, client: inout SyncClient) async throws {
+        var after: Int64 = 0
+        var maxBytes = pushMaxBytes
+        var restamps = 0
         while true {
-            let pending = try store.pendingChanges(limit: pushChunk)
+            let pending = try store.pendingChanges(after: after, limit: pushChunk)
             guard let last = pending.last else { return }
+            // Each entry is acknowledged by its own stamp or, for a field written again, by the
+            // stamp of the latest write it was folded into.
+            var latest: [FieldKey: HLC] = [:]
+            for p in pending { if case .set = p.change.op { latest[p.change.target] = p.change.stamp } }
+            func ackStamp(_ p: PendingChange) -> HLC {
+                if case .set = p.change.op { return latest[p.change.target]! }
+                return p.change.stamp
+            }
             let changes = Outbox.coalesce(pending.map(\.change))
-            let (answer, timing) = try await client.push(changes)
-            try learn(timing)
-            let byStamp = Dictionary(changes.map { ($0.stamp, $0) }, uniquingKeysWith: { a, _ in a })
-            let rejected = answer.rejected.compactMap { r in byStamp[r.stamp].map { (change: $0, code: r.code, message: r.message) } }
-            try store.completePush(throughSeq: last.seq, rejected: rejected, at: ISO8601DateFormatter().string(from: Date()))
-            summary.pushed += answer.accepted.count
-            summary.conflicts += answer.conflicts.map(\.id)
-            summary.rejected += rejected.map { .init(activityId: $0.change.recordId, field: $0.change.field, code: $0.code, message: $0.message) }
+            var start = 0
+            var ahead: Set<HLC> = []
+            while start < changes.count {
+                let batch = Self.batch(changes, from: start, maxBytes: maxBytes)
+                let answer: PushResponse
+                do {
+                    let (a, timing) = try await client.push(batch)
+                    try learn(timing)
+                    answer = a
+                } catch ClientError.server(413, _, let message) {
+                    if batch.count > 1 {
+                        maxBytes = max(1024, Self.bytes(batch) / 2)
+                        continue
+                    }
+                    // One change larger than the hub accepts: set aside with the reason, kept as typed.
+                    let seqs = pending.filter { ackStamp($0) == batch[0].stamp }.map(\.seq)
+                    try store.setAside(batch[0], code: "body_too_large",
+                                       message: "this change is larger than the server accepts (\(message)); shorten it and edit again",
+                                       outboxSeqs: seqs, at: Self.now())
+                    start += 1
+                    continue
+                } catch ClientError.server(409, "identity_conflict", _) {
+                    try await takeNewIdentity(&summary, client: &client)
+                    throw Restart.again
+                }
+                start += batch.count
+                let refused = answer.rejected.filter { $0.code != "stamp_ahead" }
+                ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
+                let done = Set(answer.accepted).union(refused.map(\.stamp))
+                let byStamp = Dictionary(batch.map { ($0.stamp, $0) }, uniquingKeysWith: { a, _ in a })
+                let rejections = refused.compactMap { r in
+                    byStamp[r.stamp].map {
+                        PushRejection(change: $0, code: r.code, message: r.message,
+                                      current: r.current.map { Register(value: $0.value, stamp: $0.stamp) })
+                    }
+                }
+                try store.completePush(acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now())
+                summary.pushed += answer.accepted.count
+                summary.conflicts += answer.conflicts.map(\.id)
+                summary.rejected += rejections.map {
+                    .init(activityId: $0.change.recordId, field: $0.change.field, code: $0.code, message: $0.message)
+                }
+            }
+            if !ahead.isEmpty, restamps < 3 {
+                // Stamped by a clock that ran ahead: stamp again with the corrected clock, send again.
+                restamps += 1
+                try store.restamp(ahead)
+                after = 0
+                continue
+            }
+            after = last.seq
         }
     }
 
-    /// Pulls pages until caught up. The next page is requested while the current one is
-    /// applied (the server and the device work at the same time); each page is applied and
-    /// its cursor saved in one transaction, so an interruption loses at most a fetched page.
-    func pull(_ summary: inout SyncSummary) async throws {
-        let client = client
-        var next = Task { try await client.pull(after: try store.status().serverCursor) }
+    /// The longest run of `changes` from `start` within `maxBytes` of JSON (at least one change).
+    static func batch(_ changes: [Change], from start: Int, maxBytes: Int) -> [Change] {
+        var end = start, bytes = 16
+        while end < changes.count {
+            bytes += changes[end].jsonText.utf8.count + 1
+            if bytes > maxBytes && end > start { break }
+            end += 1
+        }
+        return Array(changes[start..<end])
+    }
+
+    static func bytes(_ changes: [Change]) -> Int { changes.reduce(16) { $0 + $1.jsonText.utf8.count + 1 } }
+
+    /// Another database uses this device's identity: this one becomes a device of its own at
+    /// the hub, then takes the new node id and token, stamping its pending changes again.
+    func takeNewIdentity(_ summary: inout SyncSummary, client: inout SyncClient) async throws {
+        let node = DeviceStore.newNodeID()
+        let (answer, timing) = try await client.newIdentity(nodeId: node.rawValue)
+        try learn(timing)
+        guard let old = try store.enrollment() else { throw ClientError.notEnrolled }
+        try store.takeNewIdentity(node, enrollment: Enrollment(serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token))
+        client = client.with(token: answer.token)
+        summary.newDeviceId = answer.deviceId
+    }
+
+    // MARK: - Pull
+
+    /// Pulls pages until caught up. With `prefetch`, the next page is requested while the
+    /// current one is applied; each page is applied and its cursor saved in one transaction,
+    /// so an interruption loses at most a fetched page.
+    func pull(_ summary: inout SyncSummary, client: SyncClient) async throws {
+        let limit = pullLimit
+        let generation = try store.hubGeneration()
+        func fetch(_ cursor: Int64) async throws -> (PullResponse, SyncClient.Timing) {
+            do {
+                return try await client.pull(after: cursor, limit: limit)
+            } catch ClientError.server(409, "cursor_ahead", _) {
+                try store.startOver(withHubGeneration: nil)
+                throw Restart.again
+            }
+        }
+        var next = Task { try await fetch(try store.status().serverCursor) }
         for _ in 0..<maxPages {
             let (page, timing) = try await next.value
-            if page.more {
+            if let hub = page.generation, hub != generation {
+                if generation != nil {
+                    // Another database than the one this device synced with: start over with it.
+                    try store.startOver(withHubGeneration: hub)
+                    summary.startedOver = true
+                    throw Restart.again
+                }
+                try store.setHubGeneration(hub)
+            }
+            if page.more, prefetch {
                 let cursor = page.cursor
-                next = Task { try await client.pull(after: cursor) }
+                next = Task { try await fetch(cursor) }
             }
             do {
                 try learn(timing)
                 try store.applyRemote(page.changes, cursor: page.cursor)
             } catch {
-                if page.more { next.cancel() }
+                if page.more, prefetch { next.cancel() }
                 throw error
             }
             summary.pulled += page.changes.count
             if !page.more { return }
+            if !prefetch {
+                let cursor = page.cursor
+                next = Task { try await fetch(cursor) }
+            }
         }
     }
 
@@ -115,16 +273,55 @@ public struct Synchronizer: Sendable {
         }
     }
 
+    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+    // MARK: - Enrolment
+
     /// Enrols this device with a one-time code and saves the credentials.
     public static func enroll(store: DeviceStore, serverURL: String, code: String) async throws -> EnrolledDevice {
         guard let url = URL(string: serverURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ClientError.badServerURL(serverURL)
         }
         let client = SyncClient(transport: URLSessionTransport(baseURL: url), token: nil, now: { store.physicalNow() })
-        let (answer, timing) = try await client.enroll(code: code, nodeId: try store.nodeID().rawValue)
-        try store.saveEnrollment(Enrollment(serverURL: serverURL, deviceId: answer.deviceId, token: answer.token))
-        if let server = timing.serverMs { try store.learnServerTime(serverMs: server, sentMs: timing.sentMs, receivedMs: timing.receivedMs) }
-        return EnrolledDevice(deviceId: answer.deviceId, name: answer.name, post: answer.post, role: answer.role)
+        return try await enroll(store: store, client: client, serverURL: serverURL, code: code)
+    }
+
+    /// Enrols through `client`. A node id the hub already knows (this database enrolled before
+    /// and was revoked, or a copy of an enrolled one) is replaced by a new one, and the pending
+    /// changes are stamped again under it, so nothing pending is lost.
+    public static func enroll(store: DeviceStore, client: SyncClient, serverURL: String, code: String) async throws -> EnrolledDevice {
+        var node = try store.nodeID()
+        for attempt in 0..<2 {
+            do {
+                let (answer, timing) = try await client.enroll(code: code, nodeId: node.rawValue)
+                let enrollment = Enrollment(serverURL: serverURL, deviceId: answer.deviceId, token: answer.token)
+                if node == (try store.nodeID()) {
+                    try store.saveEnrollment(enrollment)
+                } else {
+                    try store.takeNewIdentity(node, enrollment: enrollment)
+                }
+                if let server = timing.serverMs {
+                    try store.learnServerTime(serverMs: server, sentMs: timing.sentMs, receivedMs: timing.receivedMs)
+                }
+                return EnrolledDevice(deviceId: answer.deviceId, name: answer.name, post: answer.post, role: answer.role)
+            } catch ClientError.server(409, "node_in_use", _) where attempt == 0 {
+                node = DeviceStore.newNodeID()
+            }
+        }
+        throw ClientError.badAnswer("enrolment")
+    }
+}
+
+/// A sync whose push failed after the pull ran: what failed, and what the sync still did.
+public enum SyncError: Error, CustomStringConvertible {
+    case pushFailed(any Error, SyncSummary)
+
+    public var description: String {
+        switch self {
+        case .pushFailed(let error, let summary):
+            "pulled \(summary.pulled) changes, but the push stopped: \(error); \(summary.pushed) changes were sent, "
+                + "the rest wait on this device — run `engage sync` again"
+        }
     }
 }
 

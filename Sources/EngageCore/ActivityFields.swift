@@ -82,6 +82,8 @@ public enum ActivityFields {
                     _ = try StrategicGoal.parse(Int(element) ?? 0)
                 } else if element.trimmingCharacters(in: .whitespaces).isEmpty {
                     return ModelError(field: "partners", message: "partner '' is empty; give the agency's name or code")
+                } else {
+                    try TextRules.check("partners", element, maxLength: TextRules.maxPartner)
                 }
             case .set(let value):
                 guard scalars.contains(change.field) else {
@@ -112,9 +114,20 @@ public enum ActivityFields {
         case ("endDate", .null), ("location", .null), ("participants", .null): break
         case ("participants", .int(let n)):
             if n < 0 { throw ModelError(field: field, message: "participants \(n) is negative; use 0 or more") }
+            if n > TextRules.maxParticipants {
+                throw ModelError(field: field, message: "participants \(n) is more than \(TextRules.maxParticipants)")
+            }
         case ("title", .string(let s)):
-            if s.isEmpty { throw ModelError(field: field, message: "title is empty; give the activity a title") }
-        case ("location", .string), ("post", .string), ("notes", .string): break
+            if s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw ModelError(field: field, message: "title is empty; give the activity a title")
+            }
+            try TextRules.check(field, s, maxLength: TextRules.maxTitle)
+        case ("location", .string(let s)): try TextRules.check(field, s, maxLength: TextRules.maxLocation)
+        case ("notes", .string(let s)): try TextRules.check(field, s, maxLength: TextRules.maxNotes)
+        case ("post", .string(let s)):
+            guard Activity.isValidPost(s) else {
+                throw ModelError(field: field, message: "post '\(s.prefix(40))' is not a post code; use letters, digits and '-', e.g. LIMA")
+            }
         case ("deleted", .bool): break
         default: throw wrongType
         }

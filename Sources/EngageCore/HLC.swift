@@ -6,8 +6,17 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let counter: UInt16
     public let node: NodeID
 
+    /// The latest wall time a reading may carry: 9999-12-31T23:59:59.999Z. It fits the 12 hex
+    /// digits of `encoded` with room to spare, so encoding never wraps; clocks saturate here.
+    public static let maxWallMs: Int64 = 253_402_300_799_999
+
+    /// How far past the hub's own clock a pushed stamp may lie: 10 minutes. The hub refuses a
+    /// later one (`stamp_ahead`) and the device re-stamps it with its corrected clock, so a
+    /// wrong device clock can neither freeze a field nor drag the fleet's clocks forward.
+    public static let maxAheadMs: Int64 = 10 * 60_000
+
     public init(wallMs: Int64, counter: UInt16, node: NodeID) {
-        self.wallMs = wallMs
+        self.wallMs = min(max(0, wallMs), HLC.maxWallMs)
         self.counter = counter
         self.node = node
     }
@@ -38,7 +47,7 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { encoded }
 
-    /// Parses `encoded`; nil when the text is not a clock reading.
+    /// Parses `encoded`; nil when the text is not a clock reading or lies beyond `maxWallMs`.
     public init?(encoded text: String) {
         var text = text
         let parsed: HLC?? = text.withUTF8 { bytes -> HLC?? in
@@ -54,7 +63,9 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
                 }
                 if i < 12 { wall = wall << 4 | Int64(v) } else { counter = counter << 4 | UInt16(v) }
             }
-            guard let node = NodeID(String(decoding: UnsafeBufferPointer(rebasing: bytes[17...]), as: UTF8.self)) else {
+            guard wall <= HLC.maxWallMs,
+                let node = NodeID(String(decoding: UnsafeBufferPointer(rebasing: bytes[17...]), as: UTF8.self))
+            else {
                 return .some(nil)
             }
             return HLC(wallMs: wall, counter: counter, node: node)

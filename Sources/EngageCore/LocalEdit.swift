@@ -21,7 +21,11 @@ public struct RecordState: Sendable, Equatable {
 }
 
 /// Turns a local edit — the activity before and after — into stamped changes.
-/// Only fields whose value changed are written; each gets a fresh stamp from the clock.
+///
+/// A new record writes every field. An edit writes only the fields whose value differs from
+/// what the person saw: a field whose register has not arrived yet (a record pulled in part)
+/// is compared with the value shown for it, so an edit never pushes a value nobody typed —
+/// e.g. `deleted = false` over a delete still on its way. Each change gets a fresh stamp.
 public enum LocalEdit {
     public static func changes(
         from state: RecordState, to new: Activity, clock: inout HybridClock, physicalMs: Int64, seen: Int64
@@ -34,10 +38,14 @@ public enum LocalEdit {
                        stamp: clock.tick(physicalMs: physicalMs), base: base, seen: seen))
         }
         let values = ActivityFields.scalarValues(new)
+        let isNew = state.registers.isEmpty && state.tags.isEmpty
+        let shown = (try? ActivityFields.activity(id: id, scalars: state.scalarValues, sets: state.setValues))
+            .map(ActivityFields.scalarValues) ?? [:]
         for field in ActivityFields.scalars {
             let value = values[field] ?? .null
             let current = state.registers[field]
-            if current?.value != value || current == nil { make(field, .set(value), base: current?.stamp) }
+            let before = current?.value ?? shown[field]
+            if isNew || before != value { make(field, .set(value), base: current?.stamp) }
         }
         let sets = ActivityFields.setValues(new)
         let present = state.setValues

@@ -52,9 +52,14 @@ public struct Activity: Hashable, Sendable, Identifiable {
         if title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw ModelError(field: "title", code: "missing_value", message: "title is empty; give the activity a short title")
         }
-        if title.count > 200 {
-            throw ModelError(field: "title", message: "title is \(title.count) characters long; keep it to 200 and put detail in notes")
+        if title.count > TextRules.maxTitle {
+            throw ModelError(
+                field: "title",
+                message: "title is \(title.count) characters long; keep it to \(TextRules.maxTitle) and put detail in notes")
         }
+        try TextRules.check("title", title, maxLength: TextRules.maxTitle)
+        if let location { try TextRules.check("location", location, maxLength: TextRules.maxLocation) }
+        try TextRules.check("notes", notes, maxLength: TextRules.maxNotes)
         if let endDate, endDate < startDate {
             throw ModelError(
                 field: "endDate",
@@ -63,11 +68,19 @@ public struct Activity: Hashable, Sendable, Identifiable {
         if let participants, participants < 0 {
             throw ModelError(field: "participants", message: "participants \(participants) is negative; use 0 or more")
         }
+        if let participants, participants > TextRules.maxParticipants {
+            throw ModelError(
+                field: "participants",
+                message: "participants \(participants) is more than \(TextRules.maxParticipants); give the number of people taking part")
+        }
         if !post.isEmpty, !Activity.isValidPost(post) {
             throw ModelError(field: "post", message: "post '\(post)' is not a post code; use letters, digits and '-', e.g. LIMA")
         }
-        for partner in partners where partner.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw ModelError(field: "partners", message: "partner '\(partner)' is empty; give the agency's name or registry code")
+        for partner in partners {
+            if partner.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ModelError(field: "partners", message: "partner '\(partner)' is empty; give the agency's name or registry code")
+            }
+            try TextRules.check("partners", partner, maxLength: TextRules.maxPartner)
         }
     }
 

@@ -163,17 +163,18 @@ extension PullResponse {
 
     static func fastDecode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> PullResponse {
         var reader = FastJSONReader(bytes)
-        var changes: [Change] = [], cursor: Int64?, more: Bool?
+        var changes: [Change] = [], cursor: Int64?, more: Bool?, generation: String?
         try reader.object { r, key in
             switch key {
             case "changes": try r.array { r in changes.append(try Change.fastDecode(&r)) }
             case "cursor": cursor = try r.int()
             case "more": more = try r.bool()
+            case "generation": generation = try r.string()
             default: try r.skip()
             }
         }
         guard reader.atEnd, let cursor, let more else { throw FastJSONReader.Failure() }
-        return PullResponse(changes: changes, cursor: cursor, more: more)
+        return PullResponse(changes: changes, cursor: cursor, more: more, generation: generation)
     }
 }
 
@@ -256,8 +257,9 @@ extension PushResponse {
         let conflicts = self.conflicts.map {
             "{\"activityId\":" + JSON.quote($0.activityId) + ",\"field\":" + JSON.quote($0.field) + ",\"id\":" + JSON.quote($0.id) + "}"
         }.joined(separator: ",")
-        let rejected = self.rejected.map {
-            "{\"code\":" + JSON.quote($0.code) + ",\"message\":" + JSON.quote($0.message) + ",\"stamp\":\"" + $0.stamp.encoded + "\"}"
+        let rejected = self.rejected.map { r in
+            let current = r.current.map { ",\"current\":{\"stamp\":\"" + $0.stamp.encoded + "\",\"value\":" + $0.value.jsonText + "}" } ?? ""
+            return "{\"code\":" + JSON.quote(r.code) + current + ",\"message\":" + JSON.quote(r.message) + ",\"stamp\":\"" + r.stamp.encoded + "\"}"
         }.joined(separator: ",")
         return "{\"accepted\":[" + accepted + "],\"conflicts\":[" + conflicts + "],\"rejected\":[" + rejected + "]}"
     }

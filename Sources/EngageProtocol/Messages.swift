@@ -43,17 +43,33 @@ public struct PushRequest: Codable, Sendable, Equatable {
     public init(changes: [Change]) { self.changes = changes }
 }
 
-/// The answer to a push depends only on the batch: a retry gets the same answer.
+/// The answer to a push: a retry gets the same `accepted` stamps (the hub keeps each change
+/// once); a refusal carries the hub's value as it is when the answer is written.
 public struct PushResponse: Codable, Sendable, Equatable {
     public struct Rejection: Codable, Sendable, Equatable {
         public var stamp: HLC
         public var code: String
         public var message: String
+        /// For a refused write of a scalar field: the value the hub holds for it and its stamp,
+        /// which the device returns to. Absent when the hub holds no value for the field, or
+        /// for element changes (the device simply undoes those).
+        public var current: Current?
 
-        public init(stamp: HLC, code: String, message: String) {
+        public init(stamp: HLC, code: String, message: String, current: Current? = nil) {
             self.stamp = stamp
             self.code = code
             self.message = message
+            self.current = current
+        }
+    }
+
+    public struct Current: Codable, Sendable, Equatable {
+        public var stamp: HLC
+        public var value: FieldValue
+
+        public init(stamp: HLC, value: FieldValue) {
+            self.stamp = stamp
+            self.value = value
         }
     }
 
@@ -87,12 +103,24 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public var changes: [Change]
     public var cursor: Int64
     public var more: Bool
+    /// The hub database's generation. A device whose saved generation differs is talking to
+    /// a hub restored from a backup or replaced: it re-sends what it wrote and pulls from 0.
+    public var generation: String?
 
-    public init(changes: [Change], cursor: Int64, more: Bool) {
+    public init(changes: [Change], cursor: Int64, more: Bool, generation: String? = nil) {
         self.changes = changes
         self.cursor = cursor
         self.more = more
+        self.generation = generation
     }
+}
+
+/// Asks for a new identity for a device whose database another device is also using (the
+/// hub answered a push with `409 identity_conflict`). The answer is an `EnrollResponse`.
+public struct IdentityRequest: Codable, Sendable, Equatable {
+    public var nodeId: String
+
+    public init(nodeId: String) { self.nodeId = nodeId }
 }
 
 public struct HistoryEntry: Codable, Sendable, Equatable {

@@ -16,6 +16,7 @@ extension Service {
         let v1 = router.group("v1")
         v1.post("enroll") { request, _ in try await enroll(request) }
         v1.post("push") { request, _ in try await push(request) }
+        v1.post("identity") { request, _ in try await newIdentity(request) }
         v1.get("pull") { request, _ in try await pull(request) }
         v1.get("history/:id") { request, context in
             try await history(request, id: context.parameters.get("id") ?? "")
@@ -25,7 +26,7 @@ extension Service {
 
     func enroll(_ request: Request) async throws -> Response {
         let body = try await decode(EnrollRequest.self, request)
-        if let node = body.nodeId, NodeID(node) == nil {
+        if let node = body.nodeId, NodeID(node) == nil || node == HubStore.node.rawValue {
             throw APIError.badRequest("invalid_value", "nodeId '\(node)' is not a node id; use lower-case letters, digits and '-'")
         }
         let codeHash = Secrets.hash(Secrets.normalizedCode(body.code))
@@ -37,6 +38,25 @@ extension Service {
         }
         return try jsonResponse(
             EnrollResponse(deviceId: device.id, token: token, name: device.name, post: device.post, role: device.role.rawValue),
+            status: .created, now: environment.now())
+    }
+
+    /// A device whose database another device also uses (the hub refused its push with
+    /// `identity_conflict`) becomes a device of its own: same name, post and role, a new id,
+    /// node id and token. The old identity stays with the other copy.
+    func newIdentity(_ request: Request) async throws -> Response {
+        let device = try await authenticate(request)
+        let body = try await decode(IdentityRequest.self, request)
+        guard NodeID(body.nodeId) != nil, body.nodeId != HubStore.node.rawValue else {
+            throw APIError.badRequest("invalid_value", "nodeId '\(body.nodeId.prefix(64))' is not a device node id; use lower-case letters, digits and '-'")
+        }
+        let token = environment.draw(.token), deviceId = environment.draw(.deviceID)
+        let store = store
+        let created = try await database { () throws(StoreError) in
+            try store.split(device: device, deviceId: deviceId, nodeId: body.nodeId, tokenHash: Secrets.hash(token))
+        }
+        return try jsonResponse(
+            EnrollResponse(deviceId: created.id, token: token, name: created.name, post: created.post, role: created.role.rawValue),
             status: .created, now: environment.now())
     }
 
@@ -53,7 +73,9 @@ extension Service {
         metrics.accepted(result.newlyAccepted, conflicts: result.conflictsRaised, rejected: result.rejected.count)
         let response = PushResponse(
             accepted: result.accepted,
-            rejected: result.rejected.map { .init(stamp: $0.stamp, code: $0.code, message: $0.message) },
+            rejected: result.rejected.map { r in
+                .init(stamp: r.stamp, code: r.code, message: r.message, current: r.current.map { .init(stamp: $0.stamp, value: $0.value) })
+            },
             conflicts: result.conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) })
         return rawJSONResponse(response.jsonText, now: environment.now())
     }
@@ -80,7 +102,9 @@ extension Service {
             if i > 0 { body += "," }
             body += change.jsonText
         }
-        body += "],\"cursor\":\(page.cursor),\"more\":\(page.more)}"
+        body += "],\"cursor\":\(page.cursor)"
+        if let generation = page.generation { body += ",\"generation\":" + JSON.quote(generation) }
+        body += ",\"more\":\(page.more)}"
         return rawJSONResponse(body, now: environment.now())
     }
 

@@ -25,28 +25,21 @@ extension DeviceStore {
         }
     }
 
-    /// Saves the enrolment; a new server starts the pull from the beginning.
+    /// Saves the enrolment. A new enrolment (another device id: re-enrolled after a revocation,
+    /// perhaps for another post or role) pulls from the beginning, since what it may see changed.
     public func saveEnrollment(_ e: Enrollment) throws(StoreError) {
         try write { db in
-            let previous = try String.fetchOne(db, sql: "SELECT server_url FROM sync_state WHERE id = 1")
+            let previous = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state WHERE id = 1")
             try db.execute(sql: "UPDATE sync_state SET server_url = ?, device_id = ?, token = ? WHERE id = 1",
                            arguments: [e.serverURL, e.deviceId, e.token])
-            if previous != e.serverURL { try db.execute(sql: "UPDATE sync_state SET server_cursor = 0 WHERE id = 1") }
+            if previous != e.deviceId { try db.execute(sql: "UPDATE sync_state SET server_cursor = 0 WHERE id = 1") }
+            if previous == nil { try db.execute(sql: "UPDATE sync_state SET hub_generation = NULL WHERE id = 1") }
         }
     }
 
-    /// After a push is answered: drops the pushed outbox entries (through `seq`) and keeps the
-    /// ones the server refused, with its reason, in `rejected_change`. One transaction.
-    public func completePush(throughSeq seq: Int64, rejected: [(change: Change, code: String, message: String)], at: String) throws(StoreError) {
-        try write { db in
-            let encoder = JSONEncoder()
-            for r in rejected {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO rejected_change (stamp, change, code, message, at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [r.change.stamp.encoded, String(decoding: try encoder.encode(r.change), as: UTF8.self), r.code, r.message, at])
-            }
-            try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [seq])
-        }
+    /// Whether this database was enrolled before (it then enrols again under a new identity).
+    public func hasEnrolled() throws(StoreError) -> Bool {
+        try read { db in try String.fetchOne(db, sql: "SELECT device_id FROM sync_state WHERE id = 1") != nil }
     }
 
     /// Changes the server refused, newest first.
@@ -60,7 +53,8 @@ extension DeviceStore {
         }
     }
 
-    /// Corrects the device clock by the server's time, learned from one round trip.
+    /// Corrects the device clock by the server's time, learned from one round trip (and pulls
+    /// back a clock that ran more than `HLC.maxAheadMs` ahead of it).
     public func learnServerTime(serverMs: Int64, sentMs: Int64, receivedMs: Int64) throws(StoreError) {
         try write { db in
             var context = try ReplicaContext.load(db)

@@ -28,17 +28,14 @@ extension DeviceStore {
         }
     }
 
-    /// The outbox, oldest first.
-    public func pendingChanges(limit: Int = .max) throws(StoreError) -> [PendingChange] {
-        try read { db in
-            let decoder = JSONDecoder()
-            return try Row.fetchAll(db, sql: "SELECT seq, change FROM outbox ORDER BY seq LIMIT ?", arguments: [limit])
-                .map { row in PendingChange(seq: row[0], change: try decoder.decode(Change.self, from: Data((row[1] as String).utf8))) }
-        }
+    /// The outbox, oldest first: entries after local sequence `seq`, at most `limit`.
+    public func pendingChanges(after seq: Int64 = 0, limit: Int = .max) throws(StoreError) -> [PendingChange] {
+        try read { db in try Self.outbox(db, after: seq, limit: limit) }
     }
 
-    /// Drops acknowledged changes from the outbox.
-    public func acknowledge(throughSeq seq: Int64) throws(StoreError) {
-        try write { db in try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [seq]) }
+    static func outbox(_ db: Database, after seq: Int64 = 0, limit: Int = .max) throws -> [PendingChange] {
+        let decoder = JSONDecoder()
+        return try Row.fetchAll(db, sql: "SELECT seq, change FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+            .map { row in PendingChange(seq: row[0], change: try decoder.decode(Change.self, from: Data((row[1] as String).utf8))) }
     }
 }

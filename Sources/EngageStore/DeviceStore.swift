@@ -16,7 +16,8 @@ public struct DeviceStore: Sendable {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try self.init(writer: DatabasePool(path: path, configuration: Self.configuration), physicalMs: physicalMs)
+            try Self.createPrivateFile(path)
+            try self.init(writer: DatabasePool(path: path, configuration: Self.configuration), physicalMs: physicalMs, path: path)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -31,10 +32,10 @@ public struct DeviceStore: Sendable {
         } catch let error as StoreError { throw error } catch { throw StoreError(.database, Self.describe(error)) }
     }
 
-    init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64) throws {
+    init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64, path: String = "the database") throws {
         self.writer = writer
         self.physicalMs = physicalMs
-        try Migrations.migrator(["replica"]).migrate(writer)
+        try Migrations.migrate(writer, ["replica"], kind: "device", path: path)
         try writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_state") == 0 {
                 let node = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
@@ -43,6 +44,15 @@ public struct DeviceStore: Sendable {
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM partner") == 0 {
                 try Self.insertPartners(db, try Self.bundledPartners())
             }
+        }
+    }
+
+    /// Creates an empty database file readable by its owner only (it will hold the device's
+    /// bearer token); SQLite gives the -wal and -shm files the same permissions.
+    static func createPrivateFile(_ path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw StoreError(.file, "cannot create the database at \(path); check that its folder is writable")
         }
     }
 

@@ -8,6 +8,7 @@ public protocol HubStorage: Sendable {
     func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) throws(StoreError)
     func enrolment(codeHash: String) throws(StoreError) -> EnrolmentRecord?
     func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord
+    func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord
     func device(tokenHash: String) throws(StoreError) -> DeviceRecord?
     func touch(deviceId: String) throws(StoreError)
     @discardableResult func revoke(deviceId: String) throws(StoreError) -> DeviceRecord

@@ -50,6 +50,7 @@ extension HubStore {
             if (row["expires_at"] as Int64) < now {
                 throw StoreError(.invalid, "this enrolment code expired; ask an administrator for a new one")
             }
+            try Self.checkNodeFree(nodeId, db: db)
             let device = DeviceRecord(id: deviceId, name: row["name"], post: row["post"],
                                       role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor, nodeId: nodeId,
                                       lastSeen: now, revoked: false)
@@ -58,6 +59,31 @@ extension HubStore {
                 arguments: [device.id, device.name, device.post, device.role.rawValue, nodeId, tokenHash, now, now])
             try db.execute(sql: "UPDATE enrolment SET used_at = ?, device_id = ? WHERE code_hash = ?", arguments: [now, deviceId, codeHash])
             return device
+        }
+    }
+
+    /// Refuses a node id another enrolled device has (revoked or not): stamps name their node,
+    /// so two devices must never share one.
+    static func checkNodeFree(_ nodeId: String, db: Database) throws {
+        if let other = try String.fetchOne(db, sql: "SELECT id FROM device WHERE node_id = ?", arguments: [nodeId]) {
+            throw StoreError(
+                .nodeInUse,
+                "node id \(nodeId) is already enrolled as device \(other); the app takes a new identity and enrols again (it does so by itself)")
+        }
+    }
+
+    /// Makes `device`'s copy a device of its own (see `Service.newIdentity`): same name (marked
+    /// as a copy), post and role; a new id, node id and token. One transaction.
+    public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord {
+        let now = physicalMs()
+        return try write { db in
+            try Self.checkNodeFree(nodeId, db: db)
+            let copy = DeviceRecord(id: deviceId, name: String((device.name + " (copy)").prefix(200)), post: device.post, role: device.role,
+                                    nodeId: nodeId, lastSeen: now, revoked: false)
+            try db.execute(
+                sql: "INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [copy.id, copy.name, copy.post, copy.role.rawValue, nodeId, tokenHash, now, now])
+            return copy
         }
     }
 
@@ -83,7 +109,9 @@ extension HubStore {
     public func revoke(deviceId: String) throws(StoreError) -> DeviceRecord {
         let now = physicalMs()
         return try write { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM device WHERE id LIKE ? || '%' LIMIT 2", arguments: [deviceId])
+            // A prefix match that treats '%' and '_' as the characters they are.
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM device WHERE substr(id, 1, length(?1)) = ?1 AND length(?1) > 0 LIMIT 2", arguments: [deviceId])
             guard rows.count == 1 else {
                 throw rows.isEmpty
                     ? StoreError(.notFound, "no device has id '\(deviceId)'; `engage-server devices list` shows them")

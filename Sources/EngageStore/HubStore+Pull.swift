@@ -8,6 +8,8 @@ public struct PullPage: Sendable, Equatable {
     public var changes: [Change]
     public var cursor: Int64
     public var more: Bool
+    /// The hub database's generation (`HubStore.generation`).
+    public var generation: String? = nil
 }
 
 extension HubStore {
@@ -18,6 +20,12 @@ extension HubStore {
     public func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int) throws(StoreError) -> PullPage {
         try read { db in
             let latest = try Int64.fetchOne(db, sql: "SELECT local_seq FROM sync_state WHERE id = 1") ?? 0
+            if cursor > latest {
+                throw StoreError(
+                    .cursorAhead,
+                    "your cursor (\(cursor)) is ahead of this server's database (\(latest)): it was restored from a backup or replaced; "
+                        + "the app sends its changes again and pulls from the start (it does so by itself)")
+            }
             let visible: String
             var args: [any DatabaseValueConvertible] = []
             if device.role == .advisor {
@@ -74,8 +82,38 @@ extension HubStore {
                 }
                 lastSeq = seq
             }
-            return PullPage(changes: changes, cursor: full ? lastSeq : max(latest, cursor), more: full)
+            if changes.isEmpty, let first = [fieldRows.first, elementRows.first].compactMap({ $0?[0] as Int64? }).min() {
+                // One sequence number holds more rows than a page (a removal observing many
+                // tags): it is sent whole, so that every page makes progress.
+                changes = try Self.changes(atSeq: first, visible: visible, args: args, db: db)
+                return PullPage(changes: changes, cursor: first, more: first < latest, generation: generation)
+            }
+            return PullPage(changes: changes, cursor: full ? lastSeq : max(latest, cursor), more: full, generation: generation)
         }
+    }
+
+    /// Every visible change with sequence number `seq`.
+    static func changes(atSeq seq: Int64, visible: String, args: [any DatabaseValueConvertible], db: Database) throws -> [Change] {
+        var changes: [Change] = []
+        for row in try Row.fetchAll(
+            db, sql: "SELECT collection, record_id, field, value_type, value, stamp FROM field_state WHERE seq = ? \(visible)",
+            arguments: StatementArguments([seq] + args))
+        {
+            guard let stamp = HLC(encoded: row[5]) else { continue }
+            changes.append(Change(collection: row[0], recordId: row[1], field: row[2], op: .set(FieldValue(sqlType: row[3], value: row[4])), stamp: stamp))
+        }
+        for row in try Row.fetchAll(
+            db, sql: "SELECT collection, record_id, field, element, tag, removed FROM element_state WHERE seq = ? \(visible)",
+            arguments: StatementArguments([seq] + args))
+        {
+            guard let tag = HLC(encoded: row[4]) else { continue }
+            let element: String = row[3]
+            changes.append(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag))
+            if let removed = (row[5] as String?).flatMap(HLC.init(encoded:)) {
+                changes.append(Change(collection: row[0], recordId: row[1], field: row[2], op: .remove(element, observed: [tag]), stamp: removed))
+            }
+        }
+        return changes
     }
 
     /// Every accepted change of an activity, oldest first.

@@ -10,6 +10,9 @@ public struct PushResult: Sendable {
         public var stamp: HLC
         public var code: String
         public var message: String
+        /// For a refused write of a scalar field: the hub's register for that field, which the
+        /// device returns to (nil when the hub holds no value for it).
+        public var current: Register?
     }
 
     public var accepted: [HLC] = []
@@ -23,8 +26,13 @@ public struct PushResult: Sendable {
 
 extension HubStore {
     /// Applies a batch from `device` through the merge core in one transaction. Each change is
-    /// checked alone (validation, author, scope); a bad one is rejected with a reason and the
-    /// rest are applied. Changes already received are acknowledged again and change nothing.
+    /// checked alone (validation, author, stamp bound, scope); a bad one is rejected with a
+    /// reason and the hub's current value, and the rest are applied. Changes already received
+    /// are acknowledged again and change nothing.
+    ///
+    /// Throws `identity_conflict`, applying nothing, when the batch holds a new change stamped
+    /// at or below the greatest stamp already accepted from its node: another database is
+    /// using this device's identity (see `node_stamp` in `schema/hub/0002_node_stamps.sql`).
     public func push(_ changes: [Change], from device: DeviceRecord) throws(StoreError) -> PushResult {
         let now = physicalMs()
         return try write { db in
@@ -33,6 +41,8 @@ extension HubStore {
             if reverseTieBreak { writer.register = { Merge.registerReversed($0, $1, stamp: $2) } }
             var result = PushResult()
             var received = try Self.receivedKeys(changes, db: db)
+            let highWater = try Self.highWater(node: device.nodeId, db: db)
+            var newHighWater = highWater
             let logStatement = try db.cachedStatement(sql: """
                 INSERT INTO change_log (stamp, collection, record_id, field, element, op, new_value, observed, base, seen,
                   old_value, applied, device_id, received_at)
@@ -42,20 +52,28 @@ extension HubStore {
                 guard c.collection == ActivityFields.collection, c.field == "post", case .set(.string(let p)) = c.op else { return nil }
                 return (c.recordId, p)
             }, uniquingKeysWith: { _, last in last })
+            let postsBefore = try Self.posts(of: changes, db: db)
             for change in changes {
                 let key = ReplicaWriter.RecordKey(collection: change.collection, recordId: change.recordId)
-                if let (code, message) = try Self.refusal(change, device: device, state: try writer.state(key), batchPosts: batchPosts, db: db) {
-                    result.rejected.append(.init(stamp: change.stamp, code: code, message: message))
+                let state = try writer.state(key)
+                if let (code, message) = try Self.refusal(
+                    change, device: device, state: state, batchPosts: batchPosts, now: now, db: db)
+                {
+                    let current: Register? = if case .set = change.op { state.registers[change.field] } else { nil }
+                    result.rejected.append(.init(stamp: change.stamp, code: code, message: message, current: current))
                     continue
                 }
                 let element = change.target.element ?? ""
                 let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, element)
-                if !received.insert(logKey).inserted {  // held already, or twice in this batch
+                if let held = received[logKey] {  // held already, or twice in this batch
+                    guard held == Self.signature(change.op) else { throw Self.identityConflict(device) }
                     result.accepted.append(change.stamp)
                     continue
                 }
+                if let highWater, change.stamp <= highWater { throw Self.identityConflict(device) }
+                received[logKey] = Self.signature(change.op)
+                newHighWater = max(newHighWater ?? change.stamp, change.stamp)
                 context.clock.observe(change.stamp, physicalMs: now)
-                let state = try writer.state(key)
                 // Other fields written since the author's cursor matter only to a delete.
                 let writtenSince = change.field == HubRules.deletedField
                     ? state.registers.filter { $0.key != HubRules.deletedField && $0.value.seq > change.seen }.map(\.value) : []
@@ -79,23 +97,69 @@ extension HubStore {
                 result.newlyAccepted += 1
             }
             try writer.project()
+            try Self.resequenceMoved(postsBefore, writer: &writer, db: db)
             context.seq = writer.seq
             try context.save(db)
+            if let newHighWater, newHighWater != highWater {
+                try db.execute(
+                    sql: "INSERT INTO node_stamp (node_id, max_stamp) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET max_stamp = excluded.max_stamp",
+                    arguments: [device.nodeId, newHighWater.encoded])
+            }
             result.conflicts = try Self.conflicts(involving: result.accepted, db: db)
             return result
         }
     }
 
-    /// The log keys of the batch's changes the hub already holds, read in a few queries.
-    static func receivedKeys(_ changes: [Change], db: Database) throws -> Set<String> {
-        var keys: Set<String> = []
+    static func identityConflict(_ device: DeviceRecord) -> StoreError {
+        StoreError(
+            .identityConflict,
+            "another database is using this device's identity (\(device.id)), e.g. a copy restored onto a second tablet; "
+                + "this copy takes a new identity and sends its changes again (the app does it by itself)")
+    }
+
+    /// The greatest stamp accepted from `node`, if any.
+    static func highWater(node: String, db: Database) throws -> HLC? {
+        try String.fetchOne(db, sql: "SELECT max_stamp FROM node_stamp WHERE node_id = ?", arguments: [node]).flatMap(HLC.init(encoded:))
+    }
+
+    /// The post of each activity the batch writes (nil while it has no typed row).
+    static func posts(of changes: [Change], db: Database) throws -> [String: String?] {
+        var posts: [String: String?] = [:]
+        let select = try db.cachedStatement(sql: "SELECT post FROM activity WHERE id = ?")
+        for change in changes where change.collection == ActivityFields.collection && posts[change.recordId] == nil {
+            posts[change.recordId] = .some(try String.fetchOne(select, arguments: [change.recordId]))
+        }
+        return posts
+    }
+
+    /// A record whose typed row appeared or changed post is now visible to devices that have
+    /// not received its earlier fields (completed across batches, or moved by headquarters):
+    /// it is given new sequence numbers, with its conflicts, so their next pull carries it whole.
+    static func resequenceMoved(_ before: [String: String?], writer: inout ReplicaWriter, db: Database) throws {
+        let select = try db.cachedStatement(sql: "SELECT post FROM activity WHERE id = ?")
+        for (id, post) in before.sorted(by: { $0.key < $1.key }) {
+            let now = try String.fetchOne(select, arguments: [id])
+            guard now != post, now != nil else { continue }
+            try writer.resequence(.init(collection: ActivityFields.collection, recordId: id))
+            for conflict in try String.fetchAll(db, sql: "SELECT id FROM conflict WHERE record_id = ? ORDER BY id", arguments: [id]) {
+                try writer.resequence(.init(collection: ConflictRecord.collection, recordId: conflict))
+            }
+        }
+    }
+
+    /// The log keys of the batch's changes the hub already holds, with what each wrote
+    /// (`signature`), read in a few queries.
+    static func receivedKeys(_ changes: [Change], db: Database) throws -> [String: String] {
+        var keys: [String: String] = [:]
         let stamps = Array(Set(changes.map(\.stamp.encoded)))
         for start in stride(from: 0, to: stamps.count, by: 500) {
             let chunk = Array(stamps[start..<min(start + 500, stamps.count)])
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT stamp, collection, record_id, field, element FROM change_log WHERE stamp IN (\(databaseQuestionMarks(count: chunk.count)))",
+                db, sql: "SELECT stamp, collection, record_id, field, element, op, new_value FROM change_log WHERE stamp IN (\(databaseQuestionMarks(count: chunk.count)))",
                 arguments: StatementArguments(chunk))
-            while let row = try rows.next() { keys.insert(logKey(row[0], row[1], row[2], row[3], row[4])) }
+            while let row = try rows.next() {
+                keys[logKey(row[0], row[1], row[2], row[3], row[4])] = signature(op: row[5], newValue: row[6])
+            }
         }
         return keys
     }
@@ -103,6 +167,11 @@ extension HubStore {
     static func logKey(_ stamp: String, _ collection: String, _ record: String, _ field: String, _ element: String) -> String {
         [stamp, collection, record, field, element].joined(separator: "\u{1F}")
     }
+
+    /// What a change wrote, to tell a retried change from another one with the same stamp.
+    static func signature(_ op: Change.Op) -> String { signature(op: opName(op), newValue: newValue(op)) }
+
+    static func signature(op: String, newValue: String?) -> String { op + ":" + (newValue ?? "") }
 
     static func opName(_ op: Change.Op) -> String {
         switch op {
@@ -120,28 +189,44 @@ extension HubStore {
 
     /// Why a change may not be applied, or nil.
     static func refusal(
-        _ change: Change, device: DeviceRecord, state: RecordState, batchPosts: [String: String], db: Database
+        _ change: Change, device: DeviceRecord, state: RecordState, batchPosts: [String: String], now: Int64, db: Database
     ) throws -> (String, String)? {
         if change.stamp.node.rawValue != device.nodeId {
             return ("wrong_author", "a device may push only changes stamped with its own node id (\(device.nodeId))")
         }
+        if change.stamp.wallMs > now + HLC.maxAheadMs {
+            return ("stamp_ahead",
+                    "stamped \((change.stamp.wallMs - now) / 1000) s ahead of the server's clock (at most \(HLC.maxAheadMs / 1000) s); "
+                    + "the app stamps it again with its corrected clock and sends it again")
+        }
         switch change.collection {
         case ActivityFields.collection:
             if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
-            guard device.role == .advisor else {
-                return ("out_of_scope", "a \(device.role.rawValue) device may not edit activities; advisors of the activity's post do")
-            }
             let post = state.registers["post"]?.value.stringValue ?? batchPosts[change.recordId]
-            guard let post else {
-                return ("invalid_value", "activity \(change.recordId.prefix(8)) has no post; log it with --post \(device.post)")
+            switch device.role {
+            case .advisor:
+                guard let post else {
+                    // A new record whose post is in a later batch: only its author may write it.
+                    let authors = Set(state.registers.values.map(\.stamp.node.rawValue))
+                        .union(state.tags.values.flatMap { $0.values.flatMap { $0.map(\.tag.node.rawValue) } })
+                    return authors.isSubset(of: [device.nodeId]) ? nil
+                        : ("out_of_scope", "activity \(change.recordId.prefix(8)) has no post yet and is another device's")
+                }
+                if post != device.post {
+                    return ("out_of_scope", "activity \(change.recordId.prefix(8)) belongs to post \(post); you may edit activities of \(device.post) only")
+                }
+                if change.field == "post", case .set(let value) = change.op, value != .string(device.post) {
+                    return ("out_of_scope", "you may not move an activity to another post (\(value)); ask headquarters")
+                }
+                return nil
+            case .hq:
+                guard change.field == "post", case .set = change.op, state.registers["post"] != nil else {
+                    return ("out_of_scope", "headquarters may move an activity to another post; its other fields are its post's advisors'")
+                }
+                return nil
+            case .admin:
+                return ("out_of_scope", "an admin device enrols and revokes devices; it may not edit activities")
             }
-            if post != device.post {
-                return ("out_of_scope", "activity \(change.recordId.prefix(8)) belongs to post \(post); you may edit activities of \(device.post) only")
-            }
-            if change.field == "post", case .set(let value) = change.op, value != .string(device.post) {
-                return ("out_of_scope", "you may not move an activity to another post (\(value)); ask headquarters")
-            }
-            return nil
         case ConflictRecord.collection:
             guard change.field == ConflictRecord.resolvedField, case .set(.bool) = change.op else {
                 return ("invalid_value", "a conflict can only be marked resolved (true or false)")
@@ -150,9 +235,10 @@ extension HubStore {
                 db, sql: "SELECT a.post FROM conflict c JOIN activity a ON a.id = c.record_id WHERE c.id = ?", arguments: [change.recordId])
             else { return ("not_found", "conflict \(change.recordId) does not exist at the server") }
             if device.role == .advisor, post != device.post { return ("out_of_scope", "conflict \(change.recordId) belongs to post \(post)") }
+            if device.role == .admin { return ("out_of_scope", "an admin device may not settle conflicts") }
             return nil
         case PartnerFields.collection:
-            guard device.role != .advisor else {
+            guard device.role == .hq else {
                 return ("out_of_scope", "the partner registry is reference data kept by headquarters; advisors record new partners on activities")
             }
             return ActivityFields.isFieldName(change.field) ? nil : ("invalid_value", "'\(change.field)' is not a field name")

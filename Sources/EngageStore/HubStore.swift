@@ -10,6 +10,9 @@ public struct HubStore: Sendable {
     /// The server's physical clock in ms; injected so recorded sessions replay.
     let physicalMs: @Sendable () -> Int64
     public static let node = NodeID("hub")!
+    /// This database's generation: made when it is created, and anew in every backup copy
+    /// (`snapshot(to:)`), so devices notice a hub restored from a backup.
+    public let generation: String
     /// Reverses the last-writer-wins tie-break. A deliberate fault, for showing that a replay
     /// of recorded sessions notices a server that merges differently; never set in service.
     public var reverseTieBreak = false
@@ -19,28 +22,44 @@ public struct HubStore: Sendable {
         do {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-            try self.init(writer: DatabasePool(path: path, configuration: DeviceStore.configuration), physicalMs: physicalMs)
+            try self.init(writer: DatabasePool(path: path, configuration: Self.configuration), physicalMs: physicalMs, path: path)
         } catch let error as StoreError { throw error } catch {
             throw StoreError(.file, "cannot open the server database at \(path): \(DeviceStore.describe(error)); check the path and its permissions")
         }
     }
 
     public static func inMemory(physicalMs: @escaping @Sendable () -> Int64 = DeviceStore.systemMs) throws(StoreError) -> HubStore {
-        do { return try HubStore(writer: DatabaseQueue(configuration: DeviceStore.configuration), physicalMs: physicalMs) } catch {
+        do { return try HubStore(writer: DatabaseQueue(configuration: configuration), physicalMs: physicalMs) } catch {
             throw DeviceStore.wrap(error)
         }
     }
 
-    init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64) throws {
+    init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64, path: String = "the database") throws {
         self.writer = writer
         self.physicalMs = physicalMs
-        try Migrations.migrator(["replica", "hub"]).migrate(writer)
-        try writer.write { db in
+        try Migrations.migrate(writer, ["replica", "hub"], kind: "server", path: path)
+        generation = try writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_state") == 0 {
                 try db.execute(sql: "INSERT INTO sync_state (id, node_id) VALUES (1, ?)", arguments: [Self.node.rawValue])
             }
+            if let generation = try String.fetchOne(db, sql: "SELECT hub_generation FROM sync_state WHERE id = 1") {
+                return generation
+            }
+            let generation = Self.newGeneration()
+            try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [generation])
+            return generation
         }
     }
+
+    /// The hub commits durably before it answers: in WAL mode, `synchronous = FULL` syncs the
+    /// log at every commit, so a power cut cannot take back a push a device was told is stored.
+    static var configuration: Configuration {
+        var config = DeviceStore.configuration
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return config
+    }
+
+    static func newGeneration() -> String { UUID().uuidString.lowercased() }
 
     public func appliedMigrations() throws(StoreError) -> [String] {
         try read { db in try Migrations.migrator(["replica", "hub"]).appliedMigrations(db) }
@@ -61,10 +80,18 @@ public struct HubStore: Sendable {
 }
 
 extension HubStore {
-    /// Writes a consistent copy of the database to `path` (SQLite's VACUUM INTO), e.g. the
-    /// server state a device transcript will later replay against.
+    /// Writes a consistent copy of the database to `path` (SQLite's VACUUM INTO) — a backup, or
+    /// the server state a device transcript will later replay against. The copy gets a new
+    /// generation: a hub restored from it is recognised by devices whose cursor is ahead of it.
     public func snapshot(to path: String) throws(StoreError) {
-        do { try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) } } catch {
+        do {
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+            let copy = try DatabaseQueue(path: path)
+            try copy.write { db in
+                try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [Self.newGeneration()])
+            }
+            try copy.close()
+        } catch {
             throw DeviceStore.wrap(error)
         }
     }

@@ -2,20 +2,46 @@ import EngageResources
 import Foundation
 import GRDB
 
-/// The migrations in `schema/`: each folder's files in name order, registered as `folder/file`.
+/// The migrations in `schema/`, registered as `folder/file`. Files are taken in number order
+/// across folders (`replica/0001`, `hub/0001`, `replica/0002`, …), so a database migrated by
+/// an earlier version always holds a prefix of the list.
 enum Migrations {
     /// `["replica"]` for a device; `["replica", "hub"]` for the server.
     static func migrator(_ folders: [String]) throws -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        for folder in folders {
-            for file in try files(folder) {
-                let sql = try String(contentsOf: file, encoding: .utf8)
-                migrator.registerMigration("\(folder)/\(file.deletingPathExtension().lastPathComponent)") { db in
-                    try db.execute(sql: sql)
-                }
+        let found = try folders.enumerated().flatMap { rank, folder in
+            try files(folder).map { (number: $0.lastPathComponent.prefix(4), rank: rank, folder: folder, url: $0) }
+        }
+        for file in found.sorted(by: { ($0.number, $0.rank) < ($1.number, $1.rank) }) {
+            let sql = try String(contentsOf: file.url, encoding: .utf8)
+            migrator.registerMigration("\(file.folder)/\(file.url.deletingPathExtension().lastPathComponent)") { db in
+                try db.execute(sql: sql)
             }
         }
         return migrator
+    }
+
+    /// Migrates the database of `kind` ("device" or "server"), refusing one written by a newer
+    /// version or one of the other kind, with a message that says what to do.
+    static func migrate(_ writer: any DatabaseWriter, _ folders: [String], kind: String, path: String) throws {
+        let migrator = try migrator(folders)
+        try writer.read { db in
+            let applied = try db.tableExists("grdb_migrations")
+                ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
+            let known = Set(migrator.migrations)
+            if applied.contains(where: { $0.hasPrefix("hub/") }) && !folders.contains("hub") {
+                throw StoreError(.file, "\(path) is a server database (engage-server's); give engage a device database with --db")
+            }
+            if !applied.isEmpty && folders.contains("hub") && !applied.contains(where: { $0.hasPrefix("hub/") }) {
+                throw StoreError(.file, "\(path) is a device database (engage's); give engage-server its own database with --db")
+            }
+            if let unknown = applied.first(where: { !known.contains($0) }) {
+                throw StoreError(
+                    .file,
+                    "\(path) was written by a newer version of Engage (migration \(unknown)); nothing was changed — update this \(kind) software")
+            }
+        }
+        try migrator.migrate(writer)
     }
 
     static func files(_ folder: String) throws -> [URL] {

@@ -19,7 +19,19 @@ final class RawStatement {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    func bind(_ index: Int32, _ text: String) { sqlite3_bind_text(handle, index, text, -1, Self.transient) }
+    /// Binds the text's UTF-8 bytes with their length, so a value round-trips byte for byte.
+    func bind(_ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            if let base = bytes.baseAddress {
+                _ = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text(handle, index, $0, Int32(bytes.count), Self.transient)
+                }
+            } else {
+                sqlite3_bind_text(handle, index, "", 0, Self.transient)
+            }
+        }
+    }
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
     func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
 

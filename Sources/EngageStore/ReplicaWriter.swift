@@ -30,6 +30,8 @@ struct ReplicaWriter {
     private var entries: [RecordKey: Entry] = [:]
     private var dirty: [RecordKey] = []
     private(set) var appliedCount = 0
+    private var notifiedCount = 0
+    private var wroteRaw = false
     private let statements: Statements
     /// The register rule; only replays that demonstrate a faulty server change it.
     var register: (Register?, FieldValue, HLC) -> Register? = { Merge.register($0, $1, stamp: $2) }
@@ -52,6 +54,9 @@ struct ReplicaWriter {
         if entry.complete { return entry }
         let missing = fields.map { $0.subtracting(entry.loaded) }
         if let missing, missing.isEmpty { return entry }
+        // Every merge writes through, so the database holds all of the state read so far:
+        // a whole-record read starts afresh rather than adding the loaded fields' tags twice.
+        if missing == nil { entry.state = RecordState() }
         let found = try statements.load(key, fields: missing, into: &entry.state)
         entry.existed = entry.existed || found
         if let missing { entry.loaded.formUnion(missing) } else { entry.complete = true }
@@ -143,8 +148,63 @@ struct ReplicaWriter {
         return true
     }
 
-    /// Rebuilds the typed rows of every record changed since the last call.
+    /// Reads a record afresh after its state was changed outside the merge (a refused change
+    /// undone) and marks its typed row for rebuilding.
+    mutating func refresh(_ key: RecordKey) throws {
+        entries[key] = nil
+        var entry = try entry(key, fields: nil)
+        entries[key] = nil
+        entry.existed = true
+        markDirty(key, "*", &entry)
+        entries[key] = entry
+        wroteRaw = true
+    }
+
+    /// Gives every row of the record's replicated state a new sequence number, after all
+    /// others: a pull then carries the whole record again, e.g. to devices it just became
+    /// visible to. The record's cached state is dropped so later reads see the new numbers.
+    mutating func resequence(_ key: RecordKey) throws {
+        let fields = try statements.prepared(
+            "SELECT field FROM field_state WHERE collection = ? AND record_id = ? ORDER BY field")
+        let elements = try statements.prepared(
+            "SELECT field, element, tag FROM element_state WHERE collection = ? AND record_id = ? ORDER BY field, element, tag")
+        let setField = try statements.prepared(
+            "UPDATE field_state SET seq = ? WHERE collection = ? AND record_id = ? AND field = ?")
+        let setElement = try statements.prepared(
+            "UPDATE element_state SET seq = ? WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND tag = ?")
+        var names: [String] = [], tags: [(String, String, String)] = []
+        for s in [fields, elements] {
+            s.bind(1, key.collection)
+            s.bind(2, key.recordId)
+        }
+        try fields.forEachRow { names.append($0.text(0)) }
+        try elements.forEachRow { tags.append(($0.text(0), $0.text(1), $0.text(2))) }
+        for name in names {
+            seq += 1
+            setField.bind(1, seq)
+            setField.bind(2, key.collection)
+            setField.bind(3, key.recordId)
+            setField.bind(4, name)
+            try setField.run()
+        }
+        for (field, element, tag) in tags {
+            seq += 1
+            setElement.bind(1, seq)
+            setElement.bind(2, key.collection)
+            setElement.bind(3, key.recordId)
+            setElement.bind(4, field)
+            setElement.bind(5, element)
+            setElement.bind(6, tag)
+            try setElement.run()
+        }
+        entries[key] = nil
+        wroteRaw = true
+    }
+
+    /// Rebuilds the typed rows of every record changed since the last call, and tells GRDB's
+    /// observers about every table written through the C API (which GRDB does not see).
     mutating func project() throws {
+        defer { notifyObservers() }
         for key in dirty {
             guard let entry = entries[key] else { continue }
             entries[key]?.dirtyFields = []
@@ -166,6 +226,13 @@ struct ReplicaWriter {
             }
         }
         dirty.removeAll()
+    }
+
+    private mutating func notifyObservers() {
+        guard appliedCount > notifiedCount || wroteRaw else { return }
+        notifiedCount = appliedCount
+        wroteRaw = false
+        for table in ["field_state", "element_state", "activity"] { try? db.notifyChanges(in: Table(table)) }
     }
 }
 

@@ -10,6 +10,12 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case deleted = "deleted"
         case database = "database"
         case file = "file"
+        /// Two databases push under one device identity (a copied database).
+        case identityConflict = "identity_conflict"
+        /// The node id is already another enrolled device's.
+        case nodeInUse = "node_in_use"
+        /// A device's pull cursor is ahead of the hub (restored from a backup).
+        case cursorAhead = "cursor_ahead"
     }
 
     public let code: Code

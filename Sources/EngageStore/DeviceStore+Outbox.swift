@@ -1,0 +1,249 @@
+import EngageCore
+import Foundation
+import GRDB
+
+/// What the hub answered about one pushed change it refused.
+public struct PushRejection: Sendable, Equatable {
+    public var change: Change
+    public var code: String
+    public var message: String
+    /// For a scalar field: the hub's register, which the device returns to (nil: none).
+    public var current: Register?
+
+    public init(change: Change, code: String, message: String, current: Register? = nil) {
+        self.change = change
+        self.code = code
+        self.message = message
+        self.current = current
+    }
+}
+
+extension DeviceStore {
+    /// After a push is answered, in one transaction: drops the outbox entries the answer
+    /// acknowledged (`acknowledged`: their local sequence numbers), and for each refused change
+    /// keeps it with the reason in `rejected_change` and, where it is still in force, returns
+    /// the field to the hub's value — so the device never shows what the hub refused.
+    public func completePush(acknowledged: [Int64], rejected: [PushRejection], at: String) throws(StoreError) {
+        try write { db in
+            let encoder = JSONEncoder()
+            var writer = try ReplicaWriter(db: db, seq: try ReplicaContext.load(db).seq)
+            for r in rejected {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO rejected_change (stamp, change, code, message, at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [r.change.stamp.encoded, String(decoding: try encoder.encode(r.change), as: UTF8.self), r.code, r.message, at])
+                if try Self.revert(r, db: db) {
+                    try writer.refresh(.init(collection: r.change.collection, recordId: r.change.recordId))
+                }
+            }
+            try writer.project()
+            for chunk in stride(from: 0, to: acknowledged.count, by: 500).map({ acknowledged[$0..<min($0 + 500, acknowledged.count)] }) {
+                try db.execute(sql: "DELETE FROM outbox WHERE seq IN (\(databaseQuestionMarks(count: chunk.count)))",
+                               arguments: StatementArguments(Array(chunk)))
+            }
+        }
+    }
+
+    /// Undoes a refused change where it is still in force; returns whether anything changed.
+    static func revert(_ r: PushRejection, db: Database) throws -> Bool {
+        let c = r.change
+        let args: StatementArguments = [c.collection, c.recordId, c.field]
+        switch c.op {
+        case .set:
+            if let current = r.current {
+                try db.execute(
+                    sql: "UPDATE field_state SET value_type = ?, value = ?, stamp = ?, node = ? WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?",
+                    arguments: [current.value.sqlType, current.value.databaseValue, current.stamp.encoded, current.stamp.node.rawValue]
+                        + args + [c.stamp.encoded])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM field_state WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?", arguments: args + [c.stamp.encoded])
+            }
+        case .add(let element):
+            try db.execute(
+                sql: "DELETE FROM element_state WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND tag = ?",
+                arguments: args + [element, c.stamp.encoded])
+        case .remove(let element, _):
+            try db.execute(
+                sql: "UPDATE element_state SET removed = NULL WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND removed = ?",
+                arguments: args + [element, c.stamp.encoded])
+        }
+        return db.changesCount > 0
+    }
+
+    /// Stamps again, with the clock as it now reads, the outbox entries whose stamps are in
+    /// `stamps` (all of them when nil), in the replicated state as in the outbox: used after
+    /// the hub refused stamps too far ahead of its clock, and when the device takes a new
+    /// identity. Returns the new stamp of each old one.
+    @discardableResult
+    public func restamp(_ stamps: Set<HLC>? = nil) throws(StoreError) -> [HLC: HLC] {
+        try write { db in
+            var context = try ReplicaContext.load(db)
+            let mapping = try Self.restamp(db, stamps, clock: &context.clock, now: physicalMs())
+            try context.save(db)
+            return mapping
+        }
+    }
+
+    @discardableResult
+    static func restamp(_ db: Database, _ stamps: Set<HLC>?, clock: inout HybridClock, now: Int64) throws -> [HLC: HLC] {
+        let entries = try outbox(db)
+        var mapping: [HLC: HLC] = [:]
+        for entry in entries where stamps?.contains(entry.change.stamp) ?? true {
+            mapping[entry.change.stamp] = clock.tick(physicalMs: now)
+        }
+        guard !mapping.isEmpty else { return [:] }
+        for entry in entries {
+            var change = entry.change
+            let old = change.stamp
+            change.stamp = mapping[old] ?? old
+            change.base = change.base.map { mapping[$0] ?? $0 }
+            if case .remove(let element, let observed) = change.op {
+                change.op = .remove(element, observed: observed.map { mapping[$0] ?? $0 })
+            }
+            guard change != entry.change else { continue }
+            try db.execute(sql: "UPDATE outbox SET change = ? WHERE seq = ?", arguments: [change.jsonText, entry.seq])
+            guard change.stamp != old else { continue }
+            let args: StatementArguments = [change.collection, change.recordId, change.field]
+            switch change.op {
+            case .set:
+                try db.execute(
+                    sql: "UPDATE field_state SET stamp = ?, node = ? WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?",
+                    arguments: [change.stamp.encoded, change.stamp.node.rawValue] + args + [old.encoded])
+            case .add(let element):
+                try db.execute(
+                    sql: "UPDATE element_state SET tag = ? WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND tag = ?",
+                    arguments: [change.stamp.encoded] + args + [element, old.encoded])
+            case .remove(let element, _):
+                try db.execute(
+                    sql: "UPDATE element_state SET removed = ? WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND removed = ?",
+                    arguments: [change.stamp.encoded] + args + [element, old.encoded])
+            }
+        }
+        for table in ["field_state", "element_state"] { try db.notifyChanges(in: Table(table)) }
+        return mapping
+    }
+
+    /// Takes the node id `node` and the enrolment that goes with it, in one transaction: after
+    /// the hub found another database using this one's identity (a copy), or on enrolling a
+    /// database whose node id the hub already knows. Every pending change is stamped again
+    /// under the new id, so nothing pending is lost and no stamp is shared with the other copy.
+    /// The cursor starts over, since the enrolment (and what it may see) is new.
+    public func takeNewIdentity(_ node: NodeID, enrollment: Enrollment) throws(StoreError) {
+        try write { db in
+            var context = try ReplicaContext.load(db)
+            context.clock = context.clock.renamed(to: node)
+            try db.execute(sql: "UPDATE sync_state SET node_id = ? WHERE id = 1", arguments: [node.rawValue])
+            try Self.restamp(db, nil, clock: &context.clock, now: physicalMs())
+            context.cursor = 0
+            try context.save(db)
+            try db.execute(sql: "UPDATE sync_state SET server_url = ?, device_id = ?, token = ? WHERE id = 1",
+                           arguments: [enrollment.serverURL, enrollment.deviceId, enrollment.token])
+        }
+    }
+
+    /// Sets a change aside that can never be sent (larger than the hub accepts): kept in
+    /// `rejected_change` with the reason, out of the outbox; the value stays as typed.
+    public func setAside(_ change: Change, code: String, message: String, outboxSeqs: [Int64], at: String) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO rejected_change (stamp, change, code, message, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [change.stamp.encoded, change.jsonText, code, message, at])
+            for seq in outboxSeqs { try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [seq]) }
+        }
+    }
+
+    public static func newNodeID() -> NodeID {
+        NodeID(String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)))!
+    }
+
+    /// The generation of the hub database this device's cursor belongs to (nil before the first sync).
+    public func hubGeneration() throws(StoreError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT hub_generation FROM sync_state WHERE id = 1") }
+    }
+
+    /// Records the hub's generation the first time it is seen.
+    public func setHubGeneration(_ generation: String) throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [generation]) }
+    }
+
+    /// Starts over with a hub that lost what this device had synced (restored from a backup, or
+    /// replaced): every value this device wrote is queued again (the hub keeps the ones it
+    /// holds once, by stamp), the outbox is kept in stamp order, and the cursor goes back to
+    /// the start so the next pull brings the hub's state whole. One transaction.
+    public func startOver(withHubGeneration generation: String?) throws(StoreError) {
+        try write { db in
+            var context = try ReplicaContext.load(db)
+            let own = context.clock.node.rawValue
+            var changes = try Self.outbox(db).map(\.change)
+            var queued = Set(changes.map(\.stamp))
+            func queue(_ change: Change) {
+                if queued.insert(change.stamp).inserted { changes.append(change) }
+            }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT collection, record_id, field, value_type, value, stamp FROM field_state WHERE node = ?", arguments: [own])
+            {
+                guard let stamp = HLC(encoded: row[5]) else { continue }
+                queue(Change(collection: row[0], recordId: row[1], field: row[2],
+                             op: .set(FieldValue(sqlType: row[3], value: row[4])), stamp: stamp))
+            }
+            let suffix = "%-" + own
+            for row in try Row.fetchAll(
+                db, sql: "SELECT collection, record_id, field, element, tag, removed FROM element_state WHERE tag LIKE ? OR removed LIKE ?",
+                arguments: [suffix, suffix])
+            {
+                guard let tag = HLC(encoded: row[4]) else { continue }
+                let element: String = row[3]
+                if tag.node.rawValue == own { queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag)) }
+                if let removed = (row[5] as String?).flatMap(HLC.init(encoded:)), removed.node.rawValue == own {
+                    queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .remove(element, observed: [tag]), stamp: removed))
+                }
+            }
+            // Removals by one stamp of several tags travel as one change.
+            changes = Self.mergingRemovals(changes).sorted { $0.stamp < $1.stamp }
+            try db.execute(sql: "DELETE FROM outbox")
+            for change in changes {
+                context.seq += 1
+                try db.execute(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)", arguments: [context.seq, change.jsonText])
+            }
+            context.cursor = 0
+            try context.save(db)
+            try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [generation])
+        }
+    }
+
+    static func mergingRemovals(_ changes: [Change]) -> [Change] {
+        var result: [Change] = []
+        var index: [HLC: Int] = [:]
+        for change in changes {
+            if case .remove(let element, let observed) = change.op, let i = index[change.stamp],
+                case .remove(let e, let seen) = result[i].op, e == element
+            {
+                result[i].op = .remove(element, observed: Array(Set(seen + observed)).sorted())
+            } else {
+                index[change.stamp] = result.count
+                result.append(change)
+            }
+        }
+        return result
+    }
+
+    /// Writes a consistent copy of this device's database to `path` (SQLite's VACUUM INTO):
+    /// a backup, which restored onto another tablet becomes a copy the hub tells apart.
+    public func backup(to path: String) throws(StoreError) {
+        do {
+            try Self.createPrivateFile(path)  // empty, as VACUUM INTO requires, and private
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        } catch { throw Self.wrap(error) }
+    }
+}
+
+extension FieldValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .bool(let b): (b ? 1 : 0).databaseValue
+        case .int(let i): i.databaseValue
+        case .string(let s): s.databaseValue
+        }
+    }
+}
