@@ -139,7 +139,9 @@ public struct Synchronizer: Sendable {
                 if case .set = p.change.op { return latest[p.change.target]! }
                 return p.change.stamp
             }
-            let changes = Outbox.coalesce(pending.map(\.change))
+            // In stamp order, so that every batch's stamps follow the last one's: the hub takes a
+            // new stamp at or below a node's greatest as the sign of a copied database.
+            let changes = Outbox.coalesce(pending.map(\.change)).sorted { $0.stamp < $1.stamp }
             var start = 0
             var ahead: Set<HLC> = []
             while start < changes.count {
@@ -214,7 +216,8 @@ public struct Synchronizer: Sendable {
         let (answer, timing) = try await client.newIdentity(nodeId: node.rawValue)
         try learn(timing)
         guard let old = try store.enrollment() else { throw ClientError.notEnrolled }
-        try store.takeNewIdentity(node, enrollment: Enrollment(serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token))
+        try store.takeNewIdentity(
+            node, enrollment: Enrollment(serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token, post: answer.post, role: answer.role))
         client = client.with(token: answer.token)
         summary.newDeviceId = answer.deviceId
     }
@@ -294,7 +297,16 @@ public struct Synchronizer: Sendable {
         for attempt in 0..<2 {
             do {
                 let (answer, timing) = try await client.enroll(code: code, nodeId: node.rawValue)
-                let enrollment = Enrollment(serverURL: serverURL, deviceId: answer.deviceId, token: answer.token)
+                let enrollment = Enrollment(serverURL: serverURL, deviceId: answer.deviceId, token: answer.token,
+                                            post: answer.post, role: answer.role)
+                if let generation = answer.generation, generation != (try store.hubGeneration()) {
+                    // A first enrolment learns the hub's generation; a re-enrolment with a hub
+                    // that lost what this device synced (another generation) starts over —
+                    // before any new identity, so that what it re-sends is stamped under it.
+                    if try store.hubGeneration() == nil { try store.setHubGeneration(generation) } else {
+                        try store.startOver(withHubGeneration: generation)
+                    }
+                }
                 if node == (try store.nodeID()) {
                     try store.saveEnrollment(enrollment)
                 } else {

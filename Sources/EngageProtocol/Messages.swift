@@ -27,13 +27,16 @@ public struct EnrollResponse: Codable, Sendable, Equatable {
     public var name: String
     public var post: String
     public var role: String
+    /// The hub database's generation (see `PullResponse.generation`).
+    public var generation: String?
 
-    public init(deviceId: String, token: String, name: String, post: String, role: String) {
+    public init(deviceId: String, token: String, name: String, post: String, role: String, generation: String? = nil) {
         self.deviceId = deviceId
         self.token = token
         self.name = name
         self.post = post
         self.role = role
+        self.generation = generation
     }
 }
 

@@ -37,7 +37,8 @@ extension Service {
             try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: Secrets.hash(token))
         }
         return try jsonResponse(
-            EnrollResponse(deviceId: device.id, token: token, name: device.name, post: device.post, role: device.role.rawValue),
+            EnrollResponse(deviceId: device.id, token: token, name: device.name, post: device.post, role: device.role.rawValue,
+                           generation: store.generation),
             status: .created, now: environment.now())
     }
 
@@ -56,7 +57,8 @@ extension Service {
             try store.split(device: device, deviceId: deviceId, nodeId: body.nodeId, tokenHash: Secrets.hash(token))
         }
         return try jsonResponse(
-            EnrollResponse(deviceId: created.id, token: token, name: created.name, post: created.post, role: created.role.rawValue),
+            EnrollResponse(deviceId: created.id, token: token, name: created.name, post: created.post, role: created.role.rawValue,
+                           generation: store.generation),
             status: .created, now: environment.now())
     }
 

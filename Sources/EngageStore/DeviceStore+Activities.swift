@@ -128,7 +128,8 @@ extension DeviceStore {
         let key = ReplicaWriter.RecordKey(collection: ActivityFields.collection, recordId: Self.key(id))
         let state = try writer.state(key)
         let old = try ActivityFields.activity(id: key.recordId, scalars: state.scalarValues, sets: state.setValues)
-        let new = try transform(old)
+        var new = try transform(old)
+        try Self.checkScope(db, old: old, new: &new)
         try new.validate()
         let changes = LocalEdit.changes(
             from: state, to: new, clock: &context.clock, physicalMs: physicalMs(), seen: context.cursor)
@@ -145,6 +146,38 @@ extension DeviceStore {
             try db.cachedStatement(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)").execute(arguments: [writer.seq, change.jsonText])
         }
         try writer.project()
+    }
+
+    /// Refuses at once what the hub would refuse from this device's enrolment: an advisor logs
+    /// and edits activities of their own post (a new one without a post gets it) and may not
+    /// move one elsewhere; headquarters may only move an activity to another post. A device
+    /// not yet enrolled is not limited; the hub judges its changes when it syncs.
+    static func checkScope(_ db: Database, old: Activity?, new: inout Activity) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT device_post, device_role FROM sync_state WHERE id = 1"),
+            let post: String = row[0], let role: String = row[1]
+        else { return }
+        let id = key(new.id).prefix(8)
+        switch role {
+        case "advisor":
+            guard let old else {
+                if new.post.isEmpty { new.post = post }
+                guard new.post == post else {
+                    throw StoreError(.outOfScope, "this device logs activities of post \(post), not \(new.post); leave --post out or give \(post)")
+                }
+                return
+            }
+            guard new.post == old.post else {
+                throw StoreError(.outOfScope, "activity \(id) belongs to post \(old.post); moving it to another post is for headquarters")
+            }
+        case "hq":
+            var unchanged = new
+            if let old { unchanged.post = old.post }
+            guard let old, unchanged == old else {
+                throw StoreError(.outOfScope, "headquarters may move an activity to another post (--post); logging and editing it is for its post's advisors")
+            }
+        default:
+            throw StoreError(.outOfScope, "a \(role) device does not edit activities")
+        }
     }
 
     static func key(_ id: UUID) -> String { id.uuidString.lowercased() }

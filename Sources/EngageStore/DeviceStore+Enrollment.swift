@@ -7,21 +7,26 @@ public struct Enrollment: Sendable, Equatable {
     public var serverURL: String
     public var deviceId: String
     public var token: String
+    /// The post and role the hub enrolled the device for (nil when enrolled by an older version).
+    public var post: String?
+    public var role: String?
 
-    public init(serverURL: String, deviceId: String, token: String) {
+    public init(serverURL: String, deviceId: String, token: String, post: String? = nil, role: String? = nil) {
         self.serverURL = serverURL
         self.deviceId = deviceId
         self.token = token
+        self.post = post
+        self.role = role
     }
 }
 
 extension DeviceStore {
     public func enrollment() throws(StoreError) -> Enrollment? {
         try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT server_url, device_id, token FROM sync_state WHERE id = 1"),
+            guard let row = try Row.fetchOne(db, sql: "SELECT server_url, device_id, token, device_post, device_role FROM sync_state WHERE id = 1"),
                 let url: String = row[0], let id: String = row[1], let token: String = row[2]
             else { return nil }
-            return Enrollment(serverURL: url, deviceId: id, token: token)
+            return Enrollment(serverURL: url, deviceId: id, token: token, post: row[3], role: row[4])
         }
     }
 
@@ -30,11 +35,16 @@ extension DeviceStore {
     public func saveEnrollment(_ e: Enrollment) throws(StoreError) {
         try write { db in
             let previous = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state WHERE id = 1")
-            try db.execute(sql: "UPDATE sync_state SET server_url = ?, device_id = ?, token = ? WHERE id = 1",
-                           arguments: [e.serverURL, e.deviceId, e.token])
+            try Self.save(e, db)
             if previous != e.deviceId { try db.execute(sql: "UPDATE sync_state SET server_cursor = 0 WHERE id = 1") }
             if previous == nil { try db.execute(sql: "UPDATE sync_state SET hub_generation = NULL WHERE id = 1") }
         }
+    }
+
+    static func save(_ e: Enrollment, _ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE sync_state SET server_url = ?, device_id = ?, token = ?, device_post = ?, device_role = ? WHERE id = 1",
+            arguments: [e.serverURL, e.deviceId, e.token, e.post, e.role])
     }
 
     /// Whether this database was enrolled before (it then enrols again under a new identity).

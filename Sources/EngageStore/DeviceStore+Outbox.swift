@@ -78,14 +78,16 @@ extension DeviceStore {
     public func restamp(_ stamps: Set<HLC>? = nil) throws(StoreError) -> [HLC: HLC] {
         try write { db in
             var context = try ReplicaContext.load(db)
-            let mapping = try Self.restamp(db, stamps, clock: &context.clock, now: physicalMs())
+            let mapping = try Self.restamp(db, stamps, clock: &context.clock, seq: &context.seq, now: physicalMs())
             try context.save(db)
             return mapping
         }
     }
 
     @discardableResult
-    static func restamp(_ db: Database, _ stamps: Set<HLC>?, clock: inout HybridClock, now: Int64) throws -> [HLC: HLC] {
+    static func restamp(
+        _ db: Database, _ stamps: Set<HLC>?, clock: inout HybridClock, seq: inout Int64, now: Int64
+    ) throws -> [HLC: HLC] {
         let entries = try outbox(db)
         var mapping: [HLC: HLC] = [:]
         for entry in entries where stamps?.contains(entry.change.stamp) ?? true {
@@ -101,7 +103,14 @@ extension DeviceStore {
                 change.op = .remove(element, observed: observed.map { mapping[$0] ?? $0 })
             }
             guard change != entry.change else { continue }
-            try db.execute(sql: "UPDATE outbox SET change = ? WHERE seq = ?", arguments: [change.jsonText, entry.seq])
+            if change.stamp != old {
+                // A new stamp goes to the end of the outbox, which stays in stamp order.
+                try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [entry.seq])
+                seq += 1
+                try db.execute(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)", arguments: [seq, change.jsonText])
+            } else {
+                try db.execute(sql: "UPDATE outbox SET change = ? WHERE seq = ?", arguments: [change.jsonText, entry.seq])
+            }
             guard change.stamp != old else { continue }
             let args: StatementArguments = [change.collection, change.recordId, change.field]
             switch change.op {
@@ -133,11 +142,10 @@ extension DeviceStore {
             var context = try ReplicaContext.load(db)
             context.clock = context.clock.renamed(to: node)
             try db.execute(sql: "UPDATE sync_state SET node_id = ? WHERE id = 1", arguments: [node.rawValue])
-            try Self.restamp(db, nil, clock: &context.clock, now: physicalMs())
+            try Self.restamp(db, nil, clock: &context.clock, seq: &context.seq, now: physicalMs())
             context.cursor = 0
             try context.save(db)
-            try db.execute(sql: "UPDATE sync_state SET server_url = ?, device_id = ?, token = ? WHERE id = 1",
-                           arguments: [enrollment.serverURL, enrollment.deviceId, enrollment.token])
+            try Self.save(enrollment, db)
         }
     }
 

@@ -5,6 +5,8 @@ import EngageModel
 /// mode) is the embedded default; a PostgreSQL implementation for deployments that outgrow
 /// one machine would conform to the same protocol, keeping every method one transaction.
 public protocol HubStorage: Sendable {
+    /// The database's generation: new in every backup copy, so devices notice a restored hub.
+    var generation: String { get }
     func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) throws(StoreError)
     func enrolment(codeHash: String) throws(StoreError) -> EnrolmentRecord?
     func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord

@@ -48,10 +48,10 @@ extension HubStore {
                   old_value, applied, device_id, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            let batchPosts = Dictionary(changes.compactMap { c -> (String, String)? in
-                guard c.collection == ActivityFields.collection, c.field == "post", case .set(.string(let p)) = c.op else { return nil }
-                return (c.recordId, p)
-            }, uniquingKeysWith: { _, last in last })
+            var batchPosts: [String: [(stamp: HLC, post: String)]] = [:]
+            for c in changes where c.collection == ActivityFields.collection && c.field == "post" {
+                if case .set(.string(let p)) = c.op { batchPosts[c.recordId, default: []].append((c.stamp, p)) }
+            }
             let postsBefore = try Self.posts(of: changes, db: db)
             for change in changes {
                 let key = ReplicaWriter.RecordKey(collection: change.collection, recordId: change.recordId)
@@ -189,7 +189,8 @@ extension HubStore {
 
     /// Why a change may not be applied, or nil.
     static func refusal(
-        _ change: Change, device: DeviceRecord, state: RecordState, batchPosts: [String: String], now: Int64, db: Database
+        _ change: Change, device: DeviceRecord, state: RecordState, batchPosts: [String: [(stamp: HLC, post: String)]], now: Int64,
+        db: Database
     ) throws -> (String, String)? {
         if change.stamp.node.rawValue != device.nodeId {
             return ("wrong_author", "a device may push only changes stamped with its own node id (\(device.nodeId))")
@@ -202,7 +203,7 @@ extension HubStore {
         switch change.collection {
         case ActivityFields.collection:
             if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
-            let post = state.registers["post"]?.value.stringValue ?? batchPosts[change.recordId]
+            let post = try postAsOf(change, state: state, batch: batchPosts[change.recordId] ?? [], db: db)
             switch device.role {
             case .advisor:
                 guard let post else {
@@ -220,7 +221,7 @@ extension HubStore {
                 }
                 return nil
             case .hq:
-                guard change.field == "post", case .set = change.op, state.registers["post"] != nil else {
+                guard change.field == "post", case .set = change.op else {
                     return ("out_of_scope", "headquarters may move an activity to another post; its other fields are its post's advisors'")
                 }
                 return nil
@@ -245,6 +246,31 @@ extension HubStore {
         default:
             return ("invalid_value", "collection '\(change.collection)' does not exist; use activities, conflicts or partners")
         }
+    }
+
+    /// The post an activity had when `change` was written — the scope it is judged in. An
+    /// edit stamped before headquarters moved the activity was made while it was its author's
+    /// post's, and is applied like any concurrent write (a hub restored from a backup may get
+    /// the move before the edits it followed). It is the latest post written at or before the
+    /// change's stamp, else the first post the activity was given (a creation stamps some
+    /// fields before its post), else nil (no post yet).
+    static func postAsOf(_ change: Change, state: RecordState, batch: [(stamp: HLC, post: String)], db: Database) throws -> String? {
+        let current = state.registers["post"]
+        if let current, current.stamp <= change.stamp { return current.value.stringValue }
+        var writes = batch
+        for row in try Row.fetchAll(
+            db, sql: "SELECT stamp, new_value FROM change_log WHERE record_id = ? AND collection = 'activities' AND field = 'post'",
+            arguments: [change.recordId])
+        {
+            if let stamp = HLC(encoded: row[0]), let text: String = row[1],
+                case .string(let post)? = try? JSONDecoder().decode(FieldValue.self, from: Data(text.utf8))
+            {
+                writes.append((stamp, post))
+            }
+        }
+        if let current, let post = current.value.stringValue { writes.append((current.stamp, post)) }
+        let before = writes.filter { $0.stamp <= change.stamp }.max { $0.stamp < $1.stamp }
+        return (before ?? writes.min { $0.stamp < $1.stamp })?.post
     }
 
     static func conflicts(involving stamps: [HLC], db: Database) throws -> [(id: String, activityId: String, field: String)] {

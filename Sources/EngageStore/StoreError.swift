@@ -8,6 +8,8 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case ambiguousID = "ambiguous_id"
         case invalid = "invalid_value"
         case deleted = "deleted"
+        /// What this device's enrolment may not do (it would be refused by the hub).
+        case outOfScope = "out_of_scope"
         case database = "database"
         case file = "file"
         /// Two databases push under one device identity (a copied database).

@@ -1,0 +1,160 @@
+import EngageClient
+import EngageCore
+import EngageModel
+import EngageProtocol
+import EngageTestSupport
+import EngageServer
+import EngageStore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+
+/// The real `HubStore` on a real SQLite file, behind a box the simulation can swap: a restart
+/// reopens the file, a restore replaces it with an older backup. The service sees only
+/// `HubStorage`, exactly as in production.
+final class SimulatedHub: HubStorage, @unchecked Sendable {
+    // @unchecked: `current` is only read and replaced under `lock`.
+    private let lock = NSLock()
+    private var current: HubStore
+    let path: String
+    let clock: SimClock
+
+    init(path: String, clock: SimClock) throws {
+        self.path = path
+        self.clock = clock
+        current = try openHubStore(path: path, environment: ServerEnvironment(now: clock.now, draw: ServerEnvironment.systemDraw))
+    }
+
+    var store: HubStore { lock.withLock { current } }
+
+    /// The process restarted: the database is opened again from its file.
+    func restart() throws {
+        try lock.withLock {
+            current = try HubStore(path: path, physicalMs: clock.now)
+        }
+    }
+
+    /// A backup of the hub as it is now (a new generation in the copy).
+    func backup(to file: String) throws {
+        try? FileManager.default.removeItem(atPath: file)
+        try store.snapshot(to: file)
+    }
+
+    /// The hub restored from `file`: the live database is replaced by the backup.
+    func restore(from file: String) throws {
+        try lock.withLock {
+            current = try HubStore.inMemory(physicalMs: clock.now)  // releases the file
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            try FileManager.default.copyItem(atPath: file, toPath: path)
+            current = try HubStore(path: path, physicalMs: clock.now)
+        }
+    }
+
+    // MARK: HubStorage, forwarded
+
+    var generation: String { store.generation }
+
+    func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) throws(StoreError) {
+        try store.createEnrolment(codeHash: codeHash, name: name, post: post, role: role, expiresAt: expiresAt)
+    }
+    func enrolment(codeHash: String) throws(StoreError) -> EnrolmentRecord? { try store.enrolment(codeHash: codeHash) }
+    func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord {
+        try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
+    }
+    func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord {
+        try store.split(device: device, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
+    }
+    func device(tokenHash: String) throws(StoreError) -> DeviceRecord? { try store.device(tokenHash: tokenHash) }
+    func touch(deviceId: String) throws(StoreError) { try store.touch(deviceId: deviceId) }
+    func revoke(deviceId: String) throws(StoreError) -> DeviceRecord { try store.revoke(deviceId: deviceId) }
+    func push(_ changes: [Change], from device: DeviceRecord) throws(StoreError) -> PushResult { try store.push(changes, from: device) }
+    func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int) throws(StoreError) -> PullPage {
+        try store.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes)
+    }
+    func history(activityId: String) throws(StoreError)
+        -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
+    { try store.history(activityId: activityId) }
+    func post(ofActivity id: String) throws(StoreError) -> String? { try store.post(ofActivity: id) }
+    func activities(after cursor: String?) throws(StoreError) -> [Activity] { try store.activities(after: cursor) }
+    func partnerRegistry() throws(StoreError) -> PartnerRegistry { try store.partnerRegistry() }
+    func openConflictCount() throws(StoreError) -> Int { try store.openConflictCount() }
+}
+
+/// A clock the simulation sets; reads are thread-safe.
+final class SimClock: @unchecked Sendable {
+    // @unchecked: `ms` is guarded by `lock`.
+    private let lock = NSLock()
+    private var ms: Int64
+    init(_ ms: Int64) { self.ms = ms }
+    var now: @Sendable () -> Int64 { { [self] in lock.withLock { ms } } }
+    func set(_ value: Int64) { lock.withLock { ms = value } }
+}
+
+/// The client's transport into the real request handlers in-process (HummingbirdTesting's
+/// router client): the same routes, decoding and errors as over HTTP.
+struct RouterTransport: Transport {
+    let client: any TestClientProtocol
+
+    func send(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
+        var fields = HTTPFields()
+        for (name, value) in request.headers { if let n = HTTPField.Name(name) { fields[n] = value } }
+        let answer = try await client.executeRequest(
+            uri: request.path, method: HTTPRequest.Method(rawValue: request.method)!, headers: fields,
+            body: request.body.map { ByteBuffer(bytes: $0) })
+        var headers: [String: String] = [:]
+        for field in answer.headers { headers[field.name.canonicalName] = field.value }
+        return .init(status: Int(answer.status.code), headers: headers, body: Data(answer.body.readableBytesView))
+    }
+}
+
+/// Faults on the way: a request lost before the hub, or its answer lost after the hub
+/// committed (for a pull, the page is cut). Decisions come from the schedule's seeded
+/// generator, in request order, so a seed replays. Delivered push answers are noted: what
+/// the hub acknowledged to whom.
+final class FaultyNetwork: @unchecked Sendable {
+    // @unchecked: every mutable value is guarded by `lock`.
+    private let lock = NSLock()
+    private var rng: SeededRandom
+    private var lossBefore = 0.0, lossAfter = 0.0
+    private(set) var acknowledged: [(device: String, change: Change)] = []
+    private(set) var refusals: [String] = []
+
+    init(seed: UInt64) { rng = SeededRandom(seed: seed) }
+
+    func setLoss(before: Double, after: Double) { lock.withLock { lossBefore = before; lossAfter = after } }
+
+    func draw(_ p: (FaultyNetwork) -> Double) -> Bool { lock.withLock { rng.chance(p(self)) } }
+
+    fileprivate func decide(after: Bool) -> Bool {
+        lock.withLock { rng.chance(after ? lossAfter : lossBefore) }
+    }
+
+    fileprivate func note(_ device: String, _ request: HTTPExchange.Request, _ response: HTTPExchange.Response) {
+        guard request.path == "/v1/push", response.status == 200, let body = request.body,
+            let sent = try? WireJSON.decode(PushRequest.self, from: body),
+            let answer = try? WireJSON.decode(PushResponse.self, from: response.body)
+        else { return }
+        let accepted = Set(answer.accepted)
+        lock.withLock {
+            acknowledged += sent.changes.filter { accepted.contains($0.stamp) }.map { (device, $0) }
+            refusals += answer.rejected.map { "\(device) refused \($0.stamp): \($0.code) \($0.message.prefix(60))" }
+        }
+    }
+
+    func transport(_ inner: any Transport, device: String) -> any Transport { Faulty(inner: inner, network: self, device: device) }
+
+    struct Faulty: Transport {
+        let inner: any Transport
+        let network: FaultyNetwork
+        let device: String
+
+        func send(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
+            if network.decide(after: false) { throw ClientError.unreachable("simulated hub", "request lost") }
+            let response = try await inner.send(request)
+            if network.decide(after: true) { throw ClientError.unreachable("simulated hub", "answer lost") }
+            network.note(device, request, response)
+            return response
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import EngageCore
+import EngageModel
+import EngageStore
+import Foundation
+
+extension StackSimulation {
+    /// The properties that must hold after quiescence.
+    func check() throws -> [String] {
+        var failures: [String] = []
+        let hubStore = hub.store
+        let hubRecords = try hubStore.replicatedRecords()
+        let conflicts = hubRecords.filter { $0.key.hasPrefix(ConflictRecord.collection + "/") }.compactMap { _, s -> Conflict? in
+            guard let body = s.registers[ConflictRecord.bodyField]?.value.stringValue else { return nil }
+            return try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8))
+        }
+        var histories: [String: [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]] = [:]
+        func history(_ id: String) throws -> [Change] {
+            if histories[id] == nil { histories[id] = try hubStore.history(activityId: id) }
+            return histories[id]!.map(\.change)
+        }
+        func post(_ key: String) throws -> String? {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            switch parts[0] {
+            case ActivityFields.collection: return try hubStore.post(ofActivity: parts[1])
+            case ConflictRecord.collection:
+                guard let c = conflicts.first(where: { $0.id == parts[1] }) else { return nil }
+                return try hubStore.post(ofActivity: c.recordId)
+            default: return "*"
+            }
+        }
+        for (i, device) in devices.enumerated() {
+            let store = device.store
+            // Nothing waits to be sent.
+            let pending = try store.pendingChanges()
+            if !pending.isEmpty { failures.append("device \(i) still has \(pending.count) changes to send") }
+            // The device holds exactly what the hub holds of what it may see.
+            let mine = try store.replicatedRecords()
+            for (key, state) in hubRecords {
+                guard let owner = try post(key) else { continue }  // not visible to advisors yet
+                let visible = device.role == .hq || owner == "*" || owner == device.post
+                guard visible else { continue }
+                if mine[key].map(Self.normalized) != Self.normalized(state) {
+                    failures.append("device \(i) (\(device.post)) differs from the hub on \(key)")
+                }
+                if key.hasPrefix(ActivityFields.collection + "/") {
+                    let id = String(key.dropFirst(ActivityFields.collection.count + 1))
+                    let expected = try? ActivityFields.activity(id: id, scalars: state.scalarValues, sets: state.setValues)
+                    let shown = try? store.activity(UUID(uuidString: id)!)
+                    if expected != shown { failures.append("device \(i) shows activity \(id.prefix(8)) other than its state") }
+                }
+            }
+            // A refused value is not in force on the device that typed it.
+            for r in try store.rejectedChanges() where r.code != "body_too_large" {
+                let key = r.change.collection + "/" + r.change.recordId
+                if case .set = r.change.op, mine[key]?.registers[r.change.field]?.stamp == r.change.stamp {
+                    failures.append("device \(i) still shows the refused \(r.change.field) of \(r.change.recordId.prefix(8)) [\(r.code)]")
+                }
+            }
+            // Everything the person typed reached the hub, was refused with a reason, or lost a conflict.
+            let refused = try store.rejectedChanges().map(\.change)
+            for (_, typed) in device.typed where typed.collection == ActivityFields.collection {
+                let found = try history(typed.recordId).contains { Self.same($0, typed) }
+                    || refused.contains { Self.same($0, typed) }
+                    || conflicts.contains { c in
+                        guard c.recordId == typed.recordId, c.field == typed.field, case .set(let v) = typed.op else { return false }
+                        return c.current.value == v || c.other.value == v
+                    }
+                if !found { failures.append("device \(i): typed \(typed.field) of \(typed.recordId.prefix(8)) (\(typed.op)) was lost") }
+            }
+        }
+        // Every change the hub acknowledged to a device is in its log (or its author wrote the field since).
+        for (device, change) in network.acknowledged where change.collection == ActivityFields.collection {
+            let log = try history(change.recordId)
+            if log.contains(where: { $0.stamp == change.stamp && $0.field == change.field }) { continue }
+            // Sent again under a new stamp (a copy that took a new identity): the same value is there.
+            if log.contains(where: { Self.same($0, change) }) { continue }
+            if log.contains(where: { $0.field == change.field && $0.target == change.target && $0.stamp.node == change.stamp.node && $0.stamp > change.stamp }) { continue }
+            if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil, let dev = devices.first(where: { $0.name == device }) {
+                let mine = try dev.store.replicatedRecords()["activities/" + change.recordId]
+                failures.append("  device holds \(change.field): \(mine?.registers[change.field].map { "\($0.value)@\($0.stamp)" } ?? "nothing"); node now \(try dev.store.nodeID())")
+            }
+            failures.append("\(device): acknowledged \(change.field) of \(change.recordId.prefix(8)) at \(change.stamp) is not at the hub"
+                            + (ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil ? " log: \(log.filter { $0.field == change.field }.map(\.stamp))" : ""))
+        }
+        return failures
+    }
+
+    /// Registers compared by value and stamp; tags as sets.
+    static func normalized(_ s: RecordState) -> [String: String] {
+        var out: [String: String] = [:]
+        for (f, r) in s.registers { out["r:" + f] = r.value.jsonText + "@" + r.stamp.encoded }
+        for (f, elements) in s.tags {
+            for (e, tags) in elements {
+                out["t:\(f):\(e)"] = tags.map { $0.tag.encoded + "/" + ($0.removed?.encoded ?? "-") }.sorted().joined(separator: ",")
+            }
+        }
+        return out
+    }
+
+    /// The same write, whatever its stamp (a copy or a re-stamp changes stamps, not values).
+    static func same(_ a: Change, _ b: Change) -> Bool {
+        guard a.recordId == b.recordId, a.field == b.field else { return false }
+        switch (a.op, b.op) {
+        case (.set(let x), .set(let y)): return x == y
+        case (.add(let x), .add(let y)): return x == y
+        case (.remove(let x, _), .remove(let y, _)): return x == y
+        default: return false
+        }
+    }
+}

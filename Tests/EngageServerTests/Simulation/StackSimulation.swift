@@ -1,0 +1,256 @@
+import EngageClient
+import EngageCore
+import EngageModel
+import EngageProtocol
+import EngageServer
+import EngageStore
+import EngageTestSupport
+import Foundation
+
+/// A deterministic simulation of the shipped stack: real `DeviceStore`s and the real
+/// `HubStore` on SQLite files, the real `Synchronizer` and `SyncClient` over a transport into
+/// the real request handlers, with faults injected at every step. `run` returns every
+/// property violated after quiescence (empty when all hold); the seed replays it.
+final class StackSimulation: @unchecked Sendable {
+    // @unchecked: driven by one task at a time; the network it shares locks itself.
+    struct Device {
+        var name: String
+        var path: String
+        var store: DeviceStore
+        var clock: SimClock
+        var skewMs: Int64
+        var role: DeviceRecord.Role
+        var post: String
+        var revoked = false
+        /// The latest value this device's person typed for each field (or element), from its outbox.
+        var typed: [String: Change] = [:]
+        var seenOutbox: Int64 = 0
+    }
+
+    let seed: UInt64
+    var rng: SeededRandom
+    let folder: String
+    let hubClock: SimClock
+    let hub: SimulatedHub
+    let network: FaultyNetwork
+    var devices: [Device] = []
+    var nowMs: Int64 = 1_767_225_600_000  // 2026-01-01
+    var ids: [String] = []
+    var backup: String?
+    let transport: @Sendable (_ device: String) -> any Transport
+    var log: [String] = []
+    static let posts = ["LIMA", "CUSCO"]
+
+    init(seed: UInt64, folder: String, hub: SimulatedHub, hubClock: SimClock, network: FaultyNetwork,
+         transport: @escaping @Sendable (String) -> any Transport) {
+        self.seed = seed
+        rng = SeededRandom(seed: seed)
+        self.folder = folder
+        self.hub = hub
+        self.hubClock = hubClock
+        self.network = network
+        self.transport = transport
+    }
+
+    // MARK: - Schedule
+
+    func run(steps: ClosedRange<Int>) async throws -> [String] {
+        let count = Int.random(in: 2...4, using: &rng)
+        network.setLoss(before: 0, after: 0)
+        for i in 0..<count { try await addDevice(role: .advisor, post: Self.posts[i % 2 == 0 || count == 2 ? 0 : 1]) }
+        try await addDevice(role: .hq, post: "HQ")
+        for _ in 0..<Int.random(in: steps, using: &rng) { try await step() }
+        try await quiesce()
+        return try check()
+    }
+
+    func step() async throws {
+        nowMs += Int64.random(in: 1...600_000, using: &rng)
+        hubClock.set(nowMs)
+        for d in devices.indices { devices[d].clock.set(nowMs + devices[d].skewMs) }
+        let d = Int.random(in: 0..<devices.count, using: &rng)
+        switch Int.random(in: 0..<100, using: &rng) {
+        case 0..<45: try localOperation(d)
+        case 45..<80: await sync(d, faulty: true)
+        case 80..<83: try hub.restart(); note("hub restarted")
+        case 83..<86:
+            backup = folder + "/backup-\(nowMs).sqlite"
+            try hub.backup(to: backup!)
+        case 86..<88:
+            if let backup { try hub.restore(from: backup); note("hub restored from \(backup)") }
+        case 88..<91: try copyDevice(d)
+        case 91..<94:
+            if !devices[d].revoked, let id = try devices[d].store.enrollment()?.deviceId {
+                try hub.store.revoke(deviceId: id)
+                // Copies of its database hold the same credentials: revoked with it.
+                for other in devices.indices where try devices[other].store.enrollment()?.deviceId == id { devices[other].revoked = true }
+                note("device \(d) revoked")
+            }
+        case 94..<97:
+            // Re-enrolment on the device's own database, over the faulty network: may fail, and is tried again later.
+            if devices[d].revoked { do { try await enroll(d) } catch is ClientError { note("re-enrolment of device \(d) failed") } }
+        default:
+            // The device's clock jumps: years ahead, back, or to roughly right.
+            let year: Int64 = 365 * 86_400_000
+            devices[d].skewMs = [Int64.random(in: 1...3, using: &rng) * year, -Int64.random(in: 1...3, using: &rng) * year,
+                                 Int64.random(in: -600_000...600_000, using: &rng)].randomElement(using: &rng)!
+            note("device \(d) clock skew \(devices[d].skewMs / 86_400_000) days")
+        }
+    }
+
+    func note(_ text: String) { log.append(text) }
+
+    // MARK: - Devices
+
+    func addDevice(role: DeviceRecord.Role, post: String) async throws {
+        let index = devices.count
+        let path = folder + "/device-\(index).sqlite"
+        let week: Int64 = 7 * 86_400_000
+        let skew = Int64.random(in: -week...week, using: &rng)
+        let clock = SimClock(nowMs + skew)
+        devices.append(Device(name: "device-\(index)", path: path, store: try DeviceStore(path: path, physicalMs: clock.now),
+                              clock: clock, skewMs: skew, role: role, post: post))
+        try await enroll(index)
+    }
+
+    func enroll(_ d: Int) async throws {
+        let code = try Administration.createEnrolment(
+            store: hub, name: devices[d].name, post: devices[d].post, role: devices[d].role,
+            environment: ServerEnvironment(now: hubClock.now, draw: ServerEnvironment.systemDraw)).code
+        let client = SyncClient(transport: transport(devices[d].name), token: nil, now: devices[d].clock.now)
+        _ = try await Synchronizer.enroll(store: devices[d].store, client: client, serverURL: "http://sim", code: code)
+        devices[d].revoked = false
+    }
+
+    /// The device's database copied onto another tablet (a backup restored): same identity.
+    func copyDevice(_ d: Int) throws {
+        guard devices.count < 6 else { return }
+        let path = folder + "/device-\(devices.count).sqlite"
+        try devices[d].store.backup(to: path)
+        var copy = devices[d]
+        copy.name = "device-\(devices.count)"
+        copy.path = path
+        copy.clock = SimClock(nowMs + copy.skewMs)
+        copy.store = try DeviceStore(path: path, physicalMs: copy.clock.now)
+        copy.typed = [:]
+        copy.seenOutbox = devices[d].seenOutbox
+        devices.append(copy)
+        note("device \(d) copied to \(copy.name)")
+    }
+
+    func sync(_ d: Int, faulty: Bool) async {
+        guard let e = try? devices[d].store.enrollment() else { return }
+        network.setLoss(before: faulty ? 0.1 : 0, after: faulty ? 0.1 : 0)
+        var sync = Synchronizer(store: devices[d].store,
+                                client: SyncClient(transport: transport(devices[d].name), token: e.token, now: devices[d].clock.now))
+        if faulty {
+            sync.pushChunk = Int.random(in: 1...40, using: &rng)
+            sync.pushMaxBytes = Int.random(in: 500...20_000, using: &rng)
+            sync.pullLimit = Int.random(in: 1...60, using: &rng)
+        }
+        do {
+            let r = try await sync.sync()
+            note("sync \(d)\(faulty ? "~" : ""): pushed \(r.pushed) pulled \(r.pulled) rejected \(r.rejected.map(\.code))"
+                 + (r.startedOver ? " STARTED OVER" : "") + (r.newDeviceId.map { " NEW ID \($0)" } ?? ""))
+        } catch {
+            note("sync \(d)\(faulty ? "~" : "") failed: \(error)")
+            // A hub restored from a backup older than this enrolment does not know the token:
+            // the administrator gives the device a new code.
+            if case ClientError.server(401, "invalid_token", _) = error { devices[d].revoked = true }
+        }
+        // A sync may queue again what the hub lost; that is not typing.
+        devices[d].seenOutbox = max(devices[d].seenOutbox, (try? devices[d].store.pendingChanges().last?.seq) ?? 0)
+    }
+
+    /// Stops the faults, re-enrols revoked devices and syncs everyone until nothing moves.
+    func quiesce() async throws {
+        network.setLoss(before: 0, after: 0)
+        for d in devices.indices where devices[d].revoked { try await enroll(d) }
+        for _ in 0..<3 {
+            for d in devices.indices { await sync(d, faulty: false) }
+        }
+    }
+
+    // MARK: - Local operations
+
+    func localOperation(_ d: Int) throws {
+        let store = devices[d].store
+        let all = try store.activities(ActivityFilter(includeDeleted: true))
+        let mine = all.filter { devices[d].role == .hq || $0.post == devices[d].post }
+        let choice = Int.random(in: 0..<100, using: &rng)
+        do {
+            if devices[d].role == .hq {
+                guard let a = mine.randomElement(using: &rng) else { return }
+                if choice < 70 {
+                    try store.edit(a.id) { $0.post = a.post == "LIMA" ? "CUSCO" : "LIMA" }  // headquarters moves it
+                } else {
+                    try store.edit(a.id) { $0.notes = "HQ note \(choice)" }  // refused by the hub
+                }
+            } else if choice < 15 || mine.isEmpty {
+                try store.log(newActivity(post: devices[d].post))
+            } else if choice < 20 {
+                let batch = (0..<Int.random(in: 2...4, using: &rng)).map { _ in newActivity(post: devices[d].post) }
+                _ = try store.importActivities(batch)
+            } else if choice < 28, let open = try store.conflicts().randomElement(using: &rng) {
+                _ = try store.resolve(conflict: open.id, rng.chance(0.5) ? .keepOther : .keepCurrent)
+            } else if let a = mine.randomElement(using: &rng) {
+                if a.deleted {
+                    try store.restore(a.id)
+                } else {
+                    var edited = a
+                    try edit(&edited)
+                    try store.edit(a.id) { $0 = edited }
+                }
+            }
+        } catch is ModelError {
+            // A person's edit the model refuses changes nothing.
+        } catch let error as StoreError {
+            guard [.deleted, .invalid, .outOfScope].contains(error.code) else { throw error }
+        }
+        try noteTyped(d)
+    }
+
+    func edit(_ a: inout Activity) throws(ModelError) {
+        switch Int.random(in: 0..<12, using: &rng) {
+        case 0: a.title = pick(Self.titles)
+        case 1: a.notes = pick(["", "seized", "postponed", "report sent", "ñandú — 24 officers ✓"])
+        case 2: a.status = pick([.planned, .completed, .cancelled])
+        case 3: a.participants = pick([nil, 5, 12, 30])
+        case 4: a.country = try Country(pick(["PE", "CL", "TZ", "KE"]))
+        case 5: a.partners.insert(pick(Self.partners))
+        case 6: if let p = a.partners.randomElement(using: &rng) { a.partners.remove(p) }
+        case 7: if rng.chance(0.5) { a.goals.insert(pick(StrategicGoal.allCases)) } else if let g = a.goals.first { a.goals.remove(g) }
+        case 8: a.location = pick([nil, "Callao", "Arusha"])
+        case 9: a.post = a.post == "LIMA" ? "CUSCO" : "LIMA"  // advisors may not move activities: refused
+        default: a.deleted = true
+        }
+    }
+
+    func newActivity(post: String) -> Activity {
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let id = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                             bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        var a = Activity(id: id, kind: .training, title: pick(Self.titles), country: try! Country(pick(["PE", "CL", "TZ"])),
+                         post: post, startDate: try! Day("2026-01-01"))
+        a.partners = [pick(Self.partners), pick(Self.partners)]
+        a.goals = [pick(StrategicGoal.allCases), pick(StrategicGoal.allCases)]
+        return a
+    }
+
+    /// Notes what the person typed: the outbox entries the last operation queued.
+    func noteTyped(_ d: Int) throws {
+        for p in try devices[d].store.pendingChanges(after: devices[d].seenOutbox) {
+            devices[d].typed[Self.key(p.change)] = p.change
+            devices[d].seenOutbox = max(devices[d].seenOutbox, p.seq)
+        }
+    }
+
+    static func key(_ c: Change) -> String { [c.collection, c.recordId, c.field, c.target.element ?? ""].joined(separator: "|") }
+
+    func pick<T>(_ options: [T]) -> T { options.randomElement(using: &rng)! }
+
+    static let titles = ["Canine training", "Port security course", "Targeting workshop", "Joint seizure operation"]
+    static let partners = ["SUNAT", "SNA", "TRA", "WCO", "New Agency"]
+}
