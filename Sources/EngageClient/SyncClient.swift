@@ -27,9 +27,10 @@ public struct SyncClient: Sendable {
         try await call("POST", "/v1/enroll", body: EnrollRequest(code: code, nodeId: nodeId), as: EnrollResponse.self)
     }
 
-    public func push(_ changes: [Change]) async throws -> (PushResponse, Timing) {
+    public func push(_ changes: [Change], relay: Bool = false) async throws -> (PushResponse, Timing) {
         // Pages of changes are written by hand: the same bytes as the encoder, far faster.
-        let (data, timing) = try await exchange("POST", "/v1/push", body: Data(PushRequest(changes: changes).jsonText.utf8))
+        let body = PushRequest(changes: changes, relay: relay ? true : nil).jsonText
+        let (data, timing) = try await exchange("POST", "/v1/push", body: Data(body.utf8))
         do { return (try WireJSON.decode(PushResponse.self, from: data), timing) } catch { throw ClientError.badAnswer("PushResponse") }
     }
 

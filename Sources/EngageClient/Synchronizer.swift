@@ -128,6 +128,7 @@ public struct Synchronizer: Sendable {
         var after: Int64 = 0
         var maxBytes = pushMaxBytes
         var restamps = 0
+        let node = try store.nodeID()
         while true {
             let pending = try store.pendingChanges(after: after, limit: pushChunk)
             guard let last = pending.last else { return }
@@ -135,55 +136,19 @@ public struct Synchronizer: Sendable {
             // stamp of the latest write it was folded into.
             var latest: [FieldKey: HLC] = [:]
             for p in pending { if case .set = p.change.op { latest[p.change.target] = p.change.stamp } }
-            func ackStamp(_ p: PendingChange) -> HLC {
+            let ackStamp = { (p: PendingChange) -> HLC in
                 if case .set = p.change.op { return latest[p.change.target]! }
                 return p.change.stamp
             }
             // In stamp order, so that every batch's stamps follow the last one's: the hub takes a
-            // new stamp at or below a node's greatest as the sign of a copied database.
+            // new stamp at or below a node's greatest as the sign of a copied database. Others'
+            // values (queued again for a hub that lost them) are relayed apart.
             let changes = Outbox.coalesce(pending.map(\.change)).sorted { $0.stamp < $1.stamp }
-            var start = 0
             var ahead: Set<HLC> = []
-            while start < changes.count {
-                let batch = Self.batch(changes, from: start, maxBytes: maxBytes)
-                let answer: PushResponse
-                do {
-                    let (a, timing) = try await client.push(batch)
-                    try learn(timing)
-                    answer = a
-                } catch ClientError.server(413, _, let message) {
-                    if batch.count > 1 {
-                        maxBytes = max(1024, Self.bytes(batch) / 2)
-                        continue
-                    }
-                    // One change larger than the hub accepts: set aside with the reason, kept as typed.
-                    let seqs = pending.filter { ackStamp($0) == batch[0].stamp }.map(\.seq)
-                    try store.setAside(batch[0], code: "body_too_large",
-                                       message: "this change is larger than the server accepts (\(message)); shorten it and edit again",
-                                       outboxSeqs: seqs, at: Self.now())
-                    start += 1
-                    continue
-                } catch ClientError.server(409, "identity_conflict", _) {
-                    try await takeNewIdentity(&summary, client: &client)
-                    throw Restart.again
-                }
-                start += batch.count
-                let refused = answer.rejected.filter { $0.code != "stamp_ahead" }
-                ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
-                let done = Set(answer.accepted).union(refused.map(\.stamp))
-                let byStamp = Dictionary(batch.map { ($0.stamp, $0) }, uniquingKeysWith: { a, _ in a })
-                let rejections = refused.compactMap { r in
-                    byStamp[r.stamp].map {
-                        PushRejection(change: $0, code: r.code, message: r.message,
-                                      current: r.current.map { Register(value: $0.value, stamp: $0.stamp) })
-                    }
-                }
-                try store.completePush(acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now())
-                summary.pushed += answer.accepted.count
-                summary.conflicts += answer.conflicts.map(\.id)
-                summary.rejected += rejections.map {
-                    .init(activityId: $0.change.recordId, field: $0.change.field, code: $0.code, message: $0.message)
-                }
+            for relay in [true, false] {
+                let part = changes.filter { ($0.stamp.node != node) == relay }
+                ahead.formUnion(try await send(part, relay: relay, pending: pending, ackStamp: ackStamp,
+                                               maxBytes: &maxBytes, summary: &summary, client: &client))
             }
             if !ahead.isEmpty, restamps < 3 {
                 // Stamped by a clock that ran ahead: stamp again with the corrected clock, send again.
@@ -194,6 +159,58 @@ public struct Synchronizer: Sendable {
             }
             after = last.seq
         }
+    }
+
+    /// Sends `changes` in batches within `maxBytes`; returns the stamps refused as too far ahead.
+    func send(
+        _ changes: [Change], relay: Bool, pending: [PendingChange], ackStamp: (PendingChange) -> HLC, maxBytes: inout Int,
+        summary: inout SyncSummary, client: inout SyncClient
+    ) async throws -> Set<HLC> {
+        var start = 0
+        var ahead: Set<HLC> = []
+        while start < changes.count {
+            let batch = Self.batch(changes, from: start, maxBytes: maxBytes)
+            let answer: PushResponse
+            do {
+                let (a, timing) = try await client.push(batch, relay: relay)
+                try learn(timing)
+                answer = a
+            } catch ClientError.server(413, _, let message) {
+                if batch.count > 1 {
+                    maxBytes = max(1024, Self.bytes(batch) / 2)
+                    continue
+                }
+                // One change larger than the hub accepts: set aside with the reason, kept as typed.
+                let seqs = pending.filter { ackStamp($0) == batch[0].stamp }.map(\.seq)
+                try store.setAside(batch[0], code: "body_too_large",
+                                   message: "this change is larger than the server accepts (\(message)); shorten it and edit again",
+                                   outboxSeqs: seqs, at: Self.now())
+                start += 1
+                continue
+            } catch ClientError.server(409, "identity_conflict", _) {
+                try await takeNewIdentity(&summary, client: &client)
+                throw Restart.again
+            }
+            start += batch.count
+            let refused = answer.rejected.filter { $0.code != "stamp_ahead" }
+            ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
+            let done = Set(answer.accepted).union(refused.map(\.stamp))
+            let byStamp = Dictionary(batch.map { ($0.stamp, $0) }, uniquingKeysWith: { a, _ in a })
+            // A relayed value the hub will not take back is not this device's to keep or undo.
+            let rejections = relay ? [] : refused.compactMap { r in
+                byStamp[r.stamp].map {
+                    PushRejection(change: $0, code: r.code, message: r.message,
+                                  current: r.current.map { Register(value: $0.value, stamp: $0.stamp) })
+                }
+            }
+            try store.completePush(acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now())
+            summary.pushed += answer.accepted.count
+            summary.conflicts += answer.conflicts.map(\.id)
+            summary.rejected += rejections.map {
+                .init(activityId: $0.change.recordId, field: $0.change.field, code: $0.code, message: $0.message)
+            }
+        }
+        return ahead
     }
 
     /// The longest run of `changes` from `start` within `maxBytes` of JSON (at least one change).

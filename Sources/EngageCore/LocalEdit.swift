@@ -14,6 +14,12 @@ public struct RecordState: Sendable, Equatable {
 
     public var scalarValues: [String: FieldValue] { registers.mapValues(\.value) }
 
+    /// The greatest stamp in the record: of its registers, element tags and removals.
+    public var latestStamp: HLC? {
+        let tagStamps = tags.values.flatMap { $0.values.flatMap { $0.flatMap { [$0.tag] + ($0.removed.map { [$0] } ?? []) } } }
+        return (registers.values.map(\.stamp) + tagStamps).max()
+    }
+
     /// The elements present in each set field.
     public var setValues: [String: Set<String>] {
         tags.mapValues { Set($0.filter { Merge.isPresent($0.value) }.keys) }

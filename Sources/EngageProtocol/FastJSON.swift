@@ -225,7 +225,7 @@ extension PushRequest {
             if i > 0 { out += "," }
             out += change.jsonText
         }
-        return out + "]}"
+        return out + (relay == true ? "],\"relay\":true}" : "]}")
     }
 
     /// Decodes a push; the fast reader first, Foundation's decoder (with its precise error
@@ -234,17 +234,20 @@ extension PushRequest {
         let fast = try? data.withUnsafeBytes { raw -> PushRequest in
             var reader = FastJSONReader(raw.bindMemory(to: UInt8.self))
             var changes: [Change]?
+            var relay: Bool?
             try reader.object { r, key in
                 if key == "changes" {
                     var list: [Change] = []
                     try r.array { r in list.append(try Change.fastDecode(&r)) }
                     changes = list
+                } else if key == "relay" {
+                    relay = try r.bool()
                 } else {
                     try r.skip()
                 }
             }
             guard reader.atEnd, let changes else { throw FastJSONReader.Failure() }
-            return PushRequest(changes: changes)
+            return PushRequest(changes: changes, relay: relay)
         }
         if let fast { return fast }
         return try WireJSON.decode(PushRequest.self, from: data)

@@ -42,8 +42,15 @@ public struct EnrollResponse: Codable, Sendable, Equatable {
 
 public struct PushRequest: Codable, Sendable, Equatable {
     public var changes: [Change]
+    /// Set when the device re-sends, to a hub that lost them (restored from a backup), values
+    /// other devices wrote: stamps of other nodes are then taken as relayed history, judged by
+    /// what the device may see rather than what it may write.
+    public var relay: Bool?
 
-    public init(changes: [Change]) { self.changes = changes }
+    public init(changes: [Change], relay: Bool? = nil) {
+        self.changes = changes
+        self.relay = relay
+    }
 }
 
 /// The answer to a push: a retry gets the same `accepted` stamps (the hub keeps each change

@@ -71,7 +71,8 @@ extension Service {
         }
         let store = store
         let changes = configuration.pushFilter?(body.changes) ?? body.changes
-        let result = try await database { () throws(StoreError) in try store.push(changes, from: device) }
+        let relay = body.relay == true
+        let result = try await database { () throws(StoreError) in try store.push(changes, from: device, relay: relay) }
         metrics.accepted(result.newlyAccepted, conflicts: result.conflictsRaised, rejected: result.rejected.count)
         let response = PushResponse(
             accepted: result.accepted,

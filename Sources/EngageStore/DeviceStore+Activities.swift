@@ -131,6 +131,8 @@ extension DeviceStore {
         var new = try transform(old)
         try Self.checkScope(db, old: old, new: &new)
         try new.validate()
+        // An edit comes after every write of the record this device holds, whatever its clock says.
+        if let latest = state.latestStamp { context.clock.observe(latest, physicalMs: physicalMs()) }
         let changes = LocalEdit.changes(
             from: state, to: new, clock: &context.clock, physicalMs: physicalMs(), seen: context.cursor)
         try applyLocal(db, changes, writer: &writer)
@@ -142,8 +144,10 @@ extension DeviceStore {
     /// Applies local changes and queues them for the server.
     func applyLocal(_ db: Database, _ changes: [Change], writer: inout ReplicaWriter) throws {
         for change in changes {
-            try writer.apply(change)
-            try db.cachedStatement(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)").execute(arguments: [writer.seq, change.jsonText])
+            // Local stamps come after everything the record holds, so each applies; the outbox
+            // sequence stays unique even if one did not.
+            let seq = try writer.apply(change) ? writer.seq : writer.nextSeq()
+            try db.cachedStatement(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)").execute(arguments: [seq, change.jsonText])
         }
         try writer.project()
     }

@@ -57,6 +57,9 @@ extension DeviceStore {
                 let key = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: sibling)
                 open.append((sibling, try writer.state(key).registers[ConflictRecord.resolvedField]?.stamp))
             }
+            for stamp in [state.latestStamp] + open.map(\.resolvedStamp) {
+                if let stamp { context.clock.observe(stamp, physicalMs: physicalMs()) }
+            }
             let changes = Settle.changes(
                 collection: ActivityFields.collection, recordId: conflict.activityId, field: conflict.field, value: value,
                 record: state, openConflicts: open, clock: &context.clock, physicalMs: physicalMs(), seen: context.cursor)

@@ -37,7 +37,6 @@ extension DeviceStore {
             let previous = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state WHERE id = 1")
             try Self.save(e, db)
             if previous != e.deviceId { try db.execute(sql: "UPDATE sync_state SET server_cursor = 0 WHERE id = 1") }
-            if previous == nil { try db.execute(sql: "UPDATE sync_state SET hub_generation = NULL WHERE id = 1") }
         }
     }
 
@@ -68,7 +67,15 @@ extension DeviceStore {
     public func learnServerTime(serverMs: Int64, sentMs: Int64, receivedMs: Int64) throws(StoreError) {
         try write { db in
             var context = try ReplicaContext.load(db)
+            let before = context.clock.last
             context.clock.learnServerTime(serverMs: serverMs, sentMs: sentMs, receivedMs: receivedMs)
+            if context.clock.last < before {
+                // The clock ran ahead and was pulled back: what this device stamped beyond the
+                // bound is stamped again now, so that its own later edits still come after it.
+                let bound = serverMs + HLC.maxAheadMs
+                let ahead = Set(try Self.outbox(db).map(\.change.stamp).filter { $0.wallMs > bound })
+                try Self.restamp(db, ahead, clock: &context.clock, seq: &context.seq, now: physicalMs())
+            }
             try context.save(db)
         }
     }

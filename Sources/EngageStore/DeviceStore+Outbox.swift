@@ -175,34 +175,34 @@ extension DeviceStore {
     }
 
     /// Starts over with a hub that lost what this device had synced (restored from a backup, or
-    /// replaced): every value this device wrote is queued again (the hub keeps the ones it
-    /// holds once, by stamp), the outbox is kept in stamp order, and the cursor goes back to
-    /// the start so the next pull brings the hub's state whole. One transaction.
+    /// replaced): every value this device holds of activities and conflicts is queued again —
+    /// its own writes, and others' to be relayed (the hub keeps each stamp once) — the outbox
+    /// is kept in stamp order, and the cursor goes back to the start so the next pull brings
+    /// the hub's state whole. One transaction.
     public func startOver(withHubGeneration generation: String?) throws(StoreError) {
         try write { db in
             var context = try ReplicaContext.load(db)
-            let own = context.clock.node.rawValue
             var changes = try Self.outbox(db).map(\.change)
             var queued = Set(changes.map(\.stamp))
             func queue(_ change: Change) {
                 if queued.insert(change.stamp).inserted { changes.append(change) }
             }
+            // Every value this device holds of activities and conflicts: its own, and — relayed —
+            // what others wrote, in case their authors cannot send them again.
             for row in try Row.fetchAll(
-                db, sql: "SELECT collection, record_id, field, value_type, value, stamp FROM field_state WHERE node = ?", arguments: [own])
+                db, sql: "SELECT collection, record_id, field, value_type, value, stamp FROM field_state WHERE collection IN ('activities', 'conflicts')")
             {
                 guard let stamp = HLC(encoded: row[5]) else { continue }
                 queue(Change(collection: row[0], recordId: row[1], field: row[2],
                              op: .set(FieldValue(sqlType: row[3], value: row[4])), stamp: stamp))
             }
-            let suffix = "%-" + own
             for row in try Row.fetchAll(
-                db, sql: "SELECT collection, record_id, field, element, tag, removed FROM element_state WHERE tag LIKE ? OR removed LIKE ?",
-                arguments: [suffix, suffix])
+                db, sql: "SELECT collection, record_id, field, element, tag, removed FROM element_state WHERE collection = 'activities'")
             {
                 guard let tag = HLC(encoded: row[4]) else { continue }
                 let element: String = row[3]
-                if tag.node.rawValue == own { queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag)) }
-                if let removed = (row[5] as String?).flatMap(HLC.init(encoded:)), removed.node.rawValue == own {
+                queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag))
+                if let removed = (row[5] as String?).flatMap(HLC.init(encoded:)) {
                     queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .remove(element, observed: [tag]), stamp: removed))
                 }
             }

@@ -33,7 +33,12 @@ extension HubStore {
     /// Throws `identity_conflict`, applying nothing, when the batch holds a new change stamped
     /// at or below the greatest stamp already accepted from its node: another database is
     /// using this device's identity (see `node_stamp` in `schema/hub/0002_node_stamps.sql`).
-    public func push(_ changes: [Change], from device: DeviceRecord) throws(StoreError) -> PushResult {
+    ///
+    /// With `relay`, the batch is history the device re-sends for others to a hub that lost it
+    /// (restored from a backup): changes stamped by other nodes are taken if the device may see
+    /// their record, never count as the device's own stamps, and a stamp held already with
+    /// other contents is simply acknowledged.
+    public func push(_ changes: [Change], from device: DeviceRecord, relay: Bool = false) throws(StoreError) -> PushResult {
         let now = physicalMs()
         return try write { db in
             var context = try ReplicaContext.load(db)
@@ -56,8 +61,10 @@ extension HubStore {
             for change in changes {
                 let key = ReplicaWriter.RecordKey(collection: change.collection, recordId: change.recordId)
                 let state = try writer.state(key)
-                if let (code, message) = try Self.refusal(
-                    change, device: device, state: state, batchPosts: batchPosts, now: now, db: db)
+                let relayed = relay && change.stamp.node.rawValue != device.nodeId
+                if let (code, message) = try relayed
+                    ? Self.relayRefusal(change, device: device, state: state, batchPosts: batchPosts, now: now, db: db)
+                    : Self.refusal(change, device: device, state: state, batchPosts: batchPosts, now: now, db: db)
                 {
                     let current: Register? = if case .set = change.op { state.registers[change.field] } else { nil }
                     result.rejected.append(.init(stamp: change.stamp, code: code, message: message, current: current))
@@ -66,13 +73,15 @@ extension HubStore {
                 let element = change.target.element ?? ""
                 let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, element)
                 if let held = received[logKey] {  // held already, or twice in this batch
-                    guard held == Self.signature(change.op) else { throw Self.identityConflict(device) }
+                    guard held == Self.signature(change.op) || relayed else { throw Self.identityConflict(device) }
                     result.accepted.append(change.stamp)
                     continue
                 }
-                if let highWater, change.stamp <= highWater { throw Self.identityConflict(device) }
+                if !relayed {
+                    if let highWater, change.stamp <= highWater { throw Self.identityConflict(device) }
+                    newHighWater = max(newHighWater ?? change.stamp, change.stamp)
+                }
                 received[logKey] = Self.signature(change.op)
-                newHighWater = max(newHighWater ?? change.stamp, change.stamp)
                 context.clock.observe(change.stamp, physicalMs: now)
                 // Other fields written since the author's cursor matter only to a delete.
                 let writtenSince = change.field == HubRules.deletedField
@@ -245,6 +254,46 @@ extension HubStore {
             return ActivityFields.isFieldName(change.field) ? nil : ("invalid_value", "'\(change.field)' is not a field name")
         default:
             return ("invalid_value", "collection '\(change.collection)' does not exist; use activities, conflicts or partners")
+        }
+    }
+
+    /// Why a relayed change (another node's, re-sent after the hub lost it) may not be taken:
+    /// it must follow the model and the stamp bound, and its record must be one the relaying
+    /// device may see.
+    static func relayRefusal(
+        _ change: Change, device: DeviceRecord, state: RecordState, batchPosts: [String: [(stamp: HLC, post: String)]], now: Int64,
+        db: Database
+    ) throws -> (String, String)? {
+        if change.stamp.node == HubStore.node && change.collection != ConflictRecord.collection {
+            return ("wrong_author", "the hub's own writes are relayed only for conflicts")
+        }
+        if change.stamp.wallMs > now + HLC.maxAheadMs {
+            return ("stamp_ahead", "stamped \((change.stamp.wallMs - now) / 1000) s ahead of the server's clock")
+        }
+        guard device.role == .advisor || device.role == .hq else {
+            return ("out_of_scope", "an admin device holds no activities to relay")
+        }
+        switch change.collection {
+        case ActivityFields.collection:
+            if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
+            guard device.role == .advisor else { return nil }
+            let post = try postAsOf(change, state: state, batch: batchPosts[change.recordId] ?? [], db: db)
+            return post == nil || post == device.post ? nil
+                : ("out_of_scope", "activity \(change.recordId.prefix(8)) belongs to post \(post ?? ""); this device may not relay it")
+        case ConflictRecord.collection:
+            // A conflict the hub raised, or its settlement: taken if its body is a conflict with
+            // this id, about an activity the device may see.
+            let body: String? = if change.field == ConflictRecord.bodyField, case .set(.string(let text)) = change.op { text }
+                else { state.registers[ConflictRecord.bodyField]?.value.stringValue }
+            guard let body, let conflict = try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8)), conflict.id == change.recordId,
+                change.field == ConflictRecord.bodyField || change.field == ConflictRecord.resolvedField
+            else { return ("invalid_value", "not a conflict record this hub can take back") }
+            guard device.role == .advisor else { return nil }
+            let post = try String.fetchOne(db, sql: "SELECT post FROM activity WHERE id = ?", arguments: [conflict.recordId])
+            return post == device.post ? nil : ("out_of_scope", "conflict \(change.recordId) is not about an activity of \(device.post)")
+        default:
+            // The partner registry is reference data: headquarters re-sends its own edits.
+            return ("out_of_scope", "only activities and conflicts are relayed")
         }
     }
 

@@ -10,8 +10,8 @@ public struct HubStore: Sendable {
     /// The server's physical clock in ms; injected so recorded sessions replay.
     let physicalMs: @Sendable () -> Int64
     public static let node = NodeID("hub")!
-    /// This database's generation: made when it is created, and anew in every backup copy
-    /// (`snapshot(to:)`), so devices notice a hub restored from a backup.
+    /// This database's generation: made when it is created, and anew each time a backup copy
+    /// (`snapshot(to:)`) is opened, so devices notice a hub restored from a backup.
     public let generation: String
     /// Reverses the last-writer-wins tie-break. A deliberate fault, for showing that a replay
     /// of recorded sessions notices a server that merges differently; never set in service.
@@ -80,16 +80,17 @@ public struct HubStore: Sendable {
 }
 
 extension HubStore {
-    /// Writes a consistent copy of the database to `path` (SQLite's VACUUM INTO) — a backup, or
-    /// the server state a device transcript will later replay against. The copy gets a new
-    /// generation: a hub restored from it is recognised by devices whose cursor is ahead of it.
-    public func snapshot(to path: String) throws(StoreError) {
+    /// Writes a consistent copy of the database to `path` (SQLite's VACUUM INTO). A backup
+    /// (`asBackup`) leaves the copy without a generation: each time it is opened as a hub — each
+    /// restore — it takes a new one, so devices whose cursor belongs to the lost history notice.
+    /// Without `asBackup` the copy keeps this generation: the server state a device transcript
+    /// will later replay against.
+    public func snapshot(to path: String, asBackup: Bool = true) throws(StoreError) {
         do {
             try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+            guard asBackup else { return }
             let copy = try DatabaseQueue(path: path)
-            try copy.write { db in
-                try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [Self.newGeneration()])
-            }
+            try copy.write { db in try db.execute(sql: "UPDATE sync_state SET hub_generation = NULL WHERE id = 1") }
             try copy.close()
         } catch {
             throw DeviceStore.wrap(error)

@@ -89,6 +89,12 @@ struct ReplicaWriter {
         entries[key] = entry
     }
 
+    /// Takes the next sequence number without writing.
+    mutating func nextSeq() -> Int64 {
+        seq += 1
+        return seq
+    }
+
     /// Merges one change; returns whether the state changed.
     @discardableResult
     mutating func apply(_ change: Change) throws -> Bool {

@@ -75,7 +75,7 @@ import Testing
             activity.post = "LIMA"
             try device.log(activity)
             // Given the server state before the sync
-            try store.snapshot(to: dir.path("before.sqlite"))
+            try store.snapshot(to: dir.path("before.sqlite"), asBackup: false)
             // When the device syncs with recording on
             let (sync, recorder) = try Synchronizer.forEnrolledDevice(device, record: true)
             _ = try await sync.sync()

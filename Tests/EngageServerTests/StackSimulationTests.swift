@@ -35,7 +35,8 @@ import Testing
             let sim = StackSimulation(seed: seed, folder: folder, hub: hub, hubClock: clock, network: network) { device in
                 network.transport(inner, device: device)
             }
-            let failures = try await sim.run(steps: steps)
+            let failures: [String]
+            do { failures = try await sim.run(steps: steps) } catch { failures = ["the schedule stopped: \(error)"] }
             if !failures.isEmpty, ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil {
                 print((failures + sim.log + network.refusals).joined(separator: "\n"))
             }

@@ -68,7 +68,9 @@ final class SimulatedHub: HubStorage, @unchecked Sendable {
     func device(tokenHash: String) throws(StoreError) -> DeviceRecord? { try store.device(tokenHash: tokenHash) }
     func touch(deviceId: String) throws(StoreError) { try store.touch(deviceId: deviceId) }
     func revoke(deviceId: String) throws(StoreError) -> DeviceRecord { try store.revoke(deviceId: deviceId) }
-    func push(_ changes: [Change], from device: DeviceRecord) throws(StoreError) -> PushResult { try store.push(changes, from: device) }
+    func push(_ changes: [Change], from device: DeviceRecord, relay: Bool) throws(StoreError) -> PushResult {
+        try store.push(changes, from: device, relay: relay)
+    }
     func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int) throws(StoreError) -> PullPage {
         try store.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes)
     }

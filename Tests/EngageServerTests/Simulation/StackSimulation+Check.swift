@@ -41,6 +41,12 @@ extension StackSimulation {
                 guard visible else { continue }
                 if mine[key].map(Self.normalized) != Self.normalized(state) {
                     failures.append("device \(i) (\(device.post)) differs from the hub on \(key)")
+                    if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil {
+                        let a = mine[key].map(Self.normalized) ?? [:], b = Self.normalized(state)
+                        for k in Set(a.keys).union(b.keys).sorted() where a[k] != b[k] {
+                            failures.append("   \(k): device \(a[k] ?? "-") hub \(b[k] ?? "-")")
+                        }
+                    }
                 }
                 if key.hasPrefix(ActivityFields.collection + "/") {
                     let id = String(key.dropFirst(ActivityFields.collection.count + 1))

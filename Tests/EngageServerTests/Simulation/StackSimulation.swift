@@ -118,8 +118,11 @@ final class StackSimulation: @unchecked Sendable {
             store: hub, name: devices[d].name, post: devices[d].post, role: devices[d].role,
             environment: ServerEnvironment(now: hubClock.now, draw: ServerEnvironment.systemDraw)).code
         let client = SyncClient(transport: transport(devices[d].name), token: nil, now: devices[d].clock.now)
+        let before = (try devices[d].store.hubGeneration(), try devices[d].store.nodeID(), try devices[d].store.pendingChanges().count)
         _ = try await Synchronizer.enroll(store: devices[d].store, client: client, serverURL: "http://sim", code: code)
         devices[d].revoked = false
+        note("device \(d) enrolled: generation \(before.0?.prefix(8) ?? "-") → \(try devices[d].store.hubGeneration()?.prefix(8) ?? "-"), "
+             + "node \(before.1) → \(try devices[d].store.nodeID()), pending \(before.2) → \(try devices[d].store.pendingChanges().count)")
     }
 
     /// The device's database copied onto another tablet (a backup restored): same identity.
@@ -165,9 +168,11 @@ final class StackSimulation: @unchecked Sendable {
     /// Stops the faults, re-enrols revoked devices and syncs everyone until nothing moves.
     func quiesce() async throws {
         network.setLoss(before: 0, after: 0)
-        for d in devices.indices where devices[d].revoked { try await enroll(d) }
         for _ in 0..<3 {
-            for d in devices.indices { await sync(d, faulty: false) }
+            for d in devices.indices {
+                if devices[d].revoked { try await enroll(d) }
+                await sync(d, faulty: false)
+            }
         }
     }
 
