@@ -25,7 +25,10 @@ import Testing
         seed: UInt64, steps: ClosedRange<Int>,
         serve: (SimulatedHub, SimClock, @escaping @Sendable (any Transport) async throws -> [String]) async throws -> [String]
     ) async throws -> [String] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("engage-sim-\(seed)-\(UUID().uuidString.prefix(8))").path
+        // Real SQLite files, in memory-backed /dev/shm where there is one: the same code paths,
+        // without waiting on the disk for every commit.
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
+        let folder = base.appendingPathComponent("engage-sim-\(seed)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let clock = SimClock(1_767_225_600_000)

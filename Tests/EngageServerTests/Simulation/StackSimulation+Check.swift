@@ -80,7 +80,10 @@ extension StackSimulation {
             if log.contains(where: { $0.stamp == change.stamp && $0.field == change.field }) { continue }
             // Sent again under a new stamp (a copy that took a new identity): the same value is there.
             if log.contains(where: { Self.same($0, change) }) { continue }
-            if log.contains(where: { $0.field == change.field && $0.target == change.target && $0.stamp.node == change.stamp.node && $0.stamp > change.stamp }) { continue }
+            let writer = author(change.stamp.node.rawValue)
+            if log.contains(where: { $0.target == change.target && author($0.stamp.node.rawValue) == writer && $0.stamp > change.stamp }) {
+                continue  // its author wrote the field again since
+            }
             if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil, let dev = devices.first(where: { $0.name == device }) {
                 let mine = try dev.store.replicatedRecords()["activities/" + change.recordId]
                 failures.append("  device holds \(change.field): \(mine?.registers[change.field].map { "\($0.value)@\($0.stamp)" } ?? "nothing"); node now \(try dev.store.nodeID())")

@@ -39,6 +39,16 @@ final class StackSimulation: @unchecked Sendable {
     var backup: String?
     let transport: @Sendable (_ device: String) -> any Transport
     var log: [String] = []
+    /// Node ids that are one device's history: a database that took a new identity keeps its author.
+    var lineage: [String: String] = [:]
+
+    func author(_ node: String) -> String { lineage[node].map(author) ?? node }
+
+    /// Notes a device's node id, linking it to the one it had before.
+    func track(_ d: Int, from old: NodeID) throws {
+        let now = try devices[d].store.nodeID()
+        if now != old { lineage[now.rawValue] = old.rawValue }
+    }
     static let posts = ["LIMA", "CUSCO"]
 
     init(seed: UInt64, folder: String, hub: SimulatedHub, hubClock: SimClock, network: FaultyNetwork,
@@ -120,6 +130,7 @@ final class StackSimulation: @unchecked Sendable {
         let client = SyncClient(transport: transport(devices[d].name), token: nil, now: devices[d].clock.now)
         let before = (try devices[d].store.hubGeneration(), try devices[d].store.nodeID(), try devices[d].store.pendingChanges().count)
         _ = try await Synchronizer.enroll(store: devices[d].store, client: client, serverURL: "http://sim", code: code)
+        try track(d, from: before.1)
         devices[d].revoked = false
         note("device \(d) enrolled: generation \(before.0?.prefix(8) ?? "-") → \(try devices[d].store.hubGeneration()?.prefix(8) ?? "-"), "
              + "node \(before.1) → \(try devices[d].store.nodeID()), pending \(before.2) → \(try devices[d].store.pendingChanges().count)")
@@ -146,6 +157,8 @@ final class StackSimulation: @unchecked Sendable {
         network.setLoss(before: faulty ? 0.1 : 0, after: faulty ? 0.1 : 0)
         var sync = Synchronizer(store: devices[d].store,
                                 client: SyncClient(transport: transport(devices[d].name), token: e.token, now: devices[d].clock.now))
+        let node = try? devices[d].store.nodeID()
+        defer { if let node { try? track(d, from: node) } }
         if faulty {
             sync.pushChunk = Int.random(in: 1...40, using: &rng)
             sync.pushMaxBytes = Int.random(in: 500...20_000, using: &rng)
