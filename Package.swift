@@ -52,6 +52,7 @@ let package = Package(
             name: "EngageStore",
             dependencies: [
                 "EngageModel", "EngageCore", "EngageResources",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

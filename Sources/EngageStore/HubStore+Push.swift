@@ -62,19 +62,21 @@ extension HubStore {
                 let key = ReplicaWriter.RecordKey(collection: change.collection, recordId: change.recordId)
                 let state = try writer.state(key)
                 let relayed = relay && change.stamp.node.rawValue != device.nodeId
+                let element = change.target.element ?? ""
+                let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, element)
+                if let held = received[logKey], relayed || change.stamp.node.rawValue == device.nodeId {
+                    // Held already (a retry, or twice in this batch): acknowledged again, whatever
+                    // has changed since — even the activity's post.
+                    guard held == Self.signature(change.op) || relayed else { throw Self.identityConflict(device) }
+                    result.accepted.append(change.stamp)
+                    continue
+                }
                 if let (code, message) = try relayed
                     ? Self.relayRefusal(change, device: device, state: state, batchPosts: batchPosts, now: now, db: db)
                     : Self.refusal(change, device: device, state: state, batchPosts: batchPosts, now: now, db: db)
                 {
                     let current: Register? = if case .set = change.op { state.registers[change.field] } else { nil }
                     result.rejected.append(.init(stamp: change.stamp, code: code, message: message, current: current))
-                    continue
-                }
-                let element = change.target.element ?? ""
-                let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, element)
-                if let held = received[logKey] {  // held already, or twice in this batch
-                    guard held == Self.signature(change.op) || relayed else { throw Self.identityConflict(device) }
-                    result.accepted.append(change.stamp)
                     continue
                 }
                 if !relayed {

@@ -72,7 +72,10 @@ struct ImportData: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Load a partner registry (like samples/partners.json) or activities (like samples/activities.json).",
-        discussion: "Loading the same file again changes nothing. Activities whose id exists are left as they are.")
+        discussion: """
+            Loading the same file again changes nothing. Activities whose id exists are left as they are; an entry \
+            without an id gets one derived from its contents, the same each time.
+            """)
 
     @OptionGroup var database: ServerDatabase
     @Argument var file: String
@@ -80,7 +83,7 @@ struct ImportData: ParsableCommand {
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
         let store = try openHubStore(path: database.path)
-        if let activities = try? JSONDecoder().decode([Activity].self, from: data) {
+        if let activities = try? ActivityFile.decode(data) {
             let result = try store.importActivities(activities)
             return print("imported \(result.created) activities (\(result.existing) already present)")
         }

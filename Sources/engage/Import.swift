@@ -6,7 +6,10 @@ import Foundation
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import activities from a JSON file (an array of activities, e.g. samples/activities.json).",
-        discussion: "Activities whose id already exists are left untouched, so importing twice creates no duplicates.")
+        discussion: """
+            Activities whose id already exists are left untouched, so importing twice creates no duplicates; an entry \
+            without an id gets one derived from its contents, the same each time.
+            """)
 
     @OptionGroup var database: DatabaseOptions
     @Argument var file: String
@@ -19,7 +22,7 @@ struct Import: ParsableCommand {
             throw ValidationError("cannot read '\(file)'; give the path of an activities JSON file")
         }
         let activities: [Activity]
-        do { activities = try JSONDecoder().decode([Activity].self, from: data) } catch {
+        do { activities = try ActivityFile.decode(data) } catch {
             throw ValidationError("'\(file)' is not an activities JSON file: \((error as? DecodingError)?.readableDescription ?? "not JSON"); nothing was imported")
         }
         let store = try database.open()

@@ -113,7 +113,10 @@ import Testing
             #expect(answer.accepted.count == changes.count - 1)
             let cursor = try f.store.cursor()
             let second = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token), body: body) { String(buffer: $0.body) }
-            #expect(second == first)
+            // The same stamps are accepted and refused; a refusal now carries the country the hub holds.
+            let again = try WireJSON.decode(PushResponse.self, from: Data(second.utf8))
+            #expect(again.accepted == answer.accepted && again.rejected.map(\.stamp) == answer.rejected.map(\.stamp))
+            #expect(again.rejected.first?.current?.value == .string("TZ"))
             #expect(try f.store.cursor() == cursor)
         }
     }

@@ -68,9 +68,15 @@ import Testing
                 let seed = seeds[next]
                 next += 1
                 group.addTask {
-                    (seed, try await Self.run(seed: seed, steps: 10...40) { hub, clock, body in
+                    let started = Date()
+                    let failures = try await Self.run(seed: seed, steps: 10...40) { hub, clock, body in
                         try await Self.application(hub, clock).test(.router) { client in try await body(RouterTransport(client: client)) }
-                    })
+                    }
+                    if let log = ProcessInfo.processInfo.environment["ENGAGE_SIM_TIMES"] {  // where the time goes, for tuning
+                        let line = "\(seed) \(Int(Date().timeIntervalSince(started) * 1000)) ms \(failures.isEmpty ? "ok" : "FAILED")\n"
+                        if let handle = FileHandle(forWritingAtPath: log) { handle.seekToEndOfFile(); handle.write(Data(line.utf8)); try? handle.close() }
+                    }
+                    return (seed, failures)
                 }
             }
             for _ in 0..<2 { add() }

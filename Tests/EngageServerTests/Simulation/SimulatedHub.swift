@@ -140,7 +140,7 @@ final class FaultyNetwork: @unchecked Sendable {
         let accepted = Set(answer.accepted)
         lock.withLock {
             acknowledged += sent.changes.filter { accepted.contains($0.stamp) }.map { (device, $0) }
-            refusals += answer.rejected.map { "\(device) refused \($0.stamp): \($0.code) \($0.message.prefix(60))" }
+            refusals += answer.rejected.map { "\(device) refused \($0.stamp)\(sent.relay == true ? " (relayed)" : ""): \($0.code) \($0.message)" }
         }
     }
 

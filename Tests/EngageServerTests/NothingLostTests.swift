@@ -1,0 +1,315 @@
+import EngageClient
+import EngageCore
+import EngageModel
+import EngageProtocol
+import EngageServer
+import EngageStore
+import EngageTestSupport
+import Foundation
+import Testing
+
+/// Each kind of loss found in the field, as its small input, on the shipped stack.
+@Suite struct NothingLostTests {
+    static func activity(_ title: String = "Port security course", post: String = "LIMA") -> Activity {
+        var a = Activity.sample(title)
+        a.post = post
+        a.partners = ["SUNAT", "WCO"]
+        a.goals = [.counterThreats, .informationSharing]
+        return a
+    }
+
+    // 1. A record whose fields fall into several push batches reaches the hub whole, and every
+    //    device it becomes visible to later receives all of it.
+    @Test func recordsSplitAcrossBatchesArriveWhole() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let logged = try (0..<32).map { i in try a.store.log(Self.activity("Course \(i)")) }
+            // Given batches of 7 outbox entries, and the answer of the second push lost
+            let pushes = Tally()
+            a.wrap = { inner in
+                TamperingTransport(inner: inner) { request, response in
+                    if request.path == "/v1/push", pushes.next() == 2 { throw ClientError.unreachable("test", "answer lost") }
+                    return response
+                }
+            }
+            _ = try? await a.sync { $0.pushChunk = 7 }
+            a.wrap = nil
+            try await a.sync { $0.pushChunk = 7 }
+            try await b.sync { $0.pullLimit = 3 }
+            for activity in logged { #expect(try b.activity(activity.id) == activity) }
+            #expect(try a.store.rejectedChanges().isEmpty)
+        }
+    }
+
+    @Test func anActivityMovedByHeadquartersReachesItsNewPostWhole() async throws {
+        try await Stack.run { stack in
+            let lima = try await stack.device("lima"), cusco = try await stack.device("cusco", post: "CUSCO")
+            let hq = try await stack.device("hq", post: "HQ", role: .hq)
+            let x = try lima.store.log(Self.activity())
+            try await lima.sync()
+            try await cusco.sync()
+            #expect(try cusco.activity(x.id) == nil)
+            try await hq.sync()
+            try hq.store.edit(x.id) { $0.post = "CUSCO" }
+            try await hq.sync()
+            try await cusco.sync()
+            var moved = x
+            moved.post = "CUSCO"
+            #expect(try cusco.activity(x.id) == moved)
+        }
+    }
+
+    // 2. A device pushes only what its person changed: not `deleted = false` over a delete it
+    //    has not pulled yet.
+    @Test func anEditOfAPartlyPulledRecordDoesNotUndoItsDelete() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let x = try a.store.log(Self.activity())
+            try await a.sync()
+            stack.advance(1_000)
+            try a.store.delete(x.id)
+            try await a.sync()
+            // B's first pull is cut after the record but before the page carrying its delete.
+            while try b.activity(x.id) == nil || b.store.stamp(collection: "activities", recordId: x.id.uuidString.lowercased(), field: "deleted") != nil {
+                guard try b.store.status().serverCursor < (try stack.hub.store.cursor()) else { break }
+                try await b.sync { $0.pullLimit = 1; $0.maxPages = 1 }
+            }
+            #expect(try b.activity(x.id)?.deleted == false)  // what B shows: the delete has not arrived
+            stack.advance(1_000)
+            try b.store.edit(x.id) { $0.title = "Port security course, phase 2" }
+            #expect(try b.store.pendingChanges().map(\.change.field) == ["title"])
+            try await b.sync()
+            try await a.sync()
+            for device in [a, b] { #expect(try device.activity(x.id)?.deleted == true) }
+            #expect(try stack.hub.store.history(activityId: x.id.uuidString.lowercased()).filter { $0.change.field == "deleted" }.count == 2)
+        }
+    }
+
+    // 3. A change the hub refuses does not stay in force on the device: it returns to the
+    //    hub's value and keeps the refused one, with the reason, for its author.
+    @Test func aRefusedChangeReturnsTheDeviceToTheHubsValue() async throws {
+        try await Stack.run { stack in
+            let lima = try await stack.device("lima"), hq = try await stack.device("hq", post: "HQ", role: .hq)
+            let x = try lima.store.log(Self.activity())
+            try await lima.sync()
+            try await hq.sync()
+            stack.advance(60_000)
+            try hq.store.edit(x.id) { $0.post = "CUSCO" }
+            try await hq.sync()
+            // Lima, not having pulled the move, edits the notes afterwards.
+            stack.advance(60_000)
+            try lima.store.edit(x.id) { $0.notes = "24 officers certified" }
+            let summary = try await lima.sync()
+            #expect(summary.rejected.map(\.code) == ["out_of_scope"])
+            #expect(try lima.activity(x.id)?.notes == "")
+            let refused = try lima.store.rejectedChanges()
+            #expect(refused.count == 1 && refused[0].change.op == .set(.string("24 officers certified")))
+            #expect(try lima.store.pendingChanges().isEmpty)
+        }
+    }
+
+    @Test func aDeviceRefusesAtOnceWhatItsRoleMayNotDo() async throws {
+        try await Stack.run { stack in
+            let lima = try await stack.device("lima"), hq = try await stack.device("hq", post: "HQ", role: .hq)
+            let x = try lima.store.log(Self.activity())
+            #expect(throws: StoreError.self) { try lima.store.edit(x.id) { $0.post = "CUSCO" } }
+            #expect(throws: StoreError.self) { try lima.store.log(Self.activity(post: "CUSCO")) }
+            try await lima.sync()
+            try await hq.sync()
+            #expect(throws: StoreError.self) { try hq.store.edit(x.id) { $0.notes = "from HQ" } }
+            #expect(try hq.store.pendingChanges().isEmpty && lima.store.pendingChanges().isEmpty)
+        }
+    }
+
+    // 4. A pending push larger than the body limit is split by bytes; a change that can never
+    //    fit is set aside with a reason; a failed push never prevents the pull.
+    @Test func aPushLargerThanTheBodyLimitIsSplit() async throws {
+        try await Stack.run(configure: { $0.maxBodyBytes = 64 * 1024 }) { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            var ids: [UUID] = []
+            for i in 0..<3 {
+                var x = Self.activity("Long report \(i)")
+                x.notes = String(repeating: "Seized containers inspected at Callao. ", count: 500)  // ~19,500 characters
+                ids.append(try a.store.log(x).id)
+            }
+            for i in 0..<40 { ids.append(try a.store.log(Self.activity("Course \(i)")).id) }
+            let summary = try await a.sync()
+            #expect(summary.pushError == nil && summary.rejected.isEmpty)
+            #expect(try a.store.pendingChanges().isEmpty)
+            try await b.sync()
+            for id in ids { #expect(try b.activity(id) == a.activity(id)) }
+        }
+    }
+
+    @Test func aChangeThatCanNeverFitIsSetAsideAndTheRestGoes() async throws {
+        try await Stack.run(configure: { $0.maxBodyBytes = 8 * 1024 }) { stack in
+            let a = try await stack.device("a")
+            var big = Self.activity("Long report")
+            big.notes = String(repeating: "Seized containers inspected at Callao. ", count: 400)
+            let x = try a.store.log(big)
+            let y = try a.store.log(Self.activity("Small course"))
+            let summary = try await a.sync()
+            #expect(summary.pushError == nil)
+            #expect(try a.store.pendingChanges().isEmpty)
+            #expect(try a.store.rejectedChanges().map(\.code) == ["body_too_large"])
+            #expect(try a.activity(x.id)?.notes == big.notes)  // kept as typed, on the device
+            #expect(try stack.hub.store.post(ofActivity: y.id.uuidString.lowercased()) == "LIMA")
+        }
+    }
+
+    @Test func aFailedPushDoesNotPreventThePull() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let x = try a.store.log(Self.activity())
+            try await a.sync()
+            _ = try b.store.log(Self.activity("B's course"))
+            b.wrap = { inner in
+                TamperingTransport(inner: inner) { request, response in
+                    if request.path == "/v1/push" { throw ClientError.unreachable("test", "connection reset") }
+                    return response
+                }
+            }
+            do {
+                try await b.sync()
+                Issue.record("the push failure was not reported")
+            } catch let SyncError.pushFailed(_, summary) {
+                #expect(summary.pulled > 0)
+            }
+            #expect(try b.activity(x.id) == x)
+            #expect(try b.store.pendingChanges().count > 0)
+        }
+    }
+
+    // 5. A revoked device given a new code re-enrols on its own database; its pending work goes up.
+    @Test func aRevokedDeviceReEnrolsOnItsDatabaseAndSendsItsWork() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            try stack.hub.store.revoke(deviceId: try #require(try a.store.enrollment()).deviceId)
+            let x = try a.store.log(Self.activity())
+            await #expect(throws: ClientError.self) { try await a.sync() }
+            try await a.enroll(post: "LIMA")
+            try await a.sync()
+            try await b.sync()
+            #expect(try b.activity(x.id) == x)
+            #expect(try a.store.pendingChanges().isEmpty)
+        }
+    }
+
+    // 6. A database copied onto a replacement tablet: the hub tells the two apart and the copy
+    //    takes a new identity without losing its pending work, even with identical readings.
+    @Test func aCopiedDatabaseTakesANewIdentityAndLosesNothing() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let x = try a.store.log(Self.activity())
+            try await a.sync()
+            let copy = try stack.copy(of: a, as: "a-copy")
+            // Both edit the same field at the same instant: identical clock readings.
+            try a.store.edit(x.id) { $0.notes = "from the original" }
+            try copy.store.edit(x.id) { $0.notes = "from the copy" }
+            #expect(try a.store.pendingChanges()[0].change.stamp == copy.store.pendingChanges()[0].change.stamp)
+            try await a.sync()
+            let summary = try await copy.sync()
+            #expect(summary.newDeviceId != nil)
+            #expect(try copy.store.nodeID() != a.store.nodeID())
+            try await a.sync(); try await b.sync()
+            let conflicts = try b.store.conflicts()
+            #expect(conflicts.count == 1)
+            let sides = Set(conflicts.flatMap { [$0.current.value, $0.other.value] })
+            #expect(sides == [.string("from the original"), .string("from the copy")])
+            #expect(try stack.hub.store.devices().contains { $0.name.hasSuffix("(copy)") })
+        }
+    }
+
+    // 7. The hub restored from an older backup: devices re-send what it lost and pull again.
+    @Test func aHubRestoredFromABackupGetsBackWhatDevicesHold() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let before = try a.store.log(Self.activity("Before the backup"))
+            try await a.sync()
+            let backup = stack.folder + "/backup.sqlite"
+            try stack.hub.backup(to: backup)
+            stack.advance(60_000)
+            let after = try a.store.log(Self.activity("After the backup"))
+            try await a.sync()
+            try await b.sync()
+            try stack.hub.restore(from: backup)
+            // Another device writes to the restored hub first, so its cursor passes no one's.
+            let c = try await stack.device("c")
+            let fresh = try c.store.log(Self.activity("On the restored hub"))
+            try await c.sync()
+            let summary = try await b.sync()
+            #expect(summary.startedOver)
+            try await a.sync(); try await c.sync()
+            for device in [a, b, c] {
+                for activity in [before, after, fresh] { #expect(try device.activity(activity.id) == activity, "\(device.name)") }
+            }
+        }
+    }
+
+    // 8. Stamps far ahead are refused per change and stamped again by the device; nothing freezes.
+    @Test func aDeviceClockYearsAheadIsCorrectedAndFreezesNothing() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let x = try a.store.log(Self.activity())
+            try await a.sync(); try await b.sync()
+            a.skew(73 * 365 * 86_400_000)  // 2099
+            try a.store.edit(x.id) { $0.notes = "from 2099" }
+            let summary = try await a.sync()
+            #expect(summary.rejected.isEmpty && summary.pushError == nil)
+            let stamp = try #require(try a.store.stamp(collection: "activities", recordId: x.id.uuidString.lowercased(), field: "notes"))
+            #expect(stamp.wallMs <= stack.nowMs + HLC.maxAheadMs)
+            // A later edit elsewhere still wins.
+            stack.advance(60_000)
+            try await b.sync()
+            try b.store.edit(x.id) { $0.notes = "later, from B" }
+            try await b.sync(); try await a.sync()
+            #expect(try a.activity(x.id)?.notes == "later, from B")
+            #expect(try b.store.conflicts().isEmpty)
+        }
+    }
+
+    @Test func aStampBeyondTheEncodingIsRefused() throws {
+        #expect(HLC(encoded: "ffffffffffff0000-device-a") == nil)
+        #expect(HLC(wallMs: .max, counter: .max, node: NodeID("a")!).wallMs == HLC.maxWallMs)
+        var clock = HybridClock(node: NodeID("a")!, last: HLC(wallMs: HLC.maxWallMs, counter: .max, node: NodeID("a")!))
+        let next = clock.tick(physicalMs: .max)
+        #expect(HLC(encoded: next.encoded) == next)  // saturates; never wraps to 1970
+    }
+
+    // 9. Every pull page makes progress, even when one sequence number holds more rows than a page.
+    @Test func aRemovalObservingManyTagsPullsWithAPageLimitOfOne() async throws {
+        try await Stack.run { stack in
+            let devices = [try await stack.device("a"), try await stack.device("b"), try await stack.device("c")]
+            var x = Self.activity()
+            x.partners = ["SUNAT"]
+            x = try devices[0].store.log(x)
+            for d in devices { try await d.sync() }
+            for d in devices { try d.store.edit(x.id) { $0.partners.insert("WCO") } }
+            for d in devices { try await d.sync() }
+            try await devices[0].sync()
+            try devices[0].store.edit(x.id) { $0.partners.remove("WCO") }
+            try await devices[0].sync()
+            let late = try await stack.device("late")
+            try await late.sync { $0.pullLimit = 1 }
+            #expect(try late.activity(x.id)?.partners == ["SUNAT"])
+            #expect(try late.store.status().serverCursor == stack.hub.store.cursor())
+        }
+    }
+
+    // 12. Importing the same file twice, with entries that carry no id, duplicates nothing.
+    @Test func reImportingAFileWithoutIdsCreatesNothingNew() async throws {
+        let json = Data("""
+            [{"kind": "training", "title": "Canine course", "country": "PE", "startDate": "2026-03-02", "post": "LIMA"},
+             {"kind": "agreement", "title": "CMAA signed", "country": "CL", "startDate": "2026-04-01", "post": "LIMA"}]
+            """.utf8)
+        try await Stack.run { stack in
+            let a = try await stack.device("a")
+            #expect(try a.store.importActivities(ActivityFile.decode(json)).created == 2)
+            #expect(try a.store.importActivities(ActivityFile.decode(json)) == (created: 0, existing: 2))
+            #expect(try stack.hub.store.importActivities(ActivityFile.decode(json)).created == 2)
+            try await a.sync()
+            #expect(try stack.hub.store.activities().count == 2)
+            #expect(try a.store.activities().count == 2)
+        }
+    }
+}
