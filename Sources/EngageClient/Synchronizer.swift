@@ -130,8 +130,15 @@ public struct Synchronizer: Sendable {
         var restamps = 0
         let node = try store.nodeID()
         while true {
-            let pending = try store.pendingChanges(after: after, limit: pushChunk)
-            guard let last = pending.last else { return }
+            var pending = try store.pendingChanges(after: after, limit: pushChunk)
+            guard var last = pending.last else { return }
+            // A record's run of changes (a new activity's fields) is not split between pushes:
+            // the hub judges a change by its record's post, which the run carries.
+            for next in try store.pendingChanges(after: last.seq, limit: 64) {
+                guard next.change.recordId == last.change.recordId else { break }
+                pending.append(next)
+                last = next
+            }
             // Each entry is acknowledged by its own stamp or, for a field written again, by the
             // stamp of the latest write it was folded into.
             var latest: [FieldKey: HLC] = [:]
@@ -213,15 +220,17 @@ public struct Synchronizer: Sendable {
         return ahead
     }
 
-    /// The longest run of `changes` from `start` within `maxBytes` of JSON (at least one change).
+    /// The longest run of `changes` from `start` within `maxBytes` of JSON, ending at the end of
+    /// a record's run of changes when it can (at least one change).
     static func batch(_ changes: [Change], from start: Int, maxBytes: Int) -> [Change] {
-        var end = start, bytes = 16
+        var end = start, bytes = 16, lastRecordEnd = start
         while end < changes.count {
             bytes += changes[end].jsonText.utf8.count + 1
             if bytes > maxBytes && end > start { break }
             end += 1
+            if end == changes.count || changes[end].recordId != changes[end - 1].recordId { lastRecordEnd = end }
         }
-        return Array(changes[start..<end])
+        return Array(changes[start..<(end < changes.count && lastRecordEnd > start ? lastRecordEnd : end)])
     }
 
     static func bytes(_ changes: [Change]) -> Int { changes.reduce(16) { $0 + $1.jsonText.utf8.count + 1 } }
@@ -316,18 +325,18 @@ public struct Synchronizer: Sendable {
                 let (answer, timing) = try await client.enroll(code: code, nodeId: node.rawValue)
                 let enrollment = Enrollment(serverURL: serverURL, deviceId: answer.deviceId, token: answer.token,
                                             post: answer.post, role: answer.role)
-                if let generation = answer.generation, generation != (try store.hubGeneration()) {
-                    // A first enrolment learns the hub's generation; a re-enrolment with a hub
-                    // that lost what this device synced (another generation) starts over —
-                    // before any new identity, so that what it re-sends is stamped under it.
-                    if try store.hubGeneration() == nil { try store.setHubGeneration(generation) } else {
-                        try store.startOver(withHubGeneration: generation)
-                    }
-                }
                 if node == (try store.nodeID()) {
                     try store.saveEnrollment(enrollment)
                 } else {
                     try store.takeNewIdentity(node, enrollment: enrollment)
+                }
+                if let generation = answer.generation, generation != (try store.hubGeneration()) {
+                    // A first enrolment learns the hub's generation; a re-enrolment with a hub
+                    // that lost what this device synced (another generation) starts over. After
+                    // any new identity: what the old one wrote is re-sent under its own stamps.
+                    if try store.hubGeneration() == nil { try store.setHubGeneration(generation) } else {
+                        try store.startOver(withHubGeneration: generation)
+                    }
                 }
                 if let server = timing.serverMs {
                     try store.learnServerTime(serverMs: server, sentMs: timing.sentMs, receivedMs: timing.receivedMs)

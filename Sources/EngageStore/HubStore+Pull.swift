@@ -16,7 +16,7 @@ extension HubStore {
     /// The latest state of what changed after `cursor` and is visible to `device`, in sequence
     /// order, at most `limit` changes and about `maxBytes` of JSON (never splitting one sequence
     /// number across pages). Advisors see their post's activities, the conflicts about them and
-    /// the partner registry; headquarters sees everything.
+    /// the partner registry; headquarters sees everything; an admin device only the registry.
     public func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int) throws(StoreError) -> PullPage {
         try read { db in
             let latest = try Int64.fetchOne(db, sql: "SELECT local_seq FROM sync_state WHERE id = 1") ?? 0
@@ -36,6 +36,8 @@ extension HubStore {
                           (SELECT c.id FROM conflict c JOIN activity a ON a.id = c.record_id WHERE a.post = ?)))
                     """
                 args = [device.post, device.post]
+            } else if device.role == .admin {
+                visible = "AND collection = 'partners'"  // administration is enrolment and devices, not activities
             } else {
                 visible = ""
             }

@@ -8,10 +8,16 @@ import Foundation
 ///   engage-bench merge [activities] [rounds]   merge through the store vs raw SQLite upserts
 ///   engage-bench http [push-activities] [pull-activities]   push and pull over HTTP (needs a
 ///       release engage-server and engage beside this binary)
+///   engage-bench durability [activities] [rounds]   the cost of committing durably: the hub's
+///       push (synchronous=FULL) next to raw upserts with synchronous NORMAL and FULL
 @main
 struct Bench {
     static func main() async throws {
         let args = Array(CommandLine.arguments.dropFirst())
+        if args.first == "durability" {
+            let numbers = args.dropFirst().compactMap { Int($0) }
+            return try Durability.run(activities: numbers.first ?? 2_000, rounds: numbers.dropFirst().first ?? 3)
+        }
         if args.first == "http" {
             let numbers = args.dropFirst().compactMap { Int($0) }
             return try await HTTPBench.run(pushActivities: numbers.first ?? 10_000, pullActivities: numbers.dropFirst().first ?? 100_000)

@@ -8,10 +8,11 @@ final class RawSQLite {
     private var db: OpaquePointer?
     private var statement: OpaquePointer?
 
-    init(path: String) throws {
+    /// `synchronous`: NORMAL (a commit may be lost at a power cut) or FULL (what the hub uses).
+    init(path: String, synchronous: String = "NORMAL") throws {
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw BenchError("cannot open \(path)") }
         try exec("PRAGMA journal_mode=WAL")
-        try exec("PRAGMA synchronous=NORMAL")
+        try exec("PRAGMA synchronous=\(synchronous)")
         try exec("""
             CREATE TABLE field (collection TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL, value,
               stamp TEXT NOT NULL, PRIMARY KEY (collection, record_id, field)) WITHOUT ROWID

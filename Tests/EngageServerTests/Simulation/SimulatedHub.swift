@@ -119,7 +119,10 @@ final class FaultyNetwork: @unchecked Sendable {
     private let lock = NSLock()
     private var rng: SeededRandom
     private var lossBefore = 0.0, lossAfter = 0.0
-    private(set) var acknowledged: [(device: String, change: Change)] = []
+    private(set) var acknowledged: [(device: String, change: Change, restores: Int)] = []
+    /// How many times the hub was restored from a backup so far.
+    private(set) var restores = 0
+    func noteRestore() { lock.withLock { restores += 1 } }
     private(set) var refusals: [String] = []
 
     init(seed: UInt64) { rng = SeededRandom(seed: seed) }
@@ -139,7 +142,7 @@ final class FaultyNetwork: @unchecked Sendable {
         else { return }
         let accepted = Set(answer.accepted)
         lock.withLock {
-            acknowledged += sent.changes.filter { accepted.contains($0.stamp) }.map { (device, $0) }
+            acknowledged += sent.changes.filter { accepted.contains($0.stamp) }.map { (device, $0, restores) }
             refusals += answer.rejected.map { "\(device) refused \($0.stamp)\(sent.relay == true ? " (relayed)" : ""): \($0.code) \($0.message)" }
         }
     }

@@ -75,7 +75,7 @@ extension StackSimulation {
             }
         }
         // Every change the hub acknowledged to a device is in its log (or its author wrote the field since).
-        for (device, change) in network.acknowledged where change.collection == ActivityFields.collection {
+        for (device, change, restores) in network.acknowledged where change.collection == ActivityFields.collection {
             let log = try history(change.recordId)
             if log.contains(where: { $0.stamp == change.stamp && $0.field == change.field }) { continue }
             // Sent again under a new stamp (a copy that took a new identity): the same value is there.
@@ -83,6 +83,9 @@ extension StackSimulation {
             let writer = author(change.stamp.node.rawValue)
             if log.contains(where: { $0.target == change.target && author($0.stamp.node.rawValue) == writer && $0.stamp > change.stamp }) {
                 continue  // its author wrote the field again since
+            }
+            if restores < network.restores, log.contains(where: { $0.target == change.target && $0.stamp > change.stamp }) {
+                continue  // superseded, and the hub's history of it went with a restore: no device holds it either
             }
             if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil, let dev = devices.first(where: { $0.name == device }) {
                 let mine = try dev.store.replicatedRecords()["activities/" + change.recordId]

@@ -87,7 +87,11 @@ final class StackSimulation: @unchecked Sendable {
             backup = folder + "/backup-\(nowMs).sqlite"
             try hub.backup(to: backup!)
         case 86..<88:
-            if let backup { try hub.restore(from: backup); note("hub restored from \(backup)") }
+            if let backup {
+                try hub.restore(from: backup)
+                network.noteRestore()
+                note("hub restored from \(backup)")
+            }
         case 88..<91: try copyDevice(d)
         case 91..<94:
             if !devices[d].revoked, let id = try devices[d].store.enrollment()?.deviceId {
