@@ -49,6 +49,13 @@ public enum SessionReplayer {
         script.set(clock: transcript.startedAt ?? transcript.exchanges.first?.at ?? 0)
         var store = try openHubStore(path: path, environment: environment)
         if case .reverseTieBreak = fault { store.reverseTieBreak = true }
+        // The hub's generation is drawn when its database is made: take the one the session saw.
+        if let generation = transcript.exchanges.lazy.compactMap({ exchange -> String? in
+            if case .object(let body)? = exchange.response.body, case .string(let g)? = body["generation"] { return g }
+            return nil
+        }).first {
+            try store.adoptGeneration(generation)
+        }
         if transcript.kind == .device, let device = transcript.device {
             try store.setToken(deviceId: device.deviceId, tokenHash: Secrets.hash("<token-1>"))
         }

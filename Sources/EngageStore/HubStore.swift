@@ -12,7 +12,7 @@ public struct HubStore: Sendable {
     public static let node = NodeID("hub")!
     /// This database's generation: made when it is created, and anew each time a backup copy
     /// (`snapshot(to:)`) is opened, so devices notice a hub restored from a backup.
-    public let generation: String
+    public private(set) var generation: String
     /// Reverses the last-writer-wins tie-break. A deliberate fault, for showing that a replay
     /// of recorded sessions notices a server that merges differently; never set in service.
     public var reverseTieBreak = false
@@ -60,6 +60,13 @@ public struct HubStore: Sendable {
     }
 
     static func newGeneration() -> String { UUID().uuidString.lowercased() }
+
+    /// Takes `generation` as this database's: a replay of a recorded session runs against the
+    /// generation the recorded devices saw.
+    public mutating func adoptGeneration(_ generation: String) throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [generation]) }
+        self.generation = generation
+    }
 
     public func appliedMigrations() throws(StoreError) -> [String] {
         try read { db in try Migrations.migrator(["replica", "hub"]).appliedMigrations(db) }

@@ -153,11 +153,18 @@ struct TestDevice {
             let santiago = try await TestDevice(port: port, code: try f.code(post: "SANTIAGO"), clock: f.clock)
             let hq = try await TestDevice(port: port, code: try f.code(post: "HQ", role: .hq), clock: f.clock)
             let mine = try lima.store.log(.at("LIMA"))
-            let misplaced = try santiago.store.log(.at("LIMA", "Logged at the wrong post"))
+            // The device refuses at once what its enrolment may not do, saying why.
+            #expect { try santiago.store.log(.at("LIMA", "Logged at the wrong post")) } throws: {
+                ($0 as? StoreError)?.code == .outOfScope && "\($0)".contains("SANTIAGO")
+            }
+            let misplaced = Activity.at("LIMA", "Logged at the wrong post")
             _ = try await lima.sync.sync()
-            let summary = try await santiago.sync.sync()
-            #expect(summary.rejected.count > 0 && summary.rejected.allSatisfy { $0.code == "out_of_scope" })
-            #expect(try santiago.store.rejectedChanges().count == summary.rejected.count)
+            // The hub refuses the same from a client that does not check (its own stamps, raw push).
+            let raw = SyncClient(transport: URLSessionTransport(baseURL: URL(string: "http://127.0.0.1:\(port)")!),
+                                 token: try #require(try santiago.store.enrollment()).token, now: f.clock.now)
+            let answer = try await raw.push(creation(misplaced, node: try santiago.store.nodeID().rawValue, at: f.clock.now())).0
+            #expect(!answer.rejected.isEmpty && answer.rejected.allSatisfy { $0.code == "out_of_scope" })
+            _ = try await santiago.sync.sync()
             #expect(try santiago.activity(mine.id) == nil)
             _ = try await hq.sync.sync()
             #expect(try hq.activity(mine.id) == mine)
