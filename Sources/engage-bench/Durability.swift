@@ -26,9 +26,9 @@ enum Durability {
             let hub = try HubStore(path: dir.appendingPathComponent("hub.sqlite").path)
             try hub.createEnrolment(codeHash: "bench", name: "bench", post: "POST-0", role: .advisor, expiresAt: .max)
             let device = try hub.enroll(codeHash: "bench", deviceId: "dev-bench", nodeId: "bench-device", tokenHash: "bench")
-            samples["normal", default: []].append(try rate(changes, 500) { try normal.upsert($0) })
-            samples["full", default: []].append(try rate(changes, 500) { try full.upsert($0) })
-            samples["hub", default: []].append(try rate(changes, 500) { batch in
+            samples["normal", default: []].append(try Bench.rate(changes, 500) { try normal.upsert($0) })
+            samples["full", default: []].append(try Bench.rate(changes, 500) { try full.upsert($0) })
+            samples["hub", default: []].append(try Bench.rate(changes, 500) { batch in
                 let result = try hub.push(batch, from: device)
                 guard result.rejected.isEmpty else { throw BenchError("the hub refused \(result.rejected.count) changes") }
             })
@@ -41,12 +41,5 @@ enum Durability {
             Bench.report(name, Bench.median(values), normal)
             print("    min \(Int(values.first!)) / max \(Int(values.last!)) changes/s")
         }
-    }
-
-    /// Changes per second applying `changes` in batches of `size`.
-    static func rate(_ changes: [Change], _ size: Int, _ apply: ([Change]) throws -> Void) throws -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        for i in stride(from: 0, to: changes.count, by: size) { try apply(Array(changes[i..<min(i + size, changes.count)])) }
-        return Double(changes.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 }

@@ -55,11 +55,11 @@ struct Bench {
         report("merge through the store: edits", m["edits"]!, m["rawEdits"]!)
     }
 
-    /// Changes per second applying `changes` in batches of 1,000.
-    static func rate(_ changes: [Change], _ apply: ([Change]) throws -> Void) throws -> Double {
+    /// Changes per second applying `changes` in batches of `size`.
+    static func rate(_ changes: [Change], _ size: Int = 1_000, _ apply: ([Change]) throws -> Void) throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        for i in stride(from: 0, to: changes.count, by: 1_000) {
-            try apply(Array(changes[i..<min(i + 1_000, changes.count)]))
+        for i in stride(from: 0, to: changes.count, by: size) {
+            try apply(Array(changes[i..<min(i + size, changes.count)]))
         }
         return Double(changes.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
