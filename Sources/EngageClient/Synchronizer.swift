@@ -264,9 +264,14 @@ public struct Synchronizer: Sendable {
                 throw Restart.again
             }
         }
-        var next = Task { try await fetch(try store.status().serverCursor) }
+        var asked = try store.status().serverCursor
+        let first = asked
+        var next = Task { try await fetch(first) }
         for _ in 0..<maxPages {
             let (page, timing) = try await next.value
+            // A page that says there is more must move the cursor on, or the sync would never end.
+            guard !page.more || page.cursor > asked else { throw ClientError.badAnswer("a pull page that made no progress") }
+            asked = page.cursor
             if let hub = page.generation, hub != generation {
                 if generation != nil {
                     // Another database than the one this device synced with: start over with it.

@@ -4,11 +4,21 @@ import Foundation
 /// A small reader for the protocol's own JSON, used where pages of thousands of changes are
 /// decoded: it reads bytes in place instead of building Foundation's intermediate tree.
 /// Keys it does not know are skipped, as the protocol asks of older peers.
+///
+/// It accepts a subset of what Foundation's decoder accepts and never more: invalid UTF-8,
+/// raw control characters in strings, unknown escapes, unpaired surrogates, numbers it cannot
+/// hold exactly and nesting deeper than `maxDepth` make it decline (`Failure`), and the caller
+/// falls back to Foundation's decoder, which gives the precise error. A differential test
+/// checks this over hostile inputs (`FastJSONFuzzTests`).
 struct FastJSONReader {
     struct Failure: Error {}
 
+    /// Deeper values (only ever in keys it skips) are declined rather than recursed into.
+    static let maxDepth = 32
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var i = 0
+    private var depth = 0
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -34,6 +44,9 @@ struct FastJSONReader {
     /// Calls `body` with each key of an object, positioned at its value.
     mutating func object(_ body: (inout FastJSONReader, String) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { throw Failure() }
         if take(UInt8(ascii: "}")) { return }
         repeat {
             let key = try string()
@@ -45,6 +58,9 @@ struct FastJSONReader {
 
     mutating func array(_ body: (inout FastJSONReader) throws -> Void) throws {
         try expect(UInt8(ascii: "["))
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { throw Failure() }
         if take(UInt8(ascii: "]")) { return }
         repeat { try body(&self) } while take(UInt8(ascii: ","))
         try expect(UInt8(ascii: "]"))
@@ -55,12 +71,16 @@ struct FastJSONReader {
         let start = i
         var plain = true
         while i < bytes.count, bytes[i] != 0x22 {
+            guard bytes[i] >= 0x20 else { throw Failure() }  // a raw control character
             if bytes[i] == 0x5C { plain = false; i += 2 } else { i += 1 }
         }
         guard i < bytes.count else { throw Failure() }
         defer { i += 1 }
         let slice = UnsafeBufferPointer(rebasing: bytes[start..<i])
-        if plain { return String(decoding: slice, as: UTF8.self) }
+        if plain {
+            guard let text = String(validating: slice, as: UTF8.self) else { throw Failure() }
+            return text
+        }
         return try Self.unescape(slice)
     }
 
@@ -68,12 +88,14 @@ struct FastJSONReader {
         skipSpace()
         var negative = false, value: Int64 = 0, digits = 0
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        let first = i
         while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
             value = value &* 10 &+ Int64(bytes[i] - 0x30)
             i += 1
             digits += 1
         }
-        guard digits > 0, digits < 19, i >= bytes.count || ![UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[i])
+        guard digits > 0, digits < 19, digits == 1 || bytes[first] != 0x30,  // 18 digits always fit; no leading zeros
+            i >= bytes.count || ![UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[i])
         else { throw Failure() }
         return negative ? -value : value
     }
@@ -112,8 +134,9 @@ struct FastJSONReader {
         case UInt8(ascii: "{"): try object { r, _ in try r.skip() }
         case UInt8(ascii: "["): try array { try $0.skip() }
         case 0x22: _ = try string()
-        default:
-            while i < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[i]) { i += 1 }
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
+        case UInt8(ascii: "n"): guard literal("null") else { throw Failure() }
+        default: _ = try int()  // a number it can hold; any other declines
         }
     }
 
@@ -122,8 +145,16 @@ struct FastJSONReader {
         out.reserveCapacity(slice.count)
         var k = 0
         func hex4(_ at: Int) throws -> UInt32 {
-            guard at + 4 <= slice.count, let v = UInt32(String(decoding: UnsafeBufferPointer(rebasing: slice[at..<at + 4]), as: UTF8.self), radix: 16)
-            else { throw Failure() }
+            guard at + 4 <= slice.count else { throw Failure() }
+            var v: UInt32 = 0
+            for b in slice[at..<at + 4] {
+                switch b {
+                case 0x30...0x39: v = v << 4 | UInt32(b - 0x30)
+                case 0x41...0x46: v = v << 4 | UInt32(b - 0x41 + 10)
+                case 0x61...0x66: v = v << 4 | UInt32(b - 0x61 + 10)
+                default: throw Failure()
+                }
+            }
             return v
         }
         while k < slice.count {
@@ -139,18 +170,23 @@ struct FastJSONReader {
             case UInt8(ascii: "u"):
                 var scalar = try hex4(k + 2)
                 k += 4
-                if (0xD800..<0xDC00).contains(scalar), k + 7 < slice.count, slice[k + 2] == 0x5C, slice[k + 3] == UInt8(ascii: "u") {
+                if (0xD800..<0xDC00).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low one.
+                    guard k + 7 < slice.count, slice[k + 2] == 0x5C, slice[k + 3] == UInt8(ascii: "u") else { throw Failure() }
                     let low = try hex4(k + 4)
+                    guard (0xDC00..<0xE000).contains(low) else { throw Failure() }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     k += 6
                 }
-                guard let u = Unicode.Scalar(scalar) else { throw Failure() }
+                guard let u = Unicode.Scalar(scalar) else { throw Failure() }  // a lone low surrogate
                 out += Array(String(Character(u)).utf8)
-            default: out.append(slice[k + 1])  // \" \\ \/
+            case 0x22, 0x5C, 0x2F: out.append(slice[k + 1])  // \" \\ \/
+            default: throw Failure()
             }
             k += 2
         }
-        return String(decoding: out, as: UTF8.self)
+        guard let text = String(validating: out, as: UTF8.self) else { throw Failure() }
+        return text
     }
 }
 

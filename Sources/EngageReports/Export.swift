@@ -43,7 +43,9 @@ public enum Export {
     public static let columns = Activity.CodingKeys.allCases.map(\.stringValue)
 
     /// RFC 4180: CRLF line ends, a header row, fields quoted when they hold a comma, quote or
-    /// line break (quotes doubled); set fields joined with ";". UTF-8.
+    /// line break (quotes doubled); set fields joined with ";". UTF-8. A cell a spreadsheet would
+    /// run as a formula — starting with `=`, `+`, `-`, `@`, a tab or a carriage return — is
+    /// written with a leading `'` (OWASP's CSV injection rule), in every export, shareable or not.
     public static func csv(_ activities: [Activity]) -> String {
         var lines = [columns.joined(separator: ",")]
         for a in activities {
@@ -59,6 +61,8 @@ public enum Export {
     }
 
     public static func quote(_ field: String) -> String {
+        var field = field
+        if let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { field = "'" + field }
         // Scalars, not Characters: "\r\n" is one Character that is neither "\r" nor "\n".
         // Leading or trailing spaces are quoted too: some readers trim them otherwise.
         guard field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })

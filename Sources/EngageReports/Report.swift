@@ -16,7 +16,9 @@ public struct Report: Codable, Sendable, Equatable {
         mutating func add(_ a: Activity) {
             activities += 1
             if a.status == .completed { completed += 1 }
-            participants += a.participants ?? 0
+            // Saturates rather than traps: a count stored before the model's bound cannot kill a report.
+            let (sum, overflow) = participants.addingReportingOverflow(max(0, a.participants ?? 0))
+            participants = overflow ? .max : sum
         }
     }
 

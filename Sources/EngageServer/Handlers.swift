@@ -27,19 +27,25 @@ struct Service: Sendable {
     }
 
     /// Reads and decodes a JSON body, with errors that name what is wrong.
-    func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        try await decode(type, request) { try WireJSON.decode(type, from: $0) }
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int? = nil) async throws -> T {
+        try await decode(type, request, limit: limit) { try WireJSON.decode(type, from: $0) }
     }
 
+    /// The most an unauthenticated enrolment body may hold: a code and a node id fit in 200 bytes.
+    static let enrolBodyLimit = 4 * 1024
+
     /// Reads a JSON body and decodes it with `decoder`; errors name what is wrong.
-    func decode<T: Decodable>(_ type: T.Type, _ request: Request, with decoder: (Data) throws -> T) async throws -> T {
+    func decode<T: Decodable>(
+        _ type: T.Type, _ request: Request, limit: Int? = nil, with decoder: (Data) throws -> T
+    ) async throws -> T {
         try checkVersion(request)
         let buffer: ByteBuffer
+        let limit = min(limit ?? configuration.maxBodyBytes, configuration.maxBodyBytes)
         do {
-            buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            buffer = try await request.body.collect(upTo: limit)
         } catch {
             throw APIError(.contentTooLarge, "body_too_large",
-                           "the request body is over \(configuration.maxBodyBytes) bytes; send fewer changes per push")
+                           "the request body is over \(limit) bytes; send fewer changes per push")
         }
         let data = Data(buffer.readableBytesView)
         do {

@@ -25,7 +25,7 @@ extension Service {
     }
 
     func enroll(_ request: Request) async throws -> Response {
-        let body = try await decode(EnrollRequest.self, request)
+        let body = try await decode(EnrollRequest.self, request, limit: Self.enrolBodyLimit)
         if let node = body.nodeId, NodeID(node) == nil || node == HubStore.node.rawValue {
             throw APIError.badRequest("invalid_value", "nodeId '\(node)' is not a node id; use lower-case letters, digits and '-'")
         }
@@ -47,7 +47,7 @@ extension Service {
     /// node id and token. The old identity stays with the other copy.
     func newIdentity(_ request: Request) async throws -> Response {
         let device = try await authenticate(request)
-        let body = try await decode(IdentityRequest.self, request)
+        let body = try await decode(IdentityRequest.self, request, limit: Self.enrolBodyLimit)
         guard NodeID(body.nodeId) != nil, body.nodeId != HubStore.node.rawValue else {
             throw APIError.badRequest("invalid_value", "nodeId '\(body.nodeId.prefix(64))' is not a device node id; use lower-case letters, digits and '-'")
         }

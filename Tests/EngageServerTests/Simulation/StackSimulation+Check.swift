@@ -6,7 +6,7 @@ import Foundation
 extension StackSimulation {
     /// The properties that must hold after quiescence.
     func check() throws -> [String] {
-        var failures: [String] = []
+        var failures = violations
         let hubStore = hub.store
         let hubRecords = try hubStore.replicatedRecords()
         let conflicts = hubRecords.filter { $0.key.hasPrefix(ConflictRecord.collection + "/") }.compactMap { _, s -> Conflict? in
@@ -26,6 +26,13 @@ extension StackSimulation {
                 guard let c = conflicts.first(where: { $0.id == parts[1] }) else { return nil }
                 return try hubStore.post(ofActivity: c.recordId)
             default: return "*"
+            }
+        }
+        // No stamp at the hub lies beyond the bound ahead of its clock: a wrong clock froze nothing.
+        for (key, state) in hubRecords {
+            let stamps = state.registers.values.map(\.stamp) + state.tags.values.flatMap { $0.values.flatMap { $0.map(\.tag) } }
+            if let far = stamps.first(where: { $0.wallMs > hubClock.now() + HLC.maxAheadMs }) {
+                failures.append("the hub holds \(key) stamped \(far), beyond its clock")
             }
         }
         for (i, device) in devices.enumerated() {

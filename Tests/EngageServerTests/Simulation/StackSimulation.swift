@@ -39,6 +39,8 @@ final class StackSimulation: @unchecked Sendable {
     var backup: String?
     let transport: @Sendable (_ device: String) -> any Transport
     var log: [String] = []
+    /// Properties broken during the schedule (checked at the end with the others).
+    var violations: [String] = []
     /// Node ids that are one device's history: a database that took a new identity keeps its author.
     var lineage: [String: String] = [:]
 
@@ -154,6 +156,16 @@ final class StackSimulation: @unchecked Sendable {
         copy.seenOutbox = devices[d].seenOutbox
         devices.append(copy)
         note("device \(d) copied to \(copy.name)")
+        // Often the two tablets edit the same field at once: identical clock readings.
+        let c = devices.count - 1
+        if devices[d].role == .advisor, rng.chance(0.5),
+            let a = try devices[d].store.activities().first(where: { $0.post == devices[d].post })
+        {
+            for (device, text) in [(d, "from the original"), (c, "from the copy")] {
+                try devices[device].store.edit(a.id) { $0.notes = text }
+                try noteTyped(device)
+            }
+        }
     }
 
     func sync(_ d: Int, faulty: Bool) async {
@@ -163,6 +175,8 @@ final class StackSimulation: @unchecked Sendable {
                                 client: SyncClient(transport: transport(devices[d].name), token: e.token, now: devices[d].clock.now))
         let node = try? devices[d].store.nodeID()
         defer { if let node { try? track(d, from: node) } }
+        // Small pages at quiescence too: every page must make progress, whatever its size.
+        if !faulty { sync.pullLimit = Int.random(in: 1...60, using: &rng) }
         if faulty {
             sync.pushChunk = Int.random(in: 1...40, using: &rng)
             sync.pushMaxBytes = Int.random(in: 500...20_000, using: &rng)
@@ -221,7 +235,15 @@ final class StackSimulation: @unchecked Sendable {
                 } else {
                     var edited = a
                     try edit(&edited)
+                    let before = try store.pendingChanges().last?.seq ?? 0
                     try store.edit(a.id) { $0 = edited }
+                    // A device pushes only what its person changed, whatever it has not pulled yet.
+                    let shown = ActivityFields.scalarValues(a), now = ActivityFields.scalarValues(edited)
+                    let shownSets = ActivityFields.setValues(a), nowSets = ActivityFields.setValues(edited)
+                    let changed = Set(now.keys.filter { now[$0] != shown[$0] } + nowSets.keys.filter { nowSets[$0] != shownSets[$0] })
+                    for p in try store.pendingChanges(after: before) where !changed.contains(p.change.field) {
+                        violations.append("device \(d) queued \(p.change.field) of \(p.change.recordId.prefix(8)), which its person did not change")
+                    }
                 }
             }
         } catch is ModelError {
