@@ -181,6 +181,8 @@ final class StackSimulation: @unchecked Sendable {
             sync.pushChunk = Int.random(in: 1...40, using: &rng)
             sync.pushMaxBytes = Int.random(in: 500...20_000, using: &rng)
             sync.pullLimit = Int.random(in: 1...60, using: &rng)
+            // The link drops after a few pages: the device holds some records in part.
+            if rng.chance(0.3) { sync.maxPages = Int.random(in: 1...4, using: &rng) }
         }
         do {
             let r = try await sync.sync()
