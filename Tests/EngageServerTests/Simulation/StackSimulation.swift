@@ -71,6 +71,8 @@ final class StackSimulation: @unchecked Sendable {
         network.setLoss(before: 0, after: 0)
         for i in 0..<count { try await addDevice(role: .advisor, post: Self.posts[i % 2 == 0 || count == 2 ? 0 : 1]) }
         try await addDevice(role: .hq, post: "HQ")
+        // An administrator's bulk load: the hub's own writes, pulled in the order they were made.
+        _ = try hub.store.importActivities((0..<Int.random(in: 0...4, using: &rng)).map { i in newActivity(post: Self.posts[i % 2]) })
         for _ in 0..<Int.random(in: steps, using: &rng) { try await step() }
         try await quiesce()
         return try check()
