@@ -12,7 +12,7 @@ public func buildApplication(
     recorder: SessionRecorder? = nil,
     onRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) -> some ApplicationProtocol {
-    let service = Service(store: store, configuration: configuration, environment: environment, metrics: metrics)
+    let service = Service(store: store, configuration: configuration, environment: environment, metrics: metrics, logger: logger)
     let router = Router(context: BasicRequestContext.self)
     if let recorder {
         router.add(middleware: RecordingMiddleware(recorder: recorder, store: store, maxBodyBytes: configuration.maxBodyBytes))
@@ -21,6 +21,7 @@ public func buildApplication(
     service.addRoutes(to: router)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.idleTimeoutMs))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "engage"),
         onServerRunning: { channel in
             await onRunning(configuration.host, channel.localAddress?.port ?? configuration.port)

@@ -5,6 +5,7 @@ import EngageStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// What every handler needs: the store, the configuration, time and randomness, metrics.
 struct Service: Sendable {
@@ -12,12 +13,19 @@ struct Service: Sendable {
     let configuration: ServerConfiguration
     let environment: ServerEnvironment
     let metrics: ServerMetrics
+    /// Where a 5xx's cause is written (its code and the store's reason — never a token or a
+    /// record's contents, which GRDB keeps out of its messages).
+    let logger: Logger
 
     /// Runs blocking database work off the event loop.
     func database<T: Sendable>(_ work: @escaping @Sendable () throws(StoreError) -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        let logger = logger
+        return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 do { continuation.resume(returning: try work()) } catch let error as StoreError {
+                    if error.code == .database || error.code == .file {
+                        logger.error("the store failed; answering 500", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+                    }
                     continuation.resume(throwing: APIError.from(error))
                 } catch {
                     continuation.resume(throwing: error)

@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     public var pullLimit = 5_000
     /// …and about this many bytes of JSON.
     public var pullMaxBytes = 4 * 1024 * 1024
+    /// A connection on which nothing arrives for this long (ms) is closed: half-open and idle
+    /// connections do not pile up.
+    public var idleTimeoutMs: Int64 = 60_000
     /// Enrolment codes expire after this long.
     public var enrolmentLifetimeMs: Int64 = 72 * 3_600_000
     /// Replays only: alters each push before it reaches the store (to show a replay notices).

@@ -11,6 +11,9 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Single requests that used to crash or bloat the service.
 @Suite struct HostileInputTests {
@@ -64,5 +67,34 @@ import Testing
         #expect(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""))
         #expect(csv.contains("'@SUM(1+1)") && csv.contains("'+1 plus"))
         #expect(!csv.contains(",=") && !csv.contains(",@") && !csv.contains(",+"))
+    }
+}
+
+/// Connections that send nothing are closed by the server.
+@Suite struct IdleConnectionTests {
+    @Test func aSilentConnectionIsClosed() async throws {
+        var f = try Fixture()
+        f.configuration.idleTimeoutMs = 300
+        try await f.app.test(.live) { client in
+            let port = try #require(client.port)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            // The read blocks until the server closes the connection (0 bytes), bounded at 10 s.
+            var limit = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            var byte: UInt8 = 0
+            let started = Date()
+            let read = recv(fd, &byte, 1, 0)
+            #expect(read == 0, "the server did not close a silent connection")
+            #expect(Date().timeIntervalSince(started) < 9)
+        }
     }
 }
