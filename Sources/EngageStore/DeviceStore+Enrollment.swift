@@ -46,11 +46,6 @@ extension DeviceStore {
             arguments: [e.serverURL, e.deviceId, e.token, e.post, e.role])
     }
 
-    /// Whether this database was enrolled before (it then enrols again under a new identity).
-    public func hasEnrolled() throws(StoreError) -> Bool {
-        try read { db in try String.fetchOne(db, sql: "SELECT device_id FROM sync_state WHERE id = 1") != nil }
-    }
-
     /// Changes the server refused, newest first.
     public func rejectedChanges() throws(StoreError) -> [(change: Change, code: String, message: String, at: String)] {
         try read { db in
