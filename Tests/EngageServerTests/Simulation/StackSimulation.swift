@@ -191,7 +191,7 @@ final class StackSimulation: @unchecked Sendable {
             note("sync \(d)\(faulty ? "~" : ""): pushed \(r.pushed) pulled \(r.pulled) rejected \(r.rejected.map(\.code))"
                  + (r.startedOver ? " STARTED OVER" : "") + (r.newDeviceId.map { " NEW ID \($0)" } ?? ""))
         } catch {
-            note("sync \(d)\(faulty ? "~" : "") failed: \(error)")
+            note("sync \(d)\(faulty ? "~" : "") failed (pending \((try? devices[d].store.pendingChanges().count) ?? -1)): \(error)")
             // A hub restored from a backup older than this enrolment does not know the token:
             // the administrator gives the device a new code.
             if case ClientError.server(401, "invalid_token", _) = error { devices[d].revoked = true }
