@@ -36,7 +36,12 @@ extension Service {
         let device = try await database { () throws(StoreError) in
             try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: Secrets.hash(token))
         }
-        return try jsonResponse(
+        return try enrolled(device, token: token)
+    }
+
+    /// The answer that hands a device its identity: shown once, with the hub's generation.
+    func enrolled(_ device: DeviceRecord, token: String) throws -> Response {
+        try jsonResponse(
             EnrollResponse(deviceId: device.id, token: token, name: device.name, post: device.post, role: device.role.rawValue,
                            generation: store.generation),
             status: .created, now: environment.now())
@@ -56,10 +61,7 @@ extension Service {
         let created = try await database { () throws(StoreError) in
             try store.split(device: device, deviceId: deviceId, nodeId: body.nodeId, tokenHash: Secrets.hash(token))
         }
-        return try jsonResponse(
-            EnrollResponse(deviceId: created.id, token: token, name: created.name, post: created.post, role: created.role.rawValue,
-                           generation: store.generation),
-            status: .created, now: environment.now())
+        return try enrolled(created, token: token)
     }
 
     func push(_ request: Request) async throws -> Response {
