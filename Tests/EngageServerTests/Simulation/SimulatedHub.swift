@@ -129,8 +129,6 @@ final class FaultyNetwork: @unchecked Sendable {
 
     func setLoss(before: Double, after: Double) { lock.withLock { lossBefore = before; lossAfter = after } }
 
-    func draw(_ p: (FaultyNetwork) -> Double) -> Bool { lock.withLock { rng.chance(p(self)) } }
-
     fileprivate func decide(after: Bool) -> Bool {
         lock.withLock { rng.chance(after ? lossAfter : lossBefore) }
     }
