@@ -236,7 +236,8 @@ public struct Synchronizer: Sendable {
     static func bytes(_ changes: [Change]) -> Int { changes.reduce(16) { $0 + $1.jsonText.utf8.count + 1 } }
 
     /// Another database uses this device's identity: this one becomes a device of its own at
-    /// the hub, then takes the new node id and token, stamping its pending changes again.
+    /// the hub, then takes the new node id and token; its pending changes go on as the old
+    /// identity's history (relays), under their own stamps.
     func takeNewIdentity(_ summary: inout SyncSummary, client: inout SyncClient) async throws {
         let node = DeviceStore.newNodeID()
         let (answer, timing) = try await client.newIdentity(nodeId: node.rawValue)
@@ -321,8 +322,8 @@ public struct Synchronizer: Sendable {
     }
 
     /// Enrols through `client`. A node id the hub already knows (this database enrolled before
-    /// and was revoked, or a copy of an enrolled one) is replaced by a new one, and the pending
-    /// changes are stamped again under it, so nothing pending is lost.
+    /// and was revoked, or a copy of an enrolled one) is replaced by a new one; the pending
+    /// changes go on under their own stamps as the old identity's history, so nothing is lost.
     public static func enroll(store: DeviceStore, client: SyncClient, serverURL: String, code: String) async throws -> EnrolledDevice {
         var node = try store.nodeID()
         for attempt in 0..<2 {

@@ -31,6 +31,17 @@ public enum HubRules {
             return editOfDeleted(change, view).map { [$0] } ?? []
         }
         var found: [Conflict] = []
+        if let current = view.current, change.stamp == current.stamp {
+            // The same stamp with another value: two databases wrote under one identity at the
+            // same instant. Neither saw the other; both are kept.
+            guard value != current.value else { return [] }
+            let incoming = Conflict.Side(value: value, stamp: change.stamp)
+            let existing = Conflict.Side(value: current.value, stamp: current.stamp)
+            let (winner, loser) = Merge.wins(value, change.stamp, over: current) ? (incoming, existing) : (existing, incoming)
+            var conflict = Conflict(collection: change.collection, recordId: change.recordId, field: change.field, current: winner, other: loser)
+            conflict.id = Conflict.id(change.collection, change.recordId, change.field, change.stamp.encoded, loser.value.jsonText)
+            return [conflict]
+        }
         // A write is concurrent with the current value when its author had not seen that value:
         // its base differs and the current value is someone else's (a node sees its own writes).
         if let current = view.current, change.base != current.stamp, change.stamp != current.stamp,

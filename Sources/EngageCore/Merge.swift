@@ -30,9 +30,21 @@ public struct ElementTag: Hashable, Sendable {
 /// changes in any order, any number of times, hold the same state.
 public enum Merge {
     /// Last writer wins: the incoming write replaces the register only if its stamp is greater.
+    ///
+    /// Two different values under one stamp happen only when two databases share an identity
+    /// (a copied tablet writing at the same instant as its original); the greater value, by its
+    /// JSON text, wins on every replica so they still converge, and the hub records the other
+    /// as a side of a conflict (`HubRules.conflicts`).
     public static func register(_ current: Register?, _ value: FieldValue, stamp: HLC) -> Register? {
         guard let current else { return Register(value: value, stamp: stamp) }
-        return stamp > current.stamp ? Register(value: value, stamp: stamp) : nil
+        return wins(value, stamp, over: current) ? Register(value: value, stamp: stamp) : nil
+    }
+
+    /// Whether `value` written at `stamp` replaces `current`: a greater stamp, or the same stamp
+    /// with a greater value.
+    public static func wins(_ value: FieldValue, _ stamp: HLC, over current: Register) -> Bool {
+        if stamp != current.stamp { return stamp > current.stamp }
+        return value != current.value && value.jsonText > current.value.jsonText
     }
 
     /// The same with the order reversed: the earlier write wins. Wrong on purpose; replays use

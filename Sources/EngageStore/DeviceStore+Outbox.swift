@@ -134,15 +134,17 @@ extension DeviceStore {
 
     /// Takes the node id `node` and the enrolment that goes with it, in one transaction: after
     /// the hub found another database using this one's identity (a copy), or on enrolling a
-    /// database whose node id the hub already knows. Every pending change is stamped again
-    /// under the new id, so nothing pending is lost and no stamp is shared with the other copy.
-    /// The cursor starts over, since the enrolment (and what it may see) is new.
+    /// database whose node id the hub already knows. Pending changes keep their stamps: they
+    /// are the old identity's history, sent as relays, which the hub takes once each (and a
+    /// stamp it holds with another value becomes a conflict). Stamping them again would turn
+    /// history both copies share into new writes — an add the other copy had removed would
+    /// come back. What this database writes from now on is stamped under the new id. The
+    /// cursor starts over, since the enrolment (and what it may see) is new.
     public func takeNewIdentity(_ node: NodeID, enrollment: Enrollment) throws(StoreError) {
         try write { db in
             var context = try ReplicaContext.load(db)
             context.clock = context.clock.renamed(to: node)
             try db.execute(sql: "UPDATE sync_state SET node_id = ? WHERE id = 1", arguments: [node.rawValue])
-            try Self.restamp(db, nil, clock: &context.clock, seq: &context.seq, now: physicalMs())
             context.cursor = 0
             try context.save(db)
             try Self.save(enrollment, db)

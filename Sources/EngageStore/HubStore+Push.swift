@@ -64,12 +64,21 @@ extension HubStore {
                 let relayed = relay && change.stamp.node.rawValue != device.nodeId
                 let element = change.target.element ?? ""
                 let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, element)
+                // Another value under a stamp held already, relayed: two databases wrote under one
+                // identity at the same instant, and the hub heard of one first (see `HubRules`).
+                var clash = false
                 if let held = received[logKey], relayed || change.stamp.node.rawValue == device.nodeId {
                     // Held already (a retry, or twice in this batch): acknowledged again, whatever
                     // has changed since — even the activity's post.
                     guard held == Self.signature(change.op) || relayed else { throw Self.identityConflict(device) }
-                    result.accepted.append(change.stamp)
-                    continue
+                    // A relayed removal is merged again: two copies may have removed under one
+                    // stamp having seen different tags (merging a removal twice changes nothing).
+                    let removal = if case .remove = change.op { true } else { false }
+                    clash = (held != Self.signature(change.op) || (relayed && removal)) && change.collection == ActivityFields.collection
+                    if !clash {
+                        result.accepted.append(change.stamp)
+                        continue
+                    }
                 }
                 if let (code, message) = try relayed
                     ? Self.relayRefusal(change, device: device, state: state, batchPosts: batchPosts, now: now, db: db)
@@ -93,9 +102,9 @@ extension HubStore {
                 let conflicts = change.collection == ActivityFields.collection ? HubRules.conflicts(for: change, in: view) : []
                 let old = state.registers[change.field]?.value
                 let applied = try writer.apply(change)
-                try logStatement.execute(
+                if !clash { try logStatement.execute(
                     arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element,
-                                Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen, old?.jsonText, applied, device.id, now])
+                                Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen, old?.jsonText, applied, device.id, now]) }
                 for conflict in conflicts {
                     let conflictKey = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: conflict.id)
                     guard try writer.state(conflictKey).registers.isEmpty else { continue }

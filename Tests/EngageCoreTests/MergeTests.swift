@@ -14,6 +14,21 @@ import Testing
         #expect(Merge.register(nil, x.value, stamp: x.stamp)?.value == .string("x"))
     }
 
+    /// Two databases under one identity can write two values under one stamp: every replica
+    /// keeps the same one whichever arrives first, and the hub keeps the other as a conflict.
+    @Test func oneStampWithTwoValuesConvergesAndRaisesOneConflict() throws {
+        let s = stamp(5, a)
+        let x = Register(value: .string("from the copy"), stamp: s), y = Register(value: .string("from the original"), stamp: s)
+        let viaX = Merge.register(x, y.value, stamp: s) ?? x, viaY = Merge.register(y, x.value, stamp: s) ?? y
+        #expect(viaX == viaY)
+        #expect(Merge.register(viaX, viaX.value, stamp: s) == nil)
+        let change = { (r: Register) in Change(collection: "activities", recordId: "r", field: "notes", op: .set(r.value), stamp: s) }
+        let one = HubRules.conflicts(for: change(y), in: .init(current: x)), other = HubRules.conflicts(for: change(x), in: .init(current: y))
+        #expect(one.count == 1 && one.map(\.id) == other.map(\.id))
+        #expect(one.first?.current.value == viaX.value)
+        #expect(HubRules.conflicts(for: change(x), in: .init(current: x)).isEmpty)
+    }
+
     @Test func concurrentAddsBothSurvive() {
         var tags: [ElementTag] = []
         tags = Merge.element(tags, .add("SUNAT"), stamp: stamp(1, a))!

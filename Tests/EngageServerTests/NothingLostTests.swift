@@ -220,6 +220,60 @@ import Testing
         }
     }
 
+    //    And when both re-send under new identities to a hub restored from a backup, the two
+    //    writes arrive as relays of one stamp with different values: both are kept as a conflict.
+    @Test func twoValuesUnderOneStampRelayedToARestoredHubBecomeAConflict() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let x = try a.store.log(Self.activity())
+            try await a.sync()
+            let backup = stack.folder + "/backup.sqlite"
+            try stack.hub.backup(to: backup)
+            let copy = try stack.copy(of: a, as: "a-copy")
+            try a.store.edit(x.id) { $0.notes = "from the original" }
+            try copy.store.edit(x.id) { $0.notes = "from the copy" }
+            try await copy.sync()
+            try stack.hub.restore(from: backup)
+            try await a.sync()  // starts over on the restored hub, which never saw the copy's write
+            try stack.hub.store.revoke(deviceId: try #require(try a.store.enrollment()).deviceId)
+            for device in [copy, a] {
+                try await device.enroll(post: "LIMA")
+                try await device.sync()
+            }
+            for device in [a, copy, b] { try await device.sync() }
+            let conflicts = try b.store.conflicts()
+            let sides = Set(conflicts.flatMap { [$0.current.value, $0.other.value] })
+            #expect(sides == [.string("from the original"), .string("from the copy")])
+            let shown = try a.activity(x.id)?.notes
+            for device in [copy, b] { #expect(try device.activity(x.id)?.notes == shown, "\(device.name)") }
+            #expect(try copy.store.conflicts().count == conflicts.count)
+        }
+    }
+
+    //    The history both copies share stays history: an element the copy removed does not come
+    //    back when the original takes a new identity with the element's add still pending.
+    @Test func aNewIdentityDoesNotReviveWhatTheCopyRemoved() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let x = try a.store.log(Self.activity())
+            try await a.sync()
+            try a.store.edit(x.id) { $0.goals.insert(.sharedStandards) }
+            let copy = try stack.copy(of: a, as: "a-copy")
+            copy.skew(60_000)  // the copy's later stamps pass everything the original writes next
+            try copy.store.edit(x.id) { $0.goals.remove(.sharedStandards) }
+            try await copy.sync()
+            try a.store.edit(x.id) { $0.notes = "from the original" }
+            let summary = try await a.sync()
+            #expect(summary.newDeviceId != nil)
+            for device in [copy, a, b, a] { try await device.sync() }
+            for device in [a, copy, b] {
+                let shown = try #require(try device.activity(x.id))
+                #expect(!shown.goals.contains(.sharedStandards), "\(device.name)")
+                #expect(shown.notes == "from the original", "\(device.name)")
+            }
+        }
+    }
+
     // 7. The hub restored from an older backup: devices re-send what it lost and pull again.
     @Test func aHubRestoredFromABackupGetsBackWhatDevicesHold() async throws {
         try await Stack.run { stack in

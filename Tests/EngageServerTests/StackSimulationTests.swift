@@ -11,7 +11,8 @@ import Testing
 
 /// The promise the product rests on, proven on the shipped stack: random schedules of edits
 /// on several devices and headquarters, with faults at every step, converge, and nothing typed
-/// is lost. `ENGAGE_SCHEDULES=N` runs more; `ENGAGE_SEED=N` replays one.
+/// is lost. `ENGAGE_SCHEDULES=N` runs more; `ENGAGE_SEED=N` replays one (add
+/// `ENGAGE_TRACE=ID-PREFIX` to follow one record on every device, step by step).
 @Suite struct StackSimulationTests {
     static var seeds: [UInt64] {
         let env = ProcessInfo.processInfo.environment

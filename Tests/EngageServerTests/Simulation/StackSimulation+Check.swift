@@ -78,7 +78,11 @@ extension StackSimulation {
                         guard c.recordId == typed.recordId, c.field == typed.field, case .set(let v) = typed.op else { return false }
                         return c.current.value == v || c.other.value == v
                     }
-                if !found { failures.append("device \(i): typed \(typed.field) of \(typed.recordId.prefix(8)) (\(typed.op)) was lost") }
+                if !found { failures.append("device \(i): typed \(typed.field) of \(typed.recordId.prefix(8)) (\(typed.op)) was lost")
+                    if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil {
+                        failures.append("   typed at \(typed.stamp); hub log: \(try history(typed.recordId).filter { $0.field == typed.field }.map { "\($0.stamp) \($0.op)" }); device: \(mine["activities/" + typed.recordId].map { Self.normalized($0).filter { $0.key.contains(typed.field) } } ?? [:]); hub post \(try hubStore.post(ofActivity: typed.recordId) ?? "-")")
+                    }
+                }
             }
         }
         // Every change the hub acknowledged to a device is in its log (or its author wrote the field since).

@@ -73,7 +73,11 @@ final class StackSimulation: @unchecked Sendable {
         try await addDevice(role: .hq, post: "HQ")
         // An administrator's bulk load: the hub's own writes, pulled in the order they were made.
         _ = try hub.store.importActivities((0..<Int.random(in: 0...4, using: &rng)).map { i in newActivity(post: Self.posts[i % 2]) })
-        for _ in 0..<Int.random(in: steps, using: &rng) { try await step() }
+        let trace = ProcessInfo.processInfo.environment["ENGAGE_TRACE"]
+        for _ in 0..<Int.random(in: steps, using: &rng) {
+            try await step()
+            if let trace { try self.trace(record: trace) }
+        }
         try await quiesce()
         return try check()
     }
@@ -117,6 +121,16 @@ final class StackSimulation: @unchecked Sendable {
     }
 
     func note(_ text: String) { log.append(text) }
+
+    /// With `ENGAGE_TRACE=PREFIX` on a replay: the state and pending changes of the record whose
+    /// id starts with PREFIX on every device, after every step.
+    func trace(record prefix: String) throws {
+        for (i, device) in devices.enumerated() {
+            let state = try device.store.replicatedRecords().first { $0.key.hasPrefix(ActivityFields.collection + "/" + prefix) }?.value
+            let pending = try device.store.pendingChanges().filter { $0.change.recordId.hasPrefix(prefix) }.map { "\($0.change.field) \($0.change.op)@\($0.change.stamp)" }
+            note("  trace device \(i) node \(try device.store.nodeID()): \(state.map(Self.normalized) ?? [:]) pending \(pending)")
+        }
+    }
 
     // MARK: - Devices
 
@@ -288,9 +302,12 @@ final class StackSimulation: @unchecked Sendable {
     }
 
     /// Notes what the person typed: the outbox entries the last operation queued.
+    /// Entries re-queued by a start-over (relays of others' writes, the device's own under an
+    /// earlier identity) were not typed now: only writes stamped by the device's current node count.
     func noteTyped(_ d: Int) throws {
+        let node = try devices[d].store.nodeID()
         for p in try devices[d].store.pendingChanges(after: devices[d].seenOutbox) {
-            devices[d].typed[Self.key(p.change)] = p.change
+            if p.change.stamp.node == node { devices[d].typed[Self.key(p.change)] = p.change }
             devices[d].seenOutbox = max(devices[d].seenOutbox, p.seq)
         }
     }
