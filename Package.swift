@@ -32,7 +32,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "EngageModel", swiftSettings: swiftSettings),
-        .target(name: "EngageCore", dependencies: ["EngageModel"], swiftSettings: swiftSettings),
+        .target(
+            name: "EngageCore", dependencies: ["EngageModel", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         .target(name: "EngageReports", dependencies: ["EngageModel"], swiftSettings: swiftSettings),
         .target(
             name: "EngageResources",

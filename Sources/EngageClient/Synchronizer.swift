@@ -175,6 +175,7 @@ public struct Synchronizer: Sendable {
     ) async throws -> Set<HLC> {
         var start = 0
         var ahead: Set<HLC> = []
+        let own = relay ? try store.ownNodes() : []
         while start < changes.count {
             let batch = Self.batch(changes, from: start, maxBytes: maxBytes)
             let answer: PushResponse
@@ -203,9 +204,10 @@ public struct Synchronizer: Sendable {
             ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
             let done = Set(answer.accepted).union(refused.map(\.stamp))
             let byStamp = Dictionary(batch.map { ($0.stamp, $0) }, uniquingKeysWith: { a, _ in a })
-            // A relayed value the hub will not take back is not this device's to keep or undo.
-            let rejections = relay ? [] : refused.compactMap { r in
-                byStamp[r.stamp].map {
+            // A relayed value of another device the hub will not take back is not this device's
+            // to keep or undo; its own, written under an earlier identity, are.
+            let rejections = refused.compactMap { r in
+                byStamp[r.stamp].flatMap { !relay || own.contains($0.stamp.node) ? $0 : nil }.map {
                     PushRejection(change: $0, code: r.code, message: r.message,
                                   current: r.current.map { Register(value: $0.value, stamp: $0.stamp) })
                 }

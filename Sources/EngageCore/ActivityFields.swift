@@ -66,6 +66,12 @@ public enum ActivityFields {
     /// Checks one incoming change against the model, field by field, so a bad change is
     /// rejected alone. Returns an error message naming the field, or nil when it is acceptable.
     public static func validate(_ change: Change) -> ModelError? {
+        guard isCanonicalID(change.recordId) else {
+            return ModelError(
+                field: "id",
+                message: "activity id '\(change.recordId.prefix(40))' is not a lower-case UUID (8-4-4-4-12 hex digits, like 3f2b6c1e-…); "
+                    + "one activity has one spelling of its id")
+        }
         guard isKnown(change.field) else {
             // A field a newer client knows and this version does not: kept and replicated
             // as it is, never dropped. Only its name is checked.
@@ -93,6 +99,22 @@ public enum ActivityFields {
             }
         } catch { return error }
         return nil
+    }
+
+    /// An activity id as every replica writes it: a UUID in lower-case hex, 8-4-4-4-12
+    /// (RFC 9562 §4). The upper-case spelling of the same UUID is refused, not folded, so one
+    /// activity never has two records.
+    public static func isCanonicalID(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        guard bytes.count == 36 else { return false }
+        for (i, b) in bytes.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard b == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b) else { return false }
+            }
+        }
+        return true
     }
 
     /// camelCase identifiers of up to 64 characters.

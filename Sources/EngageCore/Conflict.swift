@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// Two concurrent writes to the same field, or an edit concurrent with a delete.
 /// The winner is applied everywhere; the other value is kept here until someone settles it.
 public struct Conflict: Hashable, Sendable, Codable {
@@ -31,15 +34,16 @@ public struct Conflict: Hashable, Sendable, Codable {
         self.id = Conflict.id(collection, recordId, field, current.stamp, other.stamp)
     }
 
-    /// A deterministic id, so the same conflict raised twice is one record.
+    /// A deterministic id, so the same conflict raised twice is one record: "c" and the first
+    /// 128 bits of the SHA-256 of the length-prefixed parts, in hex (33 characters). A device
+    /// chooses stamps and values, so the hash must resist chosen collisions — one conflict id
+    /// taken by another would leave the second conflict unrecorded. (Earlier hubs used 64-bit
+    /// FNV-1a, "c" and 16 hex digits; those ids stay valid.)
     static func id(_ parts: String...) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in parts.joined(separator: "|").utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return "c" + String(repeating: "0", count: 16 - hex.count) + hex
+        var input = ""
+        for part in parts { input += "\(part.utf8.count):\(part)" }
+        let digest = SHA256.hash(data: Data(input.utf8))
+        return "c" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     static func id(_ collection: String, _ record: String, _ field: String, _ a: HLC, _ b: HLC) -> String {

@@ -143,6 +143,7 @@ extension DeviceStore {
     public func takeNewIdentity(_ node: NodeID, enrollment: Enrollment) throws(StoreError) {
         try write { db in
             var context = try ReplicaContext.load(db)
+            try db.execute(sql: "INSERT OR IGNORE INTO earlier_node (node_id) VALUES (?)", arguments: [context.clock.node.rawValue])
             context.clock = context.clock.renamed(to: node)
             try db.execute(sql: "UPDATE sync_state SET node_id = ? WHERE id = 1", arguments: [node.rawValue])
             context.cursor = 0

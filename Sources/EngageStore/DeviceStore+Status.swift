@@ -39,6 +39,14 @@ extension DeviceStore {
         try read { db in try ReplicaContext.load(db).clock.node }
     }
 
+    /// Every node id this database has written under: the current one and earlier identities.
+    public func ownNodes() throws(StoreError) -> Set<NodeID> {
+        try read { db in
+            Set(try String.fetchAll(db, sql: "SELECT node_id FROM earlier_node").compactMap(NodeID.init))
+                .union([try ReplicaContext.load(db).clock.node])
+        }
+    }
+
     /// The current stamp of one field of a record (nil if never written): for tests and tools.
     public func stamp(collection: String, recordId: String, field: String) throws(StoreError) -> HLC? {
         try read { db in

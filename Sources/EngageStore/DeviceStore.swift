@@ -35,7 +35,7 @@ public struct DeviceStore: Sendable {
     init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64, path: String = "the database") throws {
         self.writer = writer
         self.physicalMs = physicalMs
-        try Migrations.migrate(writer, ["replica"], kind: "device", path: path)
+        try Migrations.migrate(writer, ["replica", "device"], kind: "device", path: path)
         try writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_state") == 0 {
                 let node = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
@@ -66,7 +66,7 @@ public struct DeviceStore: Sendable {
 
     /// The names of the migrations applied to this database, in order.
     public func appliedMigrations() throws(StoreError) -> [String] {
-        try read { db in try Migrations.migrator(["replica"]).appliedMigrations(db) }
+        try read { db in try Migrations.migrator(["replica", "device"]).appliedMigrations(db) }
     }
 
     // MARK: - Transactions with errors wrapped

@@ -299,6 +299,11 @@ extension HubStore {
             guard let body, let conflict = try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8)), conflict.id == change.recordId,
                 change.field == ConflictRecord.bodyField || change.field == ConflictRecord.resolvedField
             else { return ("invalid_value", "not a conflict record this hub can take back") }
+            // A conflict's body never changes: a relay may bring back one the hub lost, never
+            // replace one it holds (that would hide a side someone typed).
+            if change.field == ConflictRecord.bodyField, let held = state.registers[ConflictRecord.bodyField], held.value != .string(body) {
+                return ("invalid_value", "conflict \(change.recordId) is held with another body; a conflict's body never changes")
+            }
             guard device.role == .advisor else { return nil }
             let post = try String.fetchOne(db, sql: "SELECT post FROM activity WHERE id = ?", arguments: [conflict.recordId])
             return post == device.post ? nil : ("out_of_scope", "conflict \(change.recordId) is not about an activity of \(device.post)")

@@ -6,7 +6,7 @@ import GRDB
 /// across folders (`replica/0001`, `hub/0001`, `replica/0002`, …), so a database migrated by
 /// an earlier version always holds a prefix of the list.
 enum Migrations {
-    /// `["replica"]` for a device; `["replica", "hub"]` for the server.
+    /// `["replica", "device"]` for a device; `["replica", "hub"]` for the server.
     static func migrator(_ folders: [String]) throws -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         let found = try folders.enumerated().flatMap { rank, folder in

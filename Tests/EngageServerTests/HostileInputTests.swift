@@ -54,9 +54,58 @@ import Glibc
         var a = Activity.sample()
         a.participants = Int(Int64.max)
         #expect(throws: ModelError.self) { try a.validate() }
-        let change = Change(collection: "activities", recordId: "r", field: "participants", op: .set(.int(.max)),
+        let change = Change(collection: "activities", recordId: a.id.uuidString.lowercased(), field: "participants", op: .set(.int(.max)),
                             stamp: HLC(wallMs: 1, counter: 0, node: NodeID("a")!))
         #expect(ActivityFields.validate(change)?.field == "participants")
+    }
+
+    /// The upper-case spelling of another post's activity id became a second record with the
+    /// same id at headquarters: every spelling but the canonical one is refused, per change.
+    @Test func anActivityIdHasOneSpelling() async throws {
+        let f = try Fixture()
+        let code = try f.code()
+        let id = UUID().uuidString  // upper-case
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            for record in [id, "{\(id.lowercased())}", id.lowercased().replacingOccurrences(of: "-", with: ""), "r", ""] {
+                let change = #"{"collection":"activities","record":"\#(record)","field":"title","op":"set","stamp":"019b76daa8000000-device-a","value":"x"}"#
+                let body = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token),
+                                                    body: ByteBuffer(string: #"{"changes":["# + change + "]}")) { String(buffer: $0.body) }
+                #expect(body.contains(#""code":"invalid_value""#) && body.contains("lower-case UUID"), "\(record): \(body)")
+            }
+            let state = try f.store.replicatedRecords()
+            #expect(state.keys.filter { $0.hasPrefix("activities/") }.isEmpty)
+        }
+        #expect(ActivityFields.isCanonicalID(id.lowercased()))
+        #expect(!ActivityFields.isCanonicalID(id))
+    }
+
+    /// A relay may bring back a conflict the hub lost, never replace the body of one it holds:
+    /// a forged body with a later stamp would hide the side someone typed.
+    @Test func aRelayCannotRewriteAConflict() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            let x = try a.store.log(NothingLostTests.activity())
+            try await a.sync(); try await b.sync()
+            try a.store.edit(x.id) { $0.notes = "typed on a" }
+            try b.store.edit(x.id) { $0.notes = "typed on b" }
+            try await a.sync(); try await b.sync()
+            let held = try #require(try stack.hub.store.replicatedRecords().first { $0.key.hasPrefix(ConflictRecord.collection + "/") })
+            let body = try #require(held.value.registers[ConflictRecord.bodyField])
+            var forged = try JSONDecoder().decode(Conflict.self, from: Data(try #require(body.value.stringValue).utf8))
+            forged.other.value = .string("forged")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let text = String(decoding: try encoder.encode(forged), as: UTF8.self)
+            let node = try b.store.nodeID().rawValue
+            let device = try #require(try stack.hub.store.devices().first { $0.nodeId == node })
+            let later = HLC(wallMs: body.stamp.wallMs + 1_000, counter: 0, node: HubStore.node)
+            let change = Change(collection: ConflictRecord.collection, recordId: forged.id, field: ConflictRecord.bodyField,
+                                op: .set(.string(text)), stamp: later)
+            let result = try stack.hub.store.push([change], from: device, relay: true)
+            #expect(result.rejected.map(\.code) == ["invalid_value"])
+            #expect(try stack.hub.store.replicatedRecords()[held.key]?.registers[ConflictRecord.bodyField] == body)
+        }
     }
 
     @Test func csvCellsASpreadsheetWouldRunAreDefused() {

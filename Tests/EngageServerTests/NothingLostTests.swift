@@ -195,6 +195,28 @@ import Testing
         }
     }
 
+    //    Its pending work goes as its old identity's history; what the hub refuses of it is still
+    //    its own: kept with the reason and undone, never dropped in silence.
+    @Test func aRefusalOfWorkUnderAnEarlierIdentityIsKept() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), hq = try await stack.device("hq", post: "HQ", role: .hq)
+            let x = try a.store.log(Self.activity())
+            try await a.sync(); try await hq.sync()
+            try hq.store.edit(x.id) { $0.post = "CUSCO" }
+            try await hq.sync()
+            try a.store.edit(x.id) { $0.title = "Typed before hearing of the move" }  // not pulled yet
+            try stack.hub.store.revoke(deviceId: try #require(try a.store.enrollment()).deviceId)
+            let before = try a.store.nodeID()
+            try await a.enroll(post: "LIMA")
+            #expect(try a.store.nodeID() != before)
+            try await a.sync()
+            #expect(try a.store.pendingChanges().isEmpty)
+            let refused = try a.store.rejectedChanges()
+            #expect(refused.map(\.change.field) == ["title"] && refused.map(\.code) == ["out_of_scope"])
+            #expect(try a.store.ownNodes().contains(before))
+        }
+    }
+
     // 6. A database copied onto a replacement tablet: the hub tells the two apart and the copy
     //    takes a new identity without losing its pending work, even with identical readings.
     @Test func aCopiedDatabaseTakesANewIdentityAndLosesNothing() async throws {
