@@ -1,6 +1,8 @@
 /// What can go wrong talking to the server, with what to do about it.
 public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     case badServerURL(String)
+    /// Plain `http` to another machine, without `--insecure`.
+    case insecureServerURL(String)
     case unreachable(String, String)
     case notEnrolled
     /// The server answered with an error: its status, stable code and message.
@@ -9,7 +11,10 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badServerURL(let url): "'\(url)' is not a server URL; use e.g. http://127.0.0.1:8080"
+        case .badServerURL(let url): "'\(url)' is not a server URL; use e.g. https://engage.example.org or http://127.0.0.1:8080"
+        case .insecureServerURL(let url):
+            "'\(url)' is plain http to another machine: the device's token would travel unencrypted; "
+                + "use https://, or add --insecure if this network is trusted (a test lab)"
         case .unreachable(let url, let why): "cannot reach the server at \(url) (\(why)); nothing was lost — sync again when online"
         case .notEnrolled: "this device is not enrolled; run `engage enroll --server URL --code CODE` first"
         case .server(let status, let code, let message): "the server refused (\(status) \(code)): \(message)"

@@ -314,11 +314,10 @@ public struct Synchronizer: Sendable {
 
     // MARK: - Enrolment
 
-    /// Enrols this device with a one-time code and saves the credentials.
-    public static func enroll(store: DeviceStore, serverURL: String, code: String) async throws -> EnrolledDevice {
-        guard let url = URL(string: serverURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw ClientError.badServerURL(serverURL)
-        }
+    /// Enrols this device with a one-time code and saves the credentials. Plain `http` to
+    /// another machine needs `insecure` (see `ServerURL.parse`).
+    public static func enroll(store: DeviceStore, serverURL: String, code: String, insecure: Bool = false) async throws -> EnrolledDevice {
+        let url = try ServerURL.parse(serverURL, insecure: insecure)
         let client = SyncClient(transport: URLSessionTransport(baseURL: url), token: nil, now: { store.physicalNow() })
         return try await enroll(store: store, client: client, serverURL: serverURL, code: code)
     }

@@ -10,10 +10,12 @@ struct Enroll: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "The server, e.g. http://127.0.0.1:8080") var server: String
     @Option(help: "The one-time enrolment code") var code: String
+    @Flag(help: "Allow plain http to another machine (the token then travels unencrypted; for a trusted test network only)")
+    var insecure = false
 
     func run() async throws {
         let store = try database.open()
-        let answer = try await Synchronizer.enroll(store: store, serverURL: server, code: code)
+        let answer = try await Synchronizer.enroll(store: store, serverURL: server, code: code, insecure: insecure)
         print("enrolled as \(answer.deviceId) (\(answer.role), post \(answer.post)); run `engage sync`")
     }
 }

@@ -126,6 +126,18 @@ import Testing
         #expect(try fileBytes() == before)
     }
 
+    /// The enrolment answer carries the bearer token every later call sends: plain http to
+    /// another machine is refused before anything is sent, and the message names the way out.
+    @Test func plainHTTPToAnotherMachineNeedsInsecure() throws {
+        defer { dir.remove() }
+        for server in ["http://10.0.0.5:8080", "http://engage.example.org", "HTTP://192.168.1.1", "http://127.0.0.1.example.org"] {
+            let r = try Executables.run("engage", ["enroll", "--server", server, "--code", "ABCD-EFGH", "--db", db])
+            #expect(r.status != 0 && r.stderr.contains("--insecure") && r.stderr.contains("unencrypted"), "\(server): \(r.stderr)")
+        }
+        let r = try Executables.run("engage", ["status", "--db", db])
+        #expect(r.stdout.contains("not enrolled"), "\(r.stdout)")
+    }
+
     @Test func conflictsListIsEmptyOnAFreshDevice() throws {
         defer { dir.remove() }
         #expect(try (json(try engage("conflicts", "--json")) as! [Any]).isEmpty)

@@ -1,3 +1,4 @@
+import EngageClient
 import EngageCore
 import EngageModel
 import EngageProtocol
@@ -105,6 +106,19 @@ import Glibc
             let result = try stack.hub.store.push([change], from: device, relay: true)
             #expect(result.rejected.map(\.code) == ["invalid_value"])
             #expect(try stack.hub.store.replicatedRecords()[held.key]?.registers[ConflictRecord.bodyField] == body)
+        }
+    }
+
+    @Test func onlyLoopbackMayBePlainHTTPWithoutInsecure() throws {
+        for ok in ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080", "http://127.10.0.1", "https://engage.example.org"] {
+            #expect(throws: Never.self, "\(ok)") { try ServerURL.parse(ok, insecure: false) }
+        }
+        for bad in ["http://10.0.0.5", "http://127.0.0.1.evil.example", "http://localhost.example.org", "http://[::2]:80", "http://0x7f.0.0.1"] {
+            #expect(throws: ClientError.insecureServerURL(bad), "\(bad)") { try ServerURL.parse(bad, insecure: false) }
+            #expect(throws: Never.self) { try ServerURL.parse(bad, insecure: true) }
+        }
+        for junk in ["ftp://x", "127.0.0.1:8080", "http://", ""] {
+            #expect(throws: ClientError.badServerURL(junk), "\(junk)") { try ServerURL.parse(junk, insecure: true) }
         }
     }
 
