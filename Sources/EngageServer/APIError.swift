@@ -26,6 +26,9 @@ public struct APIError: Error, Sendable {
         case .outOfScope: APIError(.forbidden, error.code.rawValue, error.message)
         case .identityConflict, .nodeInUse, .cursorAhead: APIError(.conflict, error.code.rawValue, error.message)
         case .database, .file: APIError(.internalServerError, "internal", "the server could not complete the request; try again later")
+        case .diskFull:
+            APIError(.serviceUnavailable, error.code.rawValue,
+                     "the server's disk is full; nothing was written and your changes wait on the device — sync again later")
         }
     }
 

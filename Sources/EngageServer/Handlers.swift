@@ -25,6 +25,8 @@ struct Service: Sendable {
                 do { continuation.resume(returning: try work()) } catch let error as StoreError {
                     if error.code == .database || error.code == .file {
                         logger.error("the store failed; answering 500", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+                    } else if error.code == .diskFull {
+                        logger.error("the disk is full; writes answer 503 until space is freed", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
                     }
                     continuation.resume(throwing: APIError.from(error))
                 } catch {
@@ -92,7 +94,9 @@ struct Service: Sendable {
         }
         let now = environment.now()
         if (device.lastSeen ?? 0) < now - 60_000 {
-            try await database({ () throws(StoreError) in try store.touch(deviceId: device.id) })
+            // Bookkeeping: on a full disk the request still goes on (pulls only read).
+            do { try await database({ () throws(StoreError) in try store.touch(deviceId: device.id) }) } catch let error as APIError
+            where error.code == StoreError.Code.diskFull.rawValue {}
         }
         return device
     }

@@ -10,8 +10,14 @@ public struct DeviceStore: Sendable {
     let writer: any DatabaseWriter
     /// The device's raw physical clock in milliseconds; injected so tests own time.
     let physicalMs: @Sendable () -> Int64
+    /// Set when the file could be opened for reading only (its disk is full): every write is
+    /// refused with it, before anything is attempted.
+    let writesRefused: StoreError?
 
-    /// Opens (creating if needed) the database at `path` in WAL mode and migrates it.
+    /// Opens (creating if needed) the database at `path` in WAL mode and migrates it. On a full
+    /// disk (WAL mode needs room for its shared-memory file) an existing database is opened on
+    /// one connection that keeps the WAL index in its own memory (`locking_mode = EXCLUSIVE`):
+    /// reads work, and every write fails with `disk_full` and changes nothing.
     public init(path: String, physicalMs: @escaping @Sendable () -> Int64 = DeviceStore.systemMs) throws(StoreError) {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
@@ -21,6 +27,17 @@ public struct DeviceStore: Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
+            if Self.isDiskFull(error, path: path) {
+                var configuration = Self.configuration
+                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
+                if let queue = try? DatabaseQueue(path: path, configuration: configuration),
+                    let store = try? DeviceStore(writer: queue, physicalMs: physicalMs, path: path, writesRefused: Self.diskFull(path))
+                {
+                    self = store
+                    return
+                }
+                throw Self.diskFull(path)
+            }
             throw StoreError(.file, "cannot open the database at \(path): \(Self.describe(error)); check the path and its permissions")
         }
     }
@@ -32,9 +49,18 @@ public struct DeviceStore: Sendable {
         } catch let error as StoreError { throw error } catch { throw StoreError(.database, Self.describe(error)) }
     }
 
-    init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64, path: String = "the database") throws {
+    init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64, path: String = "the database",
+         writesRefused: StoreError? = nil) throws {
         self.writer = writer
         self.physicalMs = physicalMs
+        self.writesRefused = writesRefused
+        if writesRefused != nil {
+            // Read as it is: a database that needs migrating or its first rows waits for space.
+            guard try writer.read({ db in try Migrations.migrator(["replica", "device"]).hasCompletedMigrations(db) }) else {
+                throw Self.diskFull(path)
+            }
+            return
+        }
         try Migrations.migrate(writer, ["replica", "device"], kind: "device", path: path)
         try writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_state") == 0 {
@@ -76,6 +102,7 @@ public struct DeviceStore: Sendable {
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        if let writesRefused { throw writesRefused }
         do { return try writer.write(body) } catch { throw Self.wrap(error) }
     }
 
@@ -83,8 +110,32 @@ public struct DeviceStore: Sendable {
         switch error {
         case let error as StoreError: error
         case let error as ModelError: StoreError(error)
+        case let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_FULL:
+            StoreError(.diskFull, "the disk holding the database is full; nothing was changed — free some space, then try again (reading works meanwhile)")
         default: StoreError(.database, "the database failed: \(describe(error)); nothing was changed")
         }
+    }
+
+    /// Whether opening `path` failed for want of space: SQLite's "disk full", or an I/O error
+    /// on a file system with no room left (its shared-memory file could not grow).
+    static func isDiskFull(_ error: any Error, path: String) -> Bool {
+        guard let error = error as? DatabaseError, FileManager.default.fileExists(atPath: path) else { return false }
+        switch error.resultCode.primaryResultCode {
+        case .SQLITE_FULL: return true
+        case .SQLITE_IOERR: return freeBytes(path).map { $0 < 1 << 20 } ?? false
+        default: return false
+        }
+    }
+
+    /// Bytes free on the file system holding `path`, if known.
+    static func freeBytes(_ path: String) -> Int64? {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return (try? FileManager.default.attributesOfFileSystem(forPath: folder))?[.systemFreeSize].flatMap { ($0 as? NSNumber)?.int64Value }
+    }
+
+    static func diskFull(_ path: String) -> StoreError {
+        let free = freeBytes(path).map { " (\($0 / 1024) KiB free)" } ?? ""
+        return StoreError(.diskFull, "the disk holding \(path) is full\(free); nothing was changed — free some space, then try again (reading works meanwhile)")
     }
 
     /// GRDB hides bound arguments in descriptions, so no record contents leak into messages.

@@ -18,6 +18,8 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case nodeInUse = "node_in_use"
         /// A device's pull cursor is ahead of the hub (restored from a backup).
         case cursorAhead = "cursor_ahead"
+        /// No room left on the disk holding the database: nothing was written.
+        case diskFull = "disk_full"
     }
 
     public let code: Code
