@@ -20,12 +20,16 @@ let package = Package(
     products: [
         .executable(name: "engage", targets: ["engage"]),
         .executable(name: "engage-server", targets: ["engage-server"]),
+        // The wire types and their readers, for the fuzz package in Tests/Fuzz.
+        .library(name: "EngageProtocol", targets: ["EngageProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // Hummingbird's own HTTP part types, for the slow-request channel handler.
+        .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", exact: "0.10.0"),  // tests only
@@ -67,6 +71,7 @@ let package = Package(
                 "EngageCore", "EngageStore", "EngageProtocol", "EngageModel", "EngageReports", "EngageResources",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -32,15 +32,7 @@ public enum HubRules {
         }
         var found: [Conflict] = []
         if let current = view.current, change.stamp == current.stamp {
-            // The same stamp with another value: two databases wrote under one identity at the
-            // same instant. Neither saw the other; both are kept.
-            guard value != current.value else { return [] }
-            let incoming = Conflict.Side(value: value, stamp: change.stamp)
-            let existing = Conflict.Side(value: current.value, stamp: current.stamp)
-            let (winner, loser) = Merge.wins(value, change.stamp, over: current) ? (incoming, existing) : (existing, incoming)
-            var conflict = Conflict(collection: change.collection, recordId: change.recordId, field: change.field, current: winner, other: loser)
-            conflict.id = Conflict.id(change.collection, change.recordId, change.field, change.stamp.encoded, loser.value.jsonText)
-            return [conflict]
+            return sameStampConflict(change, held: current.value).map { [$0] } ?? []
         }
         // A write is concurrent with the current value when its author had not seen that value:
         // its base differs and the current value is someone else's (a node sees its own writes).
@@ -66,6 +58,21 @@ public enum HubRules {
             found.append(conflict)
         }
         return found
+    }
+
+    /// The same stamp with another value than the one the hub holds (or held) under it: two
+    /// databases wrote under one identity at the same instant, and neither saw the other. Both
+    /// are kept — whatever has been written since — as a conflict whose sides are ordered by
+    /// `Merge.wins`, so it is the same conflict whichever value arrived first.
+    public static func sameStampConflict(_ change: Change, held: FieldValue) -> Conflict? {
+        guard case .set(let value) = change.op, value != held else { return nil }
+        let incoming = Conflict.Side(value: value, stamp: change.stamp)
+        let existing = Conflict.Side(value: held, stamp: change.stamp)
+        let (winner, loser) = Merge.wins(value, change.stamp, over: Register(value: held, stamp: change.stamp))
+            ? (incoming, existing) : (existing, incoming)
+        var conflict = Conflict(collection: change.collection, recordId: change.recordId, field: change.field, current: winner, other: loser)
+        conflict.id = Conflict.id(change.collection, change.recordId, change.field, change.stamp.encoded, loser.value.jsonText)
+        return conflict
     }
 
     /// An edit written without having seen the record's delete.

@@ -13,6 +13,16 @@ import Foundation
 struct FastJSONReader {
     struct Failure: Error {}
 
+    /// A key given twice in one object. Readers disagree on which one counts (Foundation takes
+    /// the first), so such a body is refused, never read (found by the libFuzzer target).
+    struct DuplicateKey: Error {
+        let key: String
+
+        var decodingError: DecodingError {
+            .dataCorrupted(.init(codingPath: [], debugDescription: "the key '\(key.prefix(64))' appears twice in one object; give each key once"))
+        }
+    }
+
     /// Deeper values (only ever in keys it skips) are declined rather than recursed into.
     static let maxDepth = 32
 
@@ -48,8 +58,11 @@ struct FastJSONReader {
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { throw Failure() }
         if take(UInt8(ascii: "}")) { return }
+        var keys: [String] = []
         repeat {
             let key = try string()
+            if keys.contains(key) { throw DuplicateKey(key: key) }
+            keys.append(key)
             try expect(UInt8(ascii: ":"))
             try body(&self, key)
         } while take(UInt8(ascii: ","))
@@ -192,9 +205,15 @@ struct FastJSONReader {
 
 extension PullResponse {
     /// Decodes a pull page; the fast reader first, Foundation's decoder if it declines.
+    /// A key given twice in one object is refused (`DecodingError.dataCorrupted`).
     public static func decode(_ data: Data) throws -> PullResponse {
-        if let page = try? data.withUnsafeBytes({ raw in try fastDecode(raw.bindMemory(to: UInt8.self)) }) { return page }
-        return try WireJSON.decode(PullResponse.self, from: data)
+        do {
+            return try data.withUnsafeBytes { raw in try fastDecode(raw.bindMemory(to: UInt8.self)) }
+        } catch let duplicate as FastJSONReader.DuplicateKey {
+            throw duplicate.decodingError
+        } catch {
+            return try WireJSON.decode(PullResponse.self, from: data)
+        }
     }
 
     static func fastDecode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> PullResponse {
@@ -217,7 +236,7 @@ extension PullResponse {
 extension Change {
     static func fastDecode(_ r: inout FastJSONReader) throws -> Change {
         var collection: String?, record: String?, field: String?, op: String?, value: FieldValue = .null
-        var element: String?, observed: [HLC] = [], stamp: HLC?, base: HLC?, seen: Int64 = 0
+        var element: String?, observed: [HLC]?, stamp: HLC?, base: HLC?, seen: Int64 = 0
         try r.object { r, key in
             switch key {
             case "collection": collection = try r.string()
@@ -226,7 +245,10 @@ extension Change {
             case "op": op = try r.string()
             case "value": value = try r.fieldValue()
             case "element": element = try r.string()
-            case "observed": try r.array { r in observed.append(try HLC(encoded: r.string()).orThrow()) }
+            case "observed":
+                var tags: [HLC] = []
+                try r.array { r in tags.append(try HLC(encoded: r.string()).orThrow()) }
+                observed = tags
             case "stamp": stamp = try HLC(encoded: r.string()).orThrow()
             case "base": base = r.literal("null") ? nil : try HLC(encoded: r.string()).orThrow()
             case "seen": seen = try r.int()
@@ -238,7 +260,9 @@ extension Change {
         switch (op, element) {
         case ("set", _): operation = .set(value)
         case ("add", let e?): operation = .add(e)
-        case ("remove", let e?): operation = .remove(e, observed: observed)
+        case ("remove", let e?):
+            guard let observed else { throw FastJSONReader.Failure() }  // required, as in `Change.init(from:)`
+            operation = .remove(e, observed: observed)
         default: throw FastJSONReader.Failure()
         }
         return Change(collection: collection, recordId: record, field: field, op: operation, stamp: stamp, base: base, seen: seen)
@@ -264,10 +288,19 @@ extension PushRequest {
         return out + (relay == true ? "],\"relay\":true}" : "]}")
     }
 
+    /// Bodies up to this size (bytes) that the fast reader declines go to Foundation's decoder
+    /// for its precise error message. Larger ones are refused outright: Foundation builds a
+    /// tree of the whole body first (8 MiB of `[{},{},…]` held hundreds of MiB), so a request's
+    /// memory would not stay bounded by its size. Every body a client writes is one the fast
+    /// reader takes.
+    public static let foundationFallbackLimit = 256 * 1024
+
     /// Decodes a push; the fast reader first, Foundation's decoder (with its precise error
-    /// messages) if it declines.
+    /// messages) if it declines and the body is at most `foundationFallbackLimit` bytes. A key
+    /// given twice in one object is refused (`DecodingError.dataCorrupted`).
     public static func decode(_ data: Data) throws -> PushRequest {
-        let fast = try? data.withUnsafeBytes { raw -> PushRequest in
+        let fast: PushRequest?
+        do { fast = try data.withUnsafeBytes { raw -> PushRequest in
             var reader = FastJSONReader(raw.bindMemory(to: UInt8.self))
             var changes: [Change]?
             var relay: Bool?
@@ -284,8 +317,16 @@ extension PushRequest {
             }
             guard reader.atEnd, let changes else { throw FastJSONReader.Failure() }
             return PushRequest(changes: changes, relay: relay)
-        }
+        } } catch let duplicate as FastJSONReader.DuplicateKey {
+            throw duplicate.decodingError
+        } catch { fast = nil }
         if let fast { return fast }
+        guard data.count <= foundationFallbackLimit else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: [],
+                debugDescription: "a push of \(data.count) bytes that is not a valid PushRequest (sync-protocol/openapi.yaml); "
+                    + "send a smaller push to get the exact error"))
+        }
         return try WireJSON.decode(PushRequest.self, from: data)
     }
 }

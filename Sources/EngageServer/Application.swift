@@ -21,7 +21,10 @@ public func buildApplication(
     service.addRoutes(to: router)
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .milliseconds(configuration.idleTimeoutMs))),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [SlowRequestHandler(window: .milliseconds(configuration.bodyRateWindowMs),
+                                                           minBytes: configuration.minBodyBytesPerWindow)],
+            idleTimeout: .milliseconds(configuration.idleTimeoutMs))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "engage"),
         onServerRunning: { channel in
             await onRunning(configuration.host, channel.localAddress?.port ?? configuration.port)

@@ -61,7 +61,11 @@ struct Service: Sendable {
         do {
             return try decoder(data)
         } catch let error as DecodingError {
-            if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
+            // Telling malformed JSON apart builds a tree of the body: only for small ones, so a
+            // request's memory stays bounded by its size (see `PushRequest.foundationFallbackLimit`).
+            if data.count <= PushRequest.foundationFallbackLimit,
+                (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil
+            {
                 throw APIError.badRequest("malformed_json", "the body is not JSON; send application/json")
             }
             throw APIError.badRequest("invalid_body", "the body is not a valid \(type) message: \(error.readableDescription)")

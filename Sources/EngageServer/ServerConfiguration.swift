@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     /// A connection on which nothing arrives for this long (ms) is closed: half-open and idle
     /// connections do not pile up.
     public var idleTimeoutMs: Int64 = 60_000
+    /// A request body must bring at least `minBodyBytesPerWindow` bytes in every window of
+    /// this many ms, or its connection is closed (see `SlowRequestHandler`).
+    public var bodyRateWindowMs: Int64 = 30_000
+    public var minBodyBytesPerWindow = 1_024
     /// Enrolment codes expire after this long.
     public var enrolmentLifetimeMs: Int64 = 72 * 3_600_000
     /// Replays only: alters each push before it reaches the store (to show a replay notices).

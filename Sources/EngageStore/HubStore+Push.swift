@@ -92,6 +92,7 @@ extension HubStore {
                     if let highWater, change.stamp <= highWater { throw Self.identityConflict(device) }
                     newHighWater = max(newHighWater ?? change.stamp, change.stamp)
                 }
+                let heldBefore = received[logKey]
                 received[logKey] = Self.signature(change.op)
                 context.clock.observe(change.stamp, physicalMs: now)
                 // Other fields written since the author's cursor matter only to a delete.
@@ -99,7 +100,12 @@ extension HubStore {
                     ? state.registers.filter { $0.key != HubRules.deletedField && $0.value.seq > change.seen }.map(\.value) : []
                 let view = HubRules.View(
                     current: state.registers[change.field], deleted: state.registers[HubRules.deletedField], writtenSince: writtenSince)
-                let conflicts = change.collection == ActivityFields.collection ? HubRules.conflicts(for: change, in: view) : []
+                var conflicts = change.collection == ActivityFields.collection ? HubRules.conflicts(for: change, in: view) : []
+                if clash, let held = heldBefore.flatMap(Self.heldValue),
+                    let conflict = HubRules.sameStampConflict(change, held: held), !conflicts.contains(where: { $0.id == conflict.id })
+                {
+                    conflicts.append(conflict)
+                }
                 let old = state.registers[change.field]?.value
                 let applied = try writer.apply(change)
                 if !clash { try logStatement.execute(
@@ -192,6 +198,12 @@ extension HubStore {
     static func signature(_ op: Change.Op) -> String { signature(op: opName(op), newValue: newValue(op)) }
 
     static func signature(op: String, newValue: String?) -> String { op + ":" + (newValue ?? "") }
+
+    /// The value a held `set` wrote, read back from its signature.
+    static func heldValue(_ signature: String) -> FieldValue? {
+        guard signature.hasPrefix("set:") else { return nil }
+        return try? JSONDecoder().decode(FieldValue.self, from: Data(signature.dropFirst(4).utf8))
+    }
 
     static func opName(_ op: Change.Op) -> String {
         switch op {

@@ -43,6 +43,35 @@ import Testing
         return text
     }
 
+    /// What the libFuzzer target found (docs/fuzzing.md): a key given twice, read as the last
+    /// one where Foundation reads the first, and a removal without `observed`, which Foundation
+    /// refuses and the fast reader took as observing nothing.
+    @Test func whatTheCoverageGuidedFuzzerFound() {
+        let twice = #"{"changes":[{"collection":"activities","field":"kind","op":"set","field":"title","record":"r","stamp":"019b76daa8000000-a","value":"x"}]}"#
+        #expect(throws: DecodingError.self) { try PushRequest.decode(Data(twice.utf8)) }
+        let page = #"{"changes":[],"cursor":1,"more":false,"cursor":2}"#
+        #expect(throws: DecodingError.self) { try PullResponse.decode(Data(page.utf8)) }
+        let unobserved = #"{"changes":[{"collection":"activities","element":"TRA","field":"partners","op":"remove","record":"r","stamp":"019b76daa8000000-a"}]}"#
+        #expect(throws: DecodingError.self) { try PushRequest.decode(Data(unobserved.utf8)) }
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(PushRequest.self, from: Data(unobserved.utf8)) }
+    }
+
+    /// Memory per request stays bounded by its size: a large body the fast reader declines is
+    /// refused without building Foundation's tree of it.
+    @Test func aLargeBodyTheFastReaderDeclinesIsNotHandedToFoundation() throws {
+        let filler = "[" + Array(repeating: "{}", count: 200_000).joined(separator: ",") + "]"
+        let body = #"{"changes":[],"x":"# + filler + #","relay":"yes"}"#  // a string where a Bool belongs
+        #expect(body.utf8.count > PushRequest.foundationFallbackLimit)
+        #expect(throws: DecodingError.self) { try PushRequest.decode(Data(body.utf8)) }
+        do {
+            _ = try PushRequest.decode(Data(body.utf8))
+        } catch let DecodingError.dataCorrupted(context) {
+            #expect(context.debugDescription.contains("send a smaller push"))
+        }
+        let small = #"{"changes":[],"relay":"yes"}"#
+        #expect(throws: DecodingError.self) { try PushRequest.decode(Data(small.utf8)) }  // Foundation's own message
+    }
+
     @Test func theFastReaderNeverAcceptsMoreThanFoundationNorReadsDifferently() {
         var rng = SeededRandom(seed: 20_261_129)
         var declined = 0, agreed = 0

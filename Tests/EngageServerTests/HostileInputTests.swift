@@ -32,6 +32,11 @@ import Glibc
             let change = #"{"collection":"activities","record":"r","field":"title","op":"set","stamp":"019b76daa8000000-device-a","value":"\ud800\u0041"}"#
             let (status, error) = try await push(#"{"changes":["# + change + "]}", client, token: token)
             #expect(status == .badRequest && ["invalid_body", "malformed_json"].contains(error ?? ""))
+            // A key twice: readers disagree on which counts (Foundation takes the first), so it is refused.
+            let twice = #"{"collection":"activities","record":"r","field":"kind","op":"set","field":"title","stamp":"019b76daa8000000-device-a","value":"x"}"#
+            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token), body: ByteBuffer(string: #"{"changes":["# + twice + "]}")) {
+                #expect($0.status == .badRequest && String(buffer: $0.body).contains("appears twice"), "\(String(buffer: $0.body))")
+            }
             let deep = #"{"x":"# + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + #","changes":[]}"#
             let (deepStatus, _) = try await push(deep, client, token: token)
             #expect(deepStatus == .badRequest)
@@ -135,29 +140,75 @@ import Glibc
 
 /// Connections that send nothing are closed by the server.
 @Suite struct IdleConnectionTests {
+    /// A connected socket to the live server on 127.0.0.1, whose reads give up after 10 s.
+    static func open(_ port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        var limit = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    /// Sends `bytes` one at a time, `pauseMs` apart (the hostile sender's pace), until the
+    /// server closes the connection (closed) or answers, or `bytes` run out (not closed).
+    static func trickle(_ fd: Int32, _ bytes: [UInt8], pauseMs: UInt32) -> (closed: Bool, seconds: Double) {
+        let started = Date()
+        for var byte in bytes {
+            if send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return (true, Date().timeIntervalSince(started)) }
+            var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&pending, 1, Int32(pauseMs)) == 1 {
+                var sink: UInt8 = 0
+                return (recv(fd, &sink, 1, 0) <= 0, Date().timeIntervalSince(started))
+            }
+        }
+        return (false, Date().timeIntervalSince(started))
+    }
+
     @Test func aSilentConnectionIsClosed() async throws {
         var f = try Fixture()
         f.configuration.idleTimeoutMs = 300
         try await f.app.test(.live) { client in
-            let port = try #require(client.port)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = try Self.open(try #require(client.port))
             defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
             // The read blocks until the server closes the connection (0 bytes), bounded at 10 s.
-            var limit = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
             var byte: UInt8 = 0
             let started = Date()
             let read = recv(fd, &byte, 1, 0)
             #expect(read == 0, "the server did not close a silent connection")
             #expect(Date().timeIntervalSince(started) < 9)
+        }
+    }
+
+    /// Slowloris: a head or a body sent a byte at a time, each byte well inside the idle
+    /// timeout, is cut — the head by the idle timeout (no complete head, no activity), the body
+    /// by the minimum rate.
+    @Test func aTrickledHeadOrBodyIsCut() async throws {
+        var f = try Fixture()
+        f.configuration.idleTimeoutMs = 1_000
+        f.configuration.bodyRateWindowMs = 1_000
+        f.configuration.minBodyBytesPerWindow = 64
+        try await f.app.test(.live) { client in
+            let port = try #require(client.port)
+            let head = Array("POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Padding: \(String(repeating: "a", count: 200))\r\n\r\n".utf8)
+            let headFD = try Self.open(port)
+            defer { close(headFD) }
+            let slowHead = Self.trickle(headFD, head, pauseMs: 200)
+            #expect(slowHead.closed && slowHead.seconds < 5, "\(slowHead)")
+
+            let bodyFD = try Self.open(port)
+            defer { close(bodyFD) }
+            // Enrolment reads its body before anything else (no token needed).
+            let announced = Array("POST /v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n".utf8)
+            #expect(send(bodyFD, announced, announced.count, Int32(MSG_NOSIGNAL)) == announced.count)
+            let slowBody = Self.trickle(bodyFD, Array(repeating: UInt8(ascii: " "), count: 50), pauseMs: 200)  // 10 s at most
+            #expect(slowBody.closed && slowBody.seconds < 5, "\(slowBody)")
         }
     }
 }
