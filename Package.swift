@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         // Hummingbird's own HTTP part types, for the slow-request channel handler.
         .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
+        // gzip for request and answer bodies (zlib underneath).
+        .package(url: "https://github.com/adam-fowler/compress-nio", exact: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", exact: "0.10.0"),  // tests only
@@ -72,6 +74,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -79,7 +82,10 @@ let package = Package(
         ),
         .target(
             name: "EngageClient",
-            dependencies: ["EngageModel", "EngageCore", "EngageStore", "EngageProtocol"],
+            dependencies: [
+                "EngageModel", "EngageCore", "EngageStore", "EngageProtocol",
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -126,6 +132,7 @@ let package = Package(
             dependencies: [
                 "EngageServer", "EngageClient", "EngageProtocol", "EngageStore", "EngageTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: swiftSettings
         ),

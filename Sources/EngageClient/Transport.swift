@@ -1,4 +1,6 @@
+import CompressNIO
 import Foundation
+import NIOCore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -48,7 +50,24 @@ public struct URLSessionTransport: Transport {
         session = URLSession(configuration: config)
     }
 
+    /// Request bodies of at least this many bytes go gzipped (`Content-Encoding: gzip`);
+    /// answers come gzipped too, decoded by libcurl (URLSession asks with `Accept-Encoding`).
+    public static let compressFrom = 1_024
+
     public func send(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
+        guard let body = request.body, body.count >= Self.compressFrom else { return try await sendAsIs(request) }
+        var compressed = request
+        var buffer = ByteBuffer(bytes: body)
+        var gzipped = try buffer.compress(with: .gzip())
+        compressed.body = Data(gzipped.readBytes(length: gzipped.readableBytes) ?? [])
+        compressed.headers["Content-Encoding"] = "gzip"
+        let response = try await sendAsIs(compressed)
+        // A hub that does not take gzip (an older version) says so: the body goes again as it is.
+        if response.status == 415 { return try await sendAsIs(request) }
+        return response
+    }
+
+    func sendAsIs(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
         guard let url = URL(string: request.path, relativeTo: baseURL) else { throw ClientError.badServerURL(baseURL.absoluteString) }
         var urlRequest = URLRequest(url: url)
         urlRequest.httpMethod = request.method

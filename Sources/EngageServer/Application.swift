@@ -14,6 +14,8 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let service = Service(store: store, configuration: configuration, environment: environment, metrics: metrics, logger: logger)
     let router = Router(context: BasicRequestContext.self)
+    // Outermost: transcripts and handlers see plain JSON.
+    router.add(middleware: CompressionMiddleware(maxBodyBytes: configuration.maxBodyBytes, now: environment.now))
     if let recorder {
         router.add(middleware: RecordingMiddleware(recorder: recorder, store: store, maxBodyBytes: configuration.maxBodyBytes))
     }

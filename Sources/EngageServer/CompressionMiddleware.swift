@@ -1,0 +1,94 @@
+import CompressNIO
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Content-Encoding both ways (RFC 9110 §8.4): a request body sent with `Content-Encoding: gzip`
+/// is decompressed — at most `maxBodyBytes` once decompressed, so a small "zip bomb" gets 413
+/// like any large body — and an answer of at least `minimumSize` bytes is gzipped for a client
+/// that lists gzip in `Accept-Encoding`. Every answer advertises `Accept-Encoding: gzip`: the
+/// codings the hub takes in requests (RFC 7694). Uses CompressNIO (zlib).
+struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
+    let maxBodyBytes: Int
+    let now: @Sendable () -> Int64
+    static var minimumSize: Int { 1_024 }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var request = request
+        do {
+            try await decompress(&request)
+        } catch let error as APIError {
+            var response = error.response(now: now())
+            response.headers[.acceptEncoding] = "gzip"  // what a 415 must name (RFC 7694 §3)
+            return response
+        }
+        var response = try await next(request, context)
+        response.headers[.acceptEncoding] = "gzip"
+        guard Self.acceptsGzip(request.headers[values: .acceptEncoding]), response.headers[.contentEncoding] == nil else {
+            return response
+        }
+        let collector = Collector()
+        try await response.body.write(collector)
+        guard var body = collector.buffer, body.readableBytes >= Self.minimumSize else {
+            response.body = ResponseBody(byteBuffer: collector.buffer ?? ByteBuffer())
+            return response
+        }
+        let gzipped = try body.compress(with: .gzip())
+        response.headers[.contentEncoding] = "gzip"
+        response.headers[.contentLength] = String(gzipped.readableBytes)
+        response.headers[values: .vary].append("Accept-Encoding")
+        response.body = ResponseBody(byteBuffer: gzipped)
+        return response
+    }
+
+    /// Replaces a gzip request body by its decompressed bytes.
+    func decompress(_ request: inout Request) async throws {
+        if let coding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased(), coding != "identity" {
+            guard coding == "gzip" || coding == "x-gzip" else {
+                throw APIError(.unsupportedMediaType, "unsupported_encoding",
+                               "Content-Encoding '\(coding.prefix(40))' is not taken here; send gzip or an uncompressed body")
+            }
+            var compressed: ByteBuffer
+            do {
+                compressed = try await request.body.collect(upTo: maxBodyBytes)
+            } catch {
+                throw APIError(.contentTooLarge, "body_too_large", "the request body is over \(maxBodyBytes) bytes; send fewer changes per push")
+            }
+            let plain: ByteBuffer
+            do {
+                plain = try compressed.decompress(with: .gzip(), maxSize: maxBodyBytes)
+            } catch let error as CompressNIOError where error == .bufferOverflow {
+                throw APIError(.contentTooLarge, "body_too_large",
+                               "the request body is over \(maxBodyBytes) bytes once decompressed; send fewer changes per push")
+            } catch {
+                throw APIError.badRequest("malformed_body", "the body is not valid gzip; send it again, or uncompressed")
+            }
+            var head = request.head
+            head.headerFields[.contentEncoding] = nil
+            head.headerFields[.contentLength] = String(plain.readableBytes)
+            request = Request(head: head, body: RequestBody(buffer: plain))
+        }
+    }
+
+    /// Whether an `Accept-Encoding` list takes gzip (with a q-value above 0).
+    static func acceptsGzip(_ values: [String]) -> Bool {
+        values.flatMap { $0.split(separator: ",") }.contains { item in
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { return false }
+            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return q > 0
+        }
+    }
+
+    /// Gathers a response body written in parts.
+    final class Collector: ResponseBodyWriter {
+        var buffer: ByteBuffer?
+
+        func write(_ part: ByteBuffer) async throws {
+            if buffer == nil { buffer = part } else { buffer!.writeImmutableBuffer(part) }
+        }
+
+        func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
+}

@@ -1,0 +1,70 @@
+import CompressNIO
+import EngageClient
+import EngageProtocol
+import EngageTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// gzip both ways: what the hub takes, what it refuses, and what it sends.
+@Suite struct CompressionTests {
+    func gzip(_ text: String) throws -> ByteBuffer {
+        var buffer = ByteBuffer(string: text)
+        return try buffer.compress(with: .gzip())
+    }
+
+    @Test func aGzippedPushIsTakenAndBombsAndUnknownCodingsAreRefused() async throws {
+        let f = try Fixture(maxBodyBytes: 64 * 1024)
+        let code = try f.code()
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            var zipped = headers(token: token)
+            zipped[.contentEncoding] = "gzip"
+            try await client.execute(uri: "/v1/push", method: .post, headers: zipped, body: try gzip(#"{"changes":[]}"#)) {
+                #expect($0.status == .ok)
+            }
+            // 200 KB of spaces in about 200 bytes: over the 64 KiB limit once decompressed.
+            let bomb = try gzip(#"{"changes":[]"# + String(repeating: " ", count: 200_000) + "}")
+            #expect(bomb.readableBytes < 1_000)
+            try await client.execute(uri: "/v1/push", method: .post, headers: zipped, body: bomb) {
+                #expect($0.status == .contentTooLarge && $0.errorCode == "body_too_large")
+            }
+            try await client.execute(uri: "/v1/push", method: .post, headers: zipped, body: ByteBuffer(string: "not gzip")) {
+                #expect($0.status == .badRequest)
+            }
+            var brotli = headers(token: token)
+            brotli[.contentEncoding] = "br"
+            try await client.execute(uri: "/v1/push", method: .post, headers: brotli, body: ByteBuffer(string: "{}")) {
+                #expect($0.status == .unsupportedMediaType && $0.errorCode == "unsupported_encoding")
+                #expect($0.headers[.acceptEncoding] == "gzip")
+            }
+        }
+    }
+
+    @Test func answersAreGzippedOnlyWhenAskedAndWorthIt() async throws {
+        let f = try Fixture()
+        let code = try f.code()
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            var asking = headers(token: token)
+            asking[.acceptEncoding] = "br;q=1.0, gzip;q=0.5"
+            // The partner registry makes the first page well over 1 KiB.
+            let plain = try await client.execute(uri: "/v1/pull?cursor=0", method: .get, headers: headers(token: token)) { $0 }
+            #expect(plain.headers[.contentEncoding] == nil && plain.body.readableBytes > 1_024)
+            let zipped = try await client.execute(uri: "/v1/pull?cursor=0", method: .get, headers: asking) { $0 }
+            #expect(zipped.headers[.contentEncoding] == "gzip")
+            var body = zipped.body
+            let unzipped = try body.decompress(with: .gzip())
+            #expect(unzipped == plain.body)
+            #expect(zipped.body.readableBytes * 4 < plain.body.readableBytes)
+            var refusing = headers(token: token)
+            refusing[.acceptEncoding] = "gzip;q=0"
+            try await client.execute(uri: "/v1/pull?cursor=0", method: .get, headers: refusing) {
+                #expect($0.headers[.contentEncoding] == nil)
+            }
+        }
+    }
+}
