@@ -27,6 +27,22 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     /// Set when the hub had lost what this device synced before (restored from a backup):
     /// the device sent its changes again and pulled from the start.
     public var startedOver = false
+    /// The hub's receipts for this sync's pushes (change-log id ranges, adjacent ones merged):
+    /// the pull leaves out what they wrote, which the device has (`own` in the protocol).
+    var receipts: [ClosedRange<Int64>] = []
+
+    mutating func addReceipt(_ receipt: [Int64]?) {
+        guard let receipt, receipt.count == 2, receipt[0] <= receipt[1] else { return }
+        if let last = receipts.last, last.upperBound + 1 == receipt[0] {
+            receipts[receipts.count - 1] = last.lowerBound...receipt[1]
+        } else {
+            receipts.append(receipt[0]...receipt[1])
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pushed, pulled, conflicts, openConflicts, rejected, cursor, clockOffsetMs, pushError, newDeviceId, startedOver
+    }
 }
 
 /// Pushes the outbox, then pulls until caught up. Every step commits before the next, so an
@@ -200,6 +216,7 @@ public struct Synchronizer: Sendable {
                 throw Restart.again
             }
             start += batch.count
+            summary.addReceipt(answer.receipt)
             let refused = answer.rejected.filter { $0.code != "stamp_ahead" }
             ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
             let done = Set(answer.accepted).union(refused.map(\.stamp))
@@ -259,9 +276,10 @@ public struct Synchronizer: Sendable {
     func pull(_ summary: inout SyncSummary, client: SyncClient) async throws {
         let limit = pullLimit
         let generation = try store.hubGeneration()
+        let own = Array(summary.receipts.suffix(64))
         func fetch(_ cursor: Int64) async throws -> (PullResponse, SyncClient.Timing) {
             do {
-                return try await client.pull(after: cursor, limit: limit)
+                return try await client.pull(after: cursor, limit: limit, own: own)
             } catch ClientError.server(409, "cursor_ahead", _) {
                 try store.startOver(withHubGeneration: nil)
                 throw Restart.again

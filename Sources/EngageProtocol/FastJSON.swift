@@ -341,6 +341,7 @@ extension PushResponse {
             let current = r.current.map { ",\"current\":{\"stamp\":\"" + $0.stamp.encoded + "\",\"value\":" + $0.value.jsonText + "}" } ?? ""
             return "{\"code\":" + JSON.quote(r.code) + current + ",\"message\":" + JSON.quote(r.message) + ",\"stamp\":\"" + r.stamp.encoded + "\"}"
         }.joined(separator: ",")
-        return "{\"accepted\":[" + accepted + "],\"conflicts\":[" + conflicts + "],\"rejected\":[" + rejected + "]}"
+        let receipt = self.receipt.map { ",\"receipt\":[" + $0.map(String.init).joined(separator: ",") + "]" } ?? ""
+        return "{\"accepted\":[" + accepted + "],\"conflicts\":[" + conflicts + "]" + receipt + ",\"rejected\":[" + rejected + "]}"
     }
 }

@@ -100,11 +100,16 @@ public struct PushResponse: Codable, Sendable, Equatable {
     public var rejected: [Rejection]
     /// Conflicts that involve the pushed changes.
     public var conflicts: [ConflictNotice]
+    /// The hub's receipt for what this push newly wrote: the first and last ids of its entries
+    /// in the hub's change log (contiguous: one push is one transaction). A later pull given it
+    /// (`own`) leaves those writes out. Absent when the push wrote nothing new.
+    public var receipt: [Int64]?
 
-    public init(accepted: [HLC], rejected: [Rejection], conflicts: [ConflictNotice]) {
+    public init(accepted: [HLC], rejected: [Rejection], conflicts: [ConflictNotice], receipt: [Int64]? = nil) {
         self.accepted = accepted
         self.rejected = rejected
         self.conflicts = conflicts
+        self.receipt = receipt
     }
 }
 

@@ -81,7 +81,8 @@ extension Service {
             rejected: result.rejected.map { r in
                 .init(stamp: r.stamp, code: r.code, message: r.message, current: r.current.map { .init(stamp: $0.stamp, value: $0.value) })
             },
-            conflicts: result.conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) })
+            conflicts: result.conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) },
+            receipt: result.logIDs.map { [$0.lowerBound, $0.upperBound] })
         return rawJSONResponse(response.jsonText, now: environment.now())
     }
 
@@ -98,8 +99,22 @@ extension Service {
             }
             limit = n
         }
-        let store = store, maxBytes = configuration.pullMaxBytes, pageLimit = limit
-        let page = try await database { () throws(StoreError) in try store.pull(after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes) }
+        var own: [ClosedRange<Int64>] = []
+        if let text = query["own"] {
+            // Receipts of this sync's pushes: "first-last" change-log id ranges, comma-separated.
+            for part in text.split(separator: ",", omittingEmptySubsequences: false).prefix(Self.maxReceipts + 1) {
+                let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int64($0) }
+                guard own.count < Self.maxReceipts, ends.count == 2, let first = ends[0], let last = ends[1], 0 < first, first <= last else {
+                    throw APIError.badRequest(
+                        "invalid_value", "own takes up to \(Self.maxReceipts) push receipts as first-last ranges of whole numbers, comma-separated")
+                }
+                own.append(first...last)
+            }
+        }
+        let store = store, maxBytes = configuration.pullMaxBytes, pageLimit = limit, ownRange = own
+        let page = try await database { () throws(StoreError) in
+            try store.pull(after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes, own: ownRange)
+        }
         // Written by hand: the same bytes as WireJSON would write, without the per-object cost.
         var body = "{\"changes\":["
         body.reserveCapacity(page.changes.count * 180 + 64)

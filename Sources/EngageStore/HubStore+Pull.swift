@@ -17,7 +17,14 @@ extension HubStore {
     /// order, at most `limit` changes and about `maxBytes` of JSON (never splitting one sequence
     /// number across pages). Advisors see their post's activities, the conflicts about them and
     /// the partner registry; headquarters sees everything; an admin device only the registry.
-    public func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int) throws(StoreError) -> PullPage {
+    ///
+    /// With `own` — the receipts (change-log id ranges) of this device's pushes in this sync —
+    /// what those pushes wrote and the hub still holds as it was sent is left out: the device
+    /// has it. Exact: a value another write replaced still goes, and so does anything another
+    /// device (or a copy of this one) wrote, which is never in these receipts.
+    public func pull(
+        after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>] = []
+    ) throws(StoreError) -> PullPage {
         try read { db in
             let latest = try Int64.fetchOne(db, sql: "SELECT local_seq FROM sync_state WHERE id = 1") ?? 0
             if cursor > latest {
@@ -52,8 +59,9 @@ extension HubStore {
                 db, sql: "SELECT seq, collection, record_id, field, element, tag, removed FROM element_state WHERE seq > ? AND seq <= ? \(visible) ORDER BY seq LIMIT ?",
                 arguments: StatementArguments([cursor, fieldEnd] + args + [limit + 1]))
             var changes: [Change] = []
-            var bytes = 0, lastSeq = cursor, full = false
+            var bytes = 0, lastSeq = cursor, full = false, rows = 0
             var f = 0, e = 0
+            let echo = own.isEmpty ? nil : try EchoFilter(receipts: own, db: db)
             // Rows beyond what one table returned cannot be ordered against the other table's.
             let fieldHorizon: Int64 = fieldRows.count > limit ? fieldRows[limit][0] : .max
             let elementHorizon: Int64 = elementRows.count > limit ? elementRows[limit][0] : .max
@@ -62,35 +70,69 @@ extension HubStore {
                 let takeField = e >= elementRows.count || (f < fieldRows.count && (fieldRows[f][0] as Int64) <= (elementRows[e][0] as Int64))
                 let row = takeField ? fieldRows[f] : elementRows[e]
                 let seq: Int64 = row[0]
-                if seq >= horizon || ((changes.count >= limit || bytes >= maxBytes) && seq != lastSeq) {
+                if seq >= horizon || ((rows >= limit || bytes >= maxBytes) && seq != lastSeq) {
                     full = true
                     break
                 }
                 if takeField { f += 1 } else { e += 1 }
+                rows += 1
+                lastSeq = seq
                 guard let stamp = HLC(encoded: row[takeField ? 6 : 5]) else { continue }
                 let collection: String = row[1], record: String = row[2], field: String = row[3]
                 if takeField {
                     let value = FieldValue(sqlType: row[4], value: row[5])
-                    changes.append(Change(collection: collection, recordId: record, field: field, op: .set(value), stamp: stamp))
+                    let change = Change(collection: collection, recordId: record, field: field, op: .set(value), stamp: stamp)
+                    if try echo?.sent(change) == true { continue }
+                    changes.append(change)
                     bytes += 120 + record.utf8.count + value.jsonText.utf8.count
                 } else {
                     let element: String = row[4]
-                    changes.append(Change(collection: collection, recordId: record, field: field, op: .add(element), stamp: stamp))
+                    let add = Change(collection: collection, recordId: record, field: field, op: .add(element), stamp: stamp)
+                    if try echo?.sent(add) != true { changes.append(add) }
                     if let removed = (row[6] as String?).flatMap(HLC.init(encoded:)) {
-                        changes.append(Change(collection: collection, recordId: record, field: field,
-                                              op: .remove(element, observed: [stamp]), stamp: removed))
+                        let remove = Change(collection: collection, recordId: record, field: field, op: .remove(element, observed: [stamp]), stamp: removed)
+                        if try echo?.sent(remove) != true { changes.append(remove) }
                     }
                     bytes += 200 + record.utf8.count + element.utf8.count
                 }
-                lastSeq = seq
             }
-            if changes.isEmpty, let first = [fieldRows.first, elementRows.first].compactMap({ $0?[0] as Int64? }).min() {
+            if rows == 0, let first = [fieldRows.first, elementRows.first].compactMap({ $0?[0] as Int64? }).min() {
                 // One sequence number holds more rows than a page (a removal observing many
                 // tags): it is sent whole, so that every page makes progress.
                 changes = try Self.changes(atSeq: first, visible: visible, args: args, db: db)
                 return PullPage(changes: changes, cursor: first, more: first < latest, generation: generation)
             }
             return PullPage(changes: changes, cursor: full ? lastSeq : max(latest, cursor), more: full, generation: generation)
+        }
+    }
+
+    /// What this sync's pushes wrote, looked up per change in the change log (by its unique
+    /// key: stamp, collection, record, field, element) and kept if its log id is in a receipt.
+    struct EchoFilter {
+        let statement: Statement
+        let receipts: [ClosedRange<Int64>]
+
+        init(receipts: [ClosedRange<Int64>], db: Database) throws {
+            self.receipts = receipts
+            statement = try db.cachedStatement(sql: """
+                SELECT id, op, new_value, observed FROM change_log
+                WHERE stamp = ? AND collection = ? AND record_id = ? AND field = ? AND element = ?
+                """)
+        }
+
+        /// Whether the device sent exactly this change (a removal: one that observed its tag).
+        func sent(_ change: Change) throws -> Bool {
+            let element = change.target.element ?? ""
+            guard let row = try Row.fetchOne(statement, arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element]),
+                receipts.contains(where: { $0.contains(row[0]) })
+            else { return false }
+            switch change.op {
+            case .set(let value): return row[1] == "set" && (row[2] as String?) == value.jsonText
+            case .add: return row[1] == "add"
+            case .remove(_, let tags):
+                guard row[1] == "remove", let observed = row[3] as String? else { return false }
+                return tags.allSatisfy { observed.contains("\"" + $0.encoded + "\"") }
+            }
         }
     }
 

@@ -21,6 +21,8 @@ public struct PushResult: Sendable {
     public var conflicts: [(id: String, activityId: String, field: String)] = []
     /// New for this push (not a retry): what the metrics count.
     public var newlyAccepted = 0
+    /// The ids of this push's entries in `change_log` (one transaction, so contiguous).
+    public var logIDs: ClosedRange<Int64>?
     public var conflictsRaised = 0
 }
 
@@ -108,7 +110,9 @@ extension HubStore {
                 }
                 let old = state.registers[change.field]?.value
                 let applied = try writer.apply(change)
-                if !clash { try logStatement.execute(
+                if !clash {
+                    defer { result.logIDs = result.logIDs.map { $0.lowerBound...db.lastInsertedRowID } ?? db.lastInsertedRowID...db.lastInsertedRowID }
+                    try logStatement.execute(
                     arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element,
                                 Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen, old?.jsonText, applied, device.id, now]) }
                 for conflict in conflicts {

@@ -71,8 +71,8 @@ final class SimulatedHub: HubStorage, @unchecked Sendable {
     func push(_ changes: [Change], from device: DeviceRecord, relay: Bool) throws(StoreError) -> PushResult {
         try store.push(changes, from: device, relay: relay)
     }
-    func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int) throws(StoreError) -> PullPage {
-        try store.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes)
+    func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>]) throws(StoreError) -> PullPage {
+        try store.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes, own: own)
     }
     func history(activityId: String) throws(StoreError)
         -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]

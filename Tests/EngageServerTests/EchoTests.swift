@@ -1,0 +1,50 @@
+import EngageClient
+import EngageCore
+import EngageModel
+import EngageProtocol
+import EngageStore
+import EngageTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The hub does not send a device back what it just pushed, and still sends everything else.
+@Suite struct EchoTests {
+    @Test func aPushIsNotPulledBackButOthersWritesAre() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b")
+            try await a.sync(); try await b.sync()
+            let logged = try (0..<20).map { i in try a.store.log(NothingLostTests.activity("Course \(i)")) }
+            let shared = try b.store.log(NothingLostTests.activity("Written by b"))
+            try await b.sync()
+            try a.store.edit(logged[0].id) { $0.notes = "edited after logging" }
+            let summary = try await a.sync()
+            #expect(summary.pushed > 20 * 10)
+            // Only b's activity comes down; a's own twenty do not.
+            let fieldsOfOne = summary.pulled
+            #expect(fieldsOfOne > 0 && fieldsOfOne < 30, "pulled \(fieldsOfOne)")
+            #expect(try a.activity(shared.id)?.title == "Written by b")
+            try await b.sync()
+            for activity in logged.dropFirst() { #expect(try b.activity(activity.id) == activity) }
+            #expect(try b.activity(logged[0].id)?.notes == "edited after logging")
+            #expect(try a.store.replicatedRecords() == b.store.replicatedRecords())
+        }
+    }
+
+    @Test func badReceiptsAreRefused() async throws {
+        let f = try Fixture()
+        let code = try f.code()
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            for bad in ["x", "5-1", "0-3", "1-2-3", "1-", Array(repeating: "1-2", count: 65).joined(separator: ",")] {
+                try await client.execute(uri: "/v1/pull?cursor=0&own=\(bad)", method: .get, headers: headers(token: token)) {
+                    #expect($0.status == .badRequest, "\(bad.prefix(20))")
+                }
+            }
+            try await client.execute(uri: "/v1/pull?cursor=0&own=1-2,4-9", method: .get, headers: headers(token: token)) {
+                #expect($0.status == .ok)
+            }
+        }
+    }
+}
