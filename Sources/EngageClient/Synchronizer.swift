@@ -3,6 +3,14 @@ import EngageProtocol
 import EngageStore
 import Foundation
 
+/// How far a sync has got: changes and bytes of JSON each way (before compression).
+public struct SyncProgress: Sendable, Equatable {
+    public var pushed = 0
+    public var pushedBytes = 0
+    public var pulled = 0
+    public var pulledBytes = 0
+}
+
 /// What one `engage sync` did.
 public struct SyncSummary: Sendable, Codable, Equatable {
     public struct Rejection: Sendable, Codable, Equatable {
@@ -30,6 +38,7 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     /// The hub's receipts for this sync's pushes (change-log id ranges, adjacent ones merged):
     /// the pull leaves out what they wrote, which the device has (`own` in the protocol).
     var receipts: [ClosedRange<Int64>] = []
+    var progress = SyncProgress()
 
     mutating func addReceipt(_ receipt: [Int64]?) {
         guard let receipt, receipt.count == 2, receipt[0] <= receipt[1] else { return }
@@ -65,8 +74,20 @@ public struct Synchronizer: Sendable {
     public var pushChunk = 500
     /// Bytes of JSON per push request; halved when the hub answers 413.
     public var pushMaxBytes = 1 << 20
-    /// Changes per pull page asked of the hub (nil: the hub's default).
+    /// Changes per pull page asked of the hub. Nil: adaptive — the first page asks for
+    /// `firstPullLimit`, and each next one doubles (up to 5,000) while an exchange takes under
+    /// `fastExchangeMs`, and halves (down to 10) when it takes over `slowExchangeMs`, so a page
+    /// costs seconds on a field link and a fast link is not slowed down.
     public var pullLimit: Int?
+    public var firstPullLimit = 100
+    public var fastExchangeMs: Int64 = 1_000
+    public var slowExchangeMs: Int64 = 5_000
+    /// Pauses before retrying an exchange that failed for want of a network (the link dropped,
+    /// the answer stalled): one per retry, so also the bound on retries. Progress made before a
+    /// failure is kept whatever happens.
+    public var retryDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(15)]
+    /// Called after every page or batch with what moved so far (for a progress line).
+    public var progress: (@Sendable (SyncProgress) -> Void)?
     /// Bound on pull pages per sync (a safety net against a misbehaving server).
     public var maxPages = 100_000
     /// Ask for the next pull page while applying the current one.
@@ -121,6 +142,9 @@ public struct Synchronizer: Sendable {
                 try await pull(&summary, client: client)
             } catch Restart.again where round < 2 {
                 continue
+            } catch let error as ClientError where summary.pulled > 0 && !Self.isFatal(error) {
+                if case .unreachable = error { throw SyncError.pullInterrupted(error, summary) }
+                throw error
             }
             break
         }
@@ -131,6 +155,20 @@ public struct Synchronizer: Sendable {
         try store.recordSync(at: ISO8601DateFormatter().string(from: Date()))
         if let pushError { throw SyncError.pushFailed(pushError, summary) }
         return summary
+    }
+
+    /// Runs `exchange`, retrying after `retryDelays` when the network failed (never after an
+    /// answer from the hub, which retrying would not change).
+    func retrying<T>(_ exchange: () async throws -> T) async throws -> T {
+        var delays = retryDelays[...]
+        while true {
+            do {
+                return try await exchange()
+            } catch let error as ClientError {
+                guard case .unreachable = error, let delay = delays.popFirst() else { throw error }
+                try await Task.sleep(for: delay)
+            }
+        }
     }
 
     /// Errors after which nothing else can work (credentials).
@@ -196,7 +234,8 @@ public struct Synchronizer: Sendable {
             let batch = Self.batch(changes, from: start, maxBytes: maxBytes)
             let answer: PushResponse
             do {
-                let (a, timing) = try await client.push(batch, relay: relay)
+                let pushClient = client
+                let (a, timing) = try await retrying { try await pushClient.push(batch, relay: relay) }
                 try learn(timing)
                 answer = a
             } catch ClientError.server(413, _, let message) {
@@ -217,6 +256,9 @@ public struct Synchronizer: Sendable {
             }
             start += batch.count
             summary.addReceipt(answer.receipt)
+            summary.progress.pushed += batch.count
+            summary.progress.pushedBytes += Self.bytes(batch)
+            progress?(summary.progress)
             let refused = answer.rejected.filter { $0.code != "stamp_ahead" }
             ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
             let done = Set(answer.accepted).union(refused.map(\.stamp))
@@ -274,25 +316,29 @@ public struct Synchronizer: Sendable {
     /// current one is applied; each page is applied and its cursor saved in one transaction,
     /// so an interruption loses at most a fetched page.
     func pull(_ summary: inout SyncSummary, client: SyncClient) async throws {
-        let limit = pullLimit
+        var limit = pullLimit ?? firstPullLimit
         let generation = try store.hubGeneration()
         let own = Array(summary.receipts.suffix(64))
-        func fetch(_ cursor: Int64) async throws -> (PullResponse, SyncClient.Timing) {
+        func fetch(_ cursor: Int64, _ limit: Int) async throws -> (PullResponse, SyncClient.Timing) {
             do {
-                return try await client.pull(after: cursor, limit: limit, own: own)
+                return try await retrying { try await client.pull(after: cursor, limit: limit, own: own) }
             } catch ClientError.server(409, "cursor_ahead", _) {
                 try store.startOver(withHubGeneration: nil)
                 throw Restart.again
             }
         }
         var asked = try store.status().serverCursor
-        let first = asked
-        var next = Task { try await fetch(first) }
+        let first = asked, firstLimit = limit
+        var next = Task { try await fetch(first, firstLimit) }
         for _ in 0..<maxPages {
             let (page, timing) = try await next.value
             // A page that says there is more must move the cursor on, or the sync would never end.
             guard !page.more || page.cursor > asked else { throw ClientError.badAnswer("a pull page that made no progress") }
             asked = page.cursor
+            if pullLimit == nil {
+                let ms = timing.receivedMs - timing.sentMs
+                if ms < fastExchangeMs { limit = min(limit * 2, 5_000) } else if ms > slowExchangeMs { limit = max(limit / 2, 10) }
+            }
             if let hub = page.generation, hub != generation {
                 if generation != nil {
                     // Another database than the one this device synced with: start over with it.
@@ -303,8 +349,8 @@ public struct Synchronizer: Sendable {
                 try store.setHubGeneration(hub)
             }
             if page.more, prefetch {
-                let cursor = page.cursor
-                next = Task { try await fetch(cursor) }
+                let cursor = page.cursor, pageLimit = limit
+                next = Task { try await fetch(cursor, pageLimit) }
             }
             do {
                 try learn(timing)
@@ -314,10 +360,13 @@ public struct Synchronizer: Sendable {
                 throw error
             }
             summary.pulled += page.changes.count
+            summary.progress.pulled += page.changes.count
+            summary.progress.pulledBytes += Self.bytes(page.changes)
+            progress?(summary.progress)
             if !page.more { return }
             if !prefetch {
-                let cursor = page.cursor
-                next = Task { try await fetch(cursor) }
+                let cursor = page.cursor, pageLimit = limit
+                next = Task { try await fetch(cursor, pageLimit) }
             }
         }
     }
@@ -378,9 +427,14 @@ public struct Synchronizer: Sendable {
 /// A sync whose push failed after the pull ran: what failed, and what the sync still did.
 public enum SyncError: Error, CustomStringConvertible {
     case pushFailed(any Error, SyncSummary)
+    /// The pull stopped after some pages were applied (kept): the next sync goes on from there.
+    case pullInterrupted(any Error, SyncSummary)
 
     public var description: String {
         switch self {
+        case .pullInterrupted(let error, let summary):
+            "pulled \(summary.pulled) changes (kept) and pushed \(summary.pushed), then the link failed: \(error) — "
+                + "run `engage sync` again to continue from there"
         case .pushFailed(let error, let summary):
             "pulled \(summary.pulled) changes, but the push stopped: \(error); \(summary.pushed) changes were sent, "
                 + "the rest wait on this device — run `engage sync` again"

@@ -46,7 +46,10 @@ public struct URLSessionTransport: Transport {
     public init(baseURL: URL, timeout: TimeInterval = 60) {
         self.baseURL = baseURL
         let config = URLSessionConfiguration.ephemeral
+        // Waiting for more data, not the whole exchange: a transfer that keeps moving on a slow
+        // link is never abandoned; a stalled one fails after `timeout` and is retried.
         config.timeoutIntervalForRequest = timeout
+        config.timeoutIntervalForResource = 24 * 3600
         session = URLSession(configuration: config)
     }
 

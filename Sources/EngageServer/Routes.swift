@@ -94,10 +94,10 @@ extension Service {
         }
         var limit = configuration.pullLimit
         if let text = query["limit"] {
-            guard let n = Int(text), (1...configuration.pullLimit).contains(n) else {
-                throw APIError.badRequest("invalid_limit", "limit must be between 1 and \(configuration.pullLimit)")
+            guard let n = Int(text), n >= 1 else {
+                throw APIError.badRequest("invalid_limit", "limit must be a whole number from 1 (this hub sends at most \(configuration.pullLimit))")
             }
-            limit = n
+            limit = min(n, configuration.pullLimit)  // a client's adaptive page may ask more than this hub sends
         }
         var own: [ClosedRange<Int64>] = []
         if let text = query["own"] {

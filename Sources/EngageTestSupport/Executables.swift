@@ -22,8 +22,14 @@ public enum Executables {
     /// Runs `name` with `arguments` and waits for it to exit.
     @discardableResult
     public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try run(executable: directory.appendingPathComponent(name), arguments, environment: environment)
+    }
+
+    /// Runs any executable (a script, `unshare`) with `arguments` and waits for it to exit.
+    @discardableResult
+    public static func run(executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = directory.appendingPathComponent(name)
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["ENGAGE_DB"] = nil

@@ -31,12 +31,16 @@ struct Sync: AsyncParsableCommand {
 
     func run() async throws {
         let store = try database.open()
-        let (synchronizer, recorder) = try Synchronizer.forEnrolledDevice(store, record: record != nil)
+        var (synchronizer, recorder) = try Synchronizer.forEnrolledDevice(store, record: record != nil)
+        let line = ProgressLine()
+        synchronizer.progress = { line.update($0) }
         let summary: SyncSummary
         do {
             summary = try await synchronizer.sync()
+            line.finish()
             try recorder?.write(to: URL(fileURLWithPath: record ?? ""))
         } catch {
+            line.finish()
             try? recorder?.write(to: URL(fileURLWithPath: record ?? ""))
             throw error
         }

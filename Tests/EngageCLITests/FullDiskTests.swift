@@ -73,16 +73,9 @@ import Testing
     /// Runs `script` with `sh` in a private mount namespace; returns its output split at lines
     /// `--- NAME`.
     static func inFullDiskNamespace(_ script: String) throws -> [String: String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["-rm", "sh", "-c", script]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "a full disk could not be made (needs unshare and tmpfs): \(text)")
+        let result = try Executables.run(executable: URL(fileURLWithPath: "/usr/bin/unshare"), ["-rm", "sh", "-c", script + " 2>&1"])
+        let text = result.stdout
+        try #require(result.status == 0, "a full disk could not be made (needs unshare and tmpfs): \(text) \(result.stderr)")
         return Dictionary(uniqueKeysWithValues: text.components(separatedBy: "--- ").dropFirst().map { part in
             (String(part.prefix { $0 != "\n" }), String(part.drop { $0 != "\n" }))
         })

@@ -191,6 +191,9 @@ final class StackSimulation: @unchecked Sendable {
                                 client: SyncClient(transport: transport(devices[d].name), token: e.token, now: devices[d].clock.now))
         let node = try? devices[d].store.nodeID()
         defer { if let node { try? track(d, from: node) } }
+        // Retries within one sync, without waiting (simulated time does not pass); or none, so
+        // that a failure ends the sync and the next one resumes.
+        sync.retryDelays = Array(repeating: .zero, count: Int.random(in: 0...2, using: &rng))
         // Small pages at quiescence too: every page must make progress, whatever its size.
         if !faulty { sync.pullLimit = Int.random(in: 1...60, using: &rng) }
         if faulty {
