@@ -102,6 +102,13 @@ extension StackSimulation {
             if restores < network.restores, log.contains(where: { $0.target == change.target && $0.stamp > change.stamp }) {
                 continue  // superseded, and the hub's history of it went with a restore: no device holds it either
             }
+            if restores < network.restores, let sender = devices.first(where: { $0.name == device }),
+                try sender.store.rejectedChanges().contains(where: { $0.change.stamp == change.stamp && Self.same($0.change, change) })
+            {
+                // Sent again to a hub restored from a backup, which knew of a move first and refused
+                // it with a reason: kept, with the reason, on the device that typed it.
+                continue
+            }
             if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil, let dev = devices.first(where: { $0.name == device }) {
                 let mine = try dev.store.replicatedRecords()["activities/" + change.recordId]
                 failures.append("  device holds \(change.field): \(mine?.registers[change.field].map { "\($0.value)@\($0.stamp)" } ?? "nothing"); node now \(try dev.store.nodeID())")
