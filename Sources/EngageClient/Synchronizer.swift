@@ -38,7 +38,10 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     /// The hub's receipts for this sync's pushes (change-log id ranges, adjacent ones merged):
     /// the pull leaves out what they wrote, which the device has (`own` in the protocol).
     var receipts: [ClosedRange<Int64>] = []
-    var progress = SyncProgress()
+    /// Bytes of JSON sent and received (for the progress line).
+    var pushedBytes = 0, pulledBytes = 0
+
+    var progress: SyncProgress { SyncProgress(pushed: pushed, pushedBytes: pushedBytes, pulled: pulled, pulledBytes: pulledBytes) }
 
     mutating func addReceipt(_ receipt: [Int64]?) {
         guard let receipt, receipt.count == 2, receipt[0] <= receipt[1] else { return }
@@ -256,8 +259,7 @@ public struct Synchronizer: Sendable {
             }
             start += batch.count
             summary.addReceipt(answer.receipt)
-            summary.progress.pushed += batch.count
-            summary.progress.pushedBytes += Self.bytes(batch)
+            summary.pushedBytes += Self.bytes(batch)
             progress?(summary.progress)
             let refused = answer.rejected.filter { $0.code != "stamp_ahead" }
             ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
@@ -318,7 +320,7 @@ public struct Synchronizer: Sendable {
     func pull(_ summary: inout SyncSummary, client: SyncClient) async throws {
         var limit = pullLimit ?? firstPullLimit
         let generation = try store.hubGeneration()
-        let own = Array(summary.receipts.suffix(64))
+        let own = Array(summary.receipts.suffix(PushResponse.maxReceipts))
         func fetch(_ cursor: Int64, _ limit: Int) async throws -> (PullResponse, SyncClient.Timing) {
             do {
                 return try await retrying { try await client.pull(after: cursor, limit: limit, own: own) }
@@ -360,8 +362,7 @@ public struct Synchronizer: Sendable {
                 throw error
             }
             summary.pulled += page.changes.count
-            summary.progress.pulled += page.changes.count
-            summary.progress.pulledBytes += Self.bytes(page.changes)
+            summary.pulledBytes += Self.bytes(page.changes)
             progress?(summary.progress)
             if !page.more { return }
             if !prefetch {

@@ -104,6 +104,8 @@ public struct PushResponse: Codable, Sendable, Equatable {
     /// in the hub's change log (contiguous: one push is one transaction). A later pull given it
     /// (`own`) leaves those writes out. Absent when the push wrote nothing new.
     public var receipt: [Int64]?
+    /// Receipts a pull may name in `own` (a client merges adjacent ones).
+    public static let maxReceipts = 64
 
     public init(accepted: [HLC], rejected: [Rejection], conflicts: [ConflictNotice], receipt: [Int64]? = nil) {
         self.accepted = accepted

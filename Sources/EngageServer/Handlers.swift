@@ -44,9 +44,6 @@ struct Service: Sendable {
     /// The most an unauthenticated enrolment body may hold: a code and a node id fit in 200 bytes.
     static let enrolBodyLimit = 4 * 1024
 
-    /// Push receipts a pull may name in `own` (a client merges adjacent ones).
-    static let maxReceipts = 64
-
     /// Reads a JSON body and decodes it with `decoder`; errors name what is wrong.
     func decode<T: Decodable>(
         _ type: T.Type, _ request: Request, limit: Int? = nil, with decoder: (Data) throws -> T

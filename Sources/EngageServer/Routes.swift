@@ -102,11 +102,11 @@ extension Service {
         var own: [ClosedRange<Int64>] = []
         if let text = query["own"] {
             // Receipts of this sync's pushes: "first-last" change-log id ranges, comma-separated.
-            for part in text.split(separator: ",", omittingEmptySubsequences: false).prefix(Self.maxReceipts + 1) {
+            for part in text.split(separator: ",", omittingEmptySubsequences: false).prefix(PushResponse.maxReceipts + 1) {
                 let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int64($0) }
-                guard own.count < Self.maxReceipts, ends.count == 2, let first = ends[0], let last = ends[1], 0 < first, first <= last else {
+                guard own.count < PushResponse.maxReceipts, ends.count == 2, let first = ends[0], let last = ends[1], 0 < first, first <= last else {
                     throw APIError.badRequest(
-                        "invalid_value", "own takes up to \(Self.maxReceipts) push receipts as first-last ranges of whole numbers, comma-separated")
+                        "invalid_value", "own takes up to \(PushResponse.maxReceipts) push receipts as first-last ranges of whole numbers, comma-separated")
                 }
                 own.append(first...last)
             }

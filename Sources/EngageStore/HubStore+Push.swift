@@ -110,11 +110,14 @@ extension HubStore {
                 }
                 let old = state.registers[change.field]?.value
                 let applied = try writer.apply(change)
-                if !clash {
-                    defer { result.logIDs = result.logIDs.map { $0.lowerBound...db.lastInsertedRowID } ?? db.lastInsertedRowID...db.lastInsertedRowID }
+                if !clash {  // a clash's other value lives in its conflict: the log holds one entry per stamp
                     try logStatement.execute(
-                    arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element,
-                                Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen, old?.jsonText, applied, device.id, now]) }
+                        arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element,
+                                    Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen,
+                                    old?.jsonText, applied, device.id, now])
+                    let id = db.lastInsertedRowID
+                    result.logIDs = (result.logIDs?.lowerBound ?? id)...id
+                }
                 for conflict in conflicts {
                     let conflictKey = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: conflict.id)
                     guard try writer.state(conflictKey).registers.isEmpty else { continue }
