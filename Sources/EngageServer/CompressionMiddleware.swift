@@ -25,6 +25,7 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         var response = try await next(request, context)
         response.headers[.acceptEncoding] = "gzip"
+        response.headers[values: .vary].append("Accept-Encoding")  // whether gzipped or not, it depends on it
         guard Self.acceptsGzip(request.headers[values: .acceptEncoding]), response.headers[.contentEncoding] == nil else {
             return response
         }
@@ -37,7 +38,6 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
         let gzipped = try body.compress(with: .gzip())
         response.headers[.contentEncoding] = "gzip"
         response.headers[.contentLength] = String(gzipped.readableBytes)
-        response.headers[values: .vary].append("Accept-Encoding")
         response.body = ResponseBody(byteBuffer: gzipped)
         return response
     }
@@ -71,14 +71,20 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// Whether an `Accept-Encoding` list takes gzip (with a q-value above 0).
+    /// Whether an `Accept-Encoding` list takes gzip: its own entry's q-value above 0, or, with
+    /// no entry of its own, a `*` entry's (RFC 9110 §12.5.3).
     static func acceptsGzip(_ values: [String]) -> Bool {
-        values.flatMap { $0.split(separator: ",") }.contains { item in
+        var named: Double?, any: Double?
+        for item in values.flatMap({ $0.split(separator: ",") }) {
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { return false }
             let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-            return q > 0
+            switch parts.first {
+            case "gzip", "x-gzip": named = max(named ?? 0, q)
+            case "*": any = max(any ?? 0, q)
+            default: break
+            }
         }
+        return (named ?? any ?? 0) > 0
     }
 
     /// Gathers a response body written in parts.

@@ -61,7 +61,7 @@ extension HubStore {
             var changes: [Change] = []
             var bytes = 0, lastSeq = cursor, full = false, rows = 0
             var f = 0, e = 0
-            let echo = own.isEmpty ? nil : try EchoFilter(receipts: own, db: db)
+            let echo = own.isEmpty ? nil : try EchoFilter(receipts: own, device: device.id, db: db)
             // Rows beyond what one table returned cannot be ordered against the other table's.
             let fieldHorizon: Int64 = fieldRows.count > limit ? fieldRows[limit][0] : .max
             let elementHorizon: Int64 = elementRows.count > limit ? elementRows[limit][0] : .max
@@ -111,19 +111,22 @@ extension HubStore {
     struct EchoFilter {
         let statement: Statement
         let receipts: [ClosedRange<Int64>]
+        let device: String
 
-        init(receipts: [ClosedRange<Int64>], db: Database) throws {
+        /// Only entries logged from `device`: a device naming another's receipts hides nothing.
+        init(receipts: [ClosedRange<Int64>], device: String, db: Database) throws {
             self.receipts = receipts
+            self.device = device
             statement = try db.cachedStatement(sql: """
                 SELECT id, op, new_value, observed FROM change_log
-                WHERE stamp = ? AND collection = ? AND record_id = ? AND field = ? AND element = ?
+                WHERE stamp = ? AND collection = ? AND record_id = ? AND field = ? AND element = ? AND device_id = ?
                 """)
         }
 
         /// Whether the device sent exactly this change (a removal: one that observed its tag).
         func sent(_ change: Change) throws -> Bool {
             let element = change.target.element ?? ""
-            guard let row = try Row.fetchOne(statement, arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element]),
+            guard let row = try Row.fetchOne(statement, arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element, device]),
                 receipts.contains(where: { $0.contains(row[0]) })
             else { return false }
             switch change.op {

@@ -60,10 +60,13 @@ import Testing
             let unzipped = try body.decompress(with: .gzip())
             #expect(unzipped == plain.body)
             #expect(zipped.body.readableBytes * 4 < plain.body.readableBytes)
-            var refusing = headers(token: token)
-            refusing[.acceptEncoding] = "gzip;q=0"
-            try await client.execute(uri: "/v1/pull?cursor=0", method: .get, headers: refusing) {
-                #expect($0.headers[.contentEncoding] == nil)
+            for refusal in ["gzip;q=0", "gzip;q=0, *;q=1", "identity"] {
+                var refusing = headers(token: token)
+                refusing[.acceptEncoding] = refusal
+                try await client.execute(uri: "/v1/pull?cursor=0", method: .get, headers: refusing) {
+                    #expect($0.headers[.contentEncoding] == nil, "\(refusal)")
+                    #expect($0.headers[.vary] == "Accept-Encoding")
+                }
             }
         }
     }

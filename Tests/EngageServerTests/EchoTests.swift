@@ -29,6 +29,10 @@ import Testing
             for activity in logged.dropFirst() { #expect(try b.activity(activity.id) == activity) }
             #expect(try b.activity(logged[0].id)?.notes == "edited after logging")
             #expect(try a.store.replicatedRecords() == b.store.replicatedRecords())
+            // Naming another device's receipts hides nothing of it: only the caller's own entries.
+            let everything = try stack.hub.store.pull(after: 0, for: try #require(try stack.hub.store.devices().first { $0.nodeId == (try b.store.nodeID()).rawValue }),
+                                                      limit: 5_000, maxBytes: 1 << 24, own: [1...Int64.max])
+            #expect(everything.changes.contains { $0.recordId == logged[1].id.uuidString.lowercased() })
         }
     }
 
