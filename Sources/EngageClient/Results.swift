@@ -22,14 +22,14 @@ public struct HistoryItem: Sendable, Codable, Equatable {
     public var applied: Bool
 
     init(_ e: HistoryEntry) {
-        stamp = e.stamp.encoded
+        stamp = e.stamp
         deviceId = e.deviceId
         receivedAt = e.receivedAt
         field = e.field
         element = e.element
-        op = e.op
-        oldValue = e.oldValue
-        newValue = e.newValue
+        op = e.op.rawValue
+        oldValue = e.oldValue?.fieldValue
+        newValue = e.newValue?.fieldValue
         applied = e.applied
     }
 }

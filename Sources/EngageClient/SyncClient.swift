@@ -42,8 +42,10 @@ public struct SyncClient: Sendable {
     }
 
     /// One pull page; with `own` (the receipts of this sync's pushes), without what they wrote.
-    public func pull(after cursor: Int64, limit: Int? = nil, own: [ClosedRange<Int64>] = []) async throws -> (PullResponse, Timing) {
-        let query = (limit.map { "&limit=\($0)" } ?? "")
+    public func pull(
+        after cursor: Int64, limit: Int? = nil, own: [ClosedRange<Int64>] = [], total: Bool = false
+    ) async throws -> (PullResponse, Timing) {
+        let query = (limit.map { "&limit=\($0)" } ?? "") + (total ? "&total=1" : "")
             + (own.isEmpty ? "" : "&own=" + own.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ","))
         let (data, timing) = try await exchange("GET", "/v1/pull?cursor=\(cursor)\(query)", body: nil)
         do { return (try PullResponse.decode(data), timing) } catch { throw ClientError.badAnswer("PullResponse") }

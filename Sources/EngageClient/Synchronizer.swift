@@ -9,6 +9,10 @@ public struct SyncProgress: Sendable, Equatable {
     public var pushedBytes = 0
     public var pulled = 0
     public var pulledBytes = 0
+    /// Changes this sync pushes, and about how many it pulls (the hub's count on the first page),
+    /// once known.
+    public var pushTotal: Int?
+    public var pullTotal: Int?
 }
 
 /// What one `engage sync` did.
@@ -38,10 +42,18 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     /// The hub's receipts for this sync's pushes (change-log id ranges, adjacent ones merged):
     /// the pull leaves out what they wrote, which the device has (`own` in the protocol).
     var receipts: [ClosedRange<Int64>] = []
-    /// Bytes of JSON sent and received (for the progress line).
+    /// Bytes of JSON sent and received, and the totals when known (for the progress line).
     var pushedBytes = 0, pulledBytes = 0
+    var pushTotal: Int?, pullTotal: Int?
 
-    var progress: SyncProgress { SyncProgress(pushed: pushed, pushedBytes: pushedBytes, pulled: pulled, pulledBytes: pulledBytes) }
+    var progress: SyncProgress {
+        SyncProgress(pushed: pushed, pushedBytes: pushedBytes, pulled: pulled, pulledBytes: pulledBytes, pushTotal: pushTotal, pullTotal: pullTotal)
+    }
+
+    /// "1,200 of about 2,151 changes", or "1,200 changes" while the total is unknown.
+    var pulledText: String {
+        pullTotal.map { "\(pulled.formatted()) of about \(max($0, pulled).formatted()) changes" } ?? "\(pulled.formatted()) changes"
+    }
 
     mutating func addReceipt(_ receipt: [Int64]?) {
         guard let receipt, receipt.count == 2, receipt[0] <= receipt[1] else { return }
@@ -151,10 +163,7 @@ public struct Synchronizer: Sendable {
             }
             break
         }
-        let status = try store.status()
-        summary.openConflicts = status.openConflicts
-        summary.cursor = status.serverCursor
-        summary.clockOffsetMs = status.clockOffsetMs
+        (summary.cursor, summary.clockOffsetMs, summary.openConflicts) = try store.syncPosition()
         try store.recordSync(at: ISO8601DateFormatter().string(from: Date()))
         if let pushError { throw SyncError.pushFailed(pushError, summary) }
         return summary
@@ -186,6 +195,7 @@ public struct Synchronizer: Sendable {
         var maxBytes = pushMaxBytes
         var restamps = 0
         let node = try store.nodeID()
+        summary.pushTotal = summary.pushed + (try store.pendingCount())
         while true {
             var pending = try store.pendingChanges(after: after, limit: pushChunk)
             guard var last = pending.last else { return }
@@ -307,7 +317,7 @@ public struct Synchronizer: Sendable {
         try learn(timing)
         guard let old = try store.enrollment() else { throw ClientError.notEnrolled }
         try store.takeNewIdentity(
-            node, enrollment: Enrollment(serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token, post: answer.post, role: answer.role))
+            node, enrollment: Enrollment(serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token, post: answer.post, role: answer.role.rawValue))
         client = client.with(token: answer.token)
         summary.newDeviceId = answer.deviceId
     }
@@ -321,17 +331,17 @@ public struct Synchronizer: Sendable {
         var limit = pullLimit ?? firstPullLimit
         let generation = try store.hubGeneration()
         let own = Array(summary.receipts.suffix(PushResponse.maxReceipts))
-        func fetch(_ cursor: Int64, _ limit: Int) async throws -> (PullResponse, SyncClient.Timing) {
+        func fetch(_ cursor: Int64, _ limit: Int, total: Bool = false) async throws -> (PullResponse, SyncClient.Timing) {
             do {
-                return try await retrying { try await client.pull(after: cursor, limit: limit, own: own) }
+                return try await retrying { try await client.pull(after: cursor, limit: limit, own: own, total: total) }
             } catch ClientError.server(409, "cursor_ahead", _) {
                 try store.startOver(withHubGeneration: nil)
                 throw Restart.again
             }
         }
-        var asked = try store.status().serverCursor
+        var asked = try store.syncPosition().cursor
         let first = asked, firstLimit = limit
-        var next = Task { try await fetch(first, firstLimit) }
+        var next = Task { try await fetch(first, firstLimit, total: true) }
         for _ in 0..<maxPages {
             let (page, timing) = try await next.value
             // A page that says there is more must move the cursor on, or the sync would never end.
@@ -360,6 +370,9 @@ public struct Synchronizer: Sendable {
             } catch {
                 if page.more, prefetch { next.cancel() }
                 throw error
+            }
+            if let remaining = page.remaining, summary.pullTotal == nil {
+                summary.pullTotal = summary.pulled + page.changes.count + remaining
             }
             summary.pulled += page.changes.count
             summary.pulledBytes += Self.bytes(page.changes)
@@ -399,7 +412,7 @@ public struct Synchronizer: Sendable {
             do {
                 let (answer, timing) = try await client.enroll(code: code, nodeId: node.rawValue)
                 let enrollment = Enrollment(serverURL: serverURL, deviceId: answer.deviceId, token: answer.token,
-                                            post: answer.post, role: answer.role)
+                                            post: answer.post, role: answer.role.rawValue)
                 if node == (try store.nodeID()) {
                     try store.saveEnrollment(enrollment)
                 } else {
@@ -416,7 +429,7 @@ public struct Synchronizer: Sendable {
                 if let server = timing.serverMs {
                     try store.learnServerTime(serverMs: server, sentMs: timing.sentMs, receivedMs: timing.receivedMs)
                 }
-                return EnrolledDevice(deviceId: answer.deviceId, name: answer.name, post: answer.post, role: answer.role)
+                return EnrolledDevice(deviceId: answer.deviceId, name: answer.name, post: answer.post, role: answer.role.rawValue)
             } catch ClientError.server(409, "node_in_use", _) where attempt == 0 {
                 node = DeviceStore.newNodeID()
             }
@@ -434,7 +447,7 @@ public enum SyncError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .pullInterrupted(let error, let summary):
-            "pulled \(summary.pulled) changes (kept) and pushed \(summary.pushed), then the link failed: \(error) — "
+            "pulled \(summary.pulledText) (kept) and pushed \(summary.pushed), then the link failed: \(error) — "
                 + "run `engage sync` again to continue from there"
         case .pushFailed(let error, let summary):
             "pulled \(summary.pulled) changes, but the push stopped: \(error); \(summary.pushed) changes were sent, "

@@ -204,6 +204,16 @@ struct FastJSONReader {
 }
 
 extension PullResponse {
+    /// The page's JSON, written by hand: the bytes WireJSON would write, without the per-object
+    /// cost (docs/BENCHMARKS.md, "Wire types").
+    public var jsonText: String {
+        var body = "{\"changes\":" + Change.jsonArray(changes) + ",\"cursor\":\(cursor)"
+        if let generation { body += ",\"generation\":" + JSON.quote(generation) }
+        body += ",\"more\":\(more)"
+        if let remaining { body += ",\"remaining\":\(remaining)" }
+        return body + "}"
+    }
+
     /// Decodes a pull page; the fast reader first, Foundation's decoder if it declines.
     /// A key given twice in one object is refused (`DecodingError.dataCorrupted`).
     public static func decode(_ data: Data) throws -> PullResponse {
@@ -218,18 +228,19 @@ extension PullResponse {
 
     static func fastDecode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> PullResponse {
         var reader = FastJSONReader(bytes)
-        var changes: [Change] = [], cursor: Int64?, more: Bool?, generation: String?
+        var changes: [Change] = [], cursor: Int64?, more: Bool?, generation: String?, remaining: Int?
         try reader.object { r, key in
             switch key {
             case "changes": try r.array { r in changes.append(try Change.fastDecode(&r)) }
             case "cursor": cursor = try r.int()
             case "more": more = try r.bool()
             case "generation": generation = try r.string()
+            case "remaining": remaining = Int(try r.int())
             default: try r.skip()
             }
         }
         guard reader.atEnd, let cursor, let more else { throw FastJSONReader.Failure() }
-        return PullResponse(changes: changes, cursor: cursor, more: more, generation: generation)
+        return PullResponse(changes: changes, cursor: cursor, more: more, generation: generation, remaining: remaining)
     }
 }
 
@@ -279,13 +290,7 @@ extension Optional {
 extension PushRequest {
     /// The request's JSON, written by hand (the bytes WireJSON would write).
     public var jsonText: String {
-        var out = "{\"changes\":["
-        out.reserveCapacity(changes.count * 200 + 16)
-        for (i, change) in changes.enumerated() {
-            if i > 0 { out += "," }
-            out += change.jsonText
-        }
-        return out + (relay == true ? "],\"relay\":true}" : "]}")
+        "{\"changes\":" + Change.jsonArray(changes) + (relay == true ? ",\"relay\":true}" : "}")
     }
 
     /// Bodies up to this size (bytes) that the fast reader declines go to Foundation's decoder

@@ -1,5 +1,8 @@
 import EngageCore
+// The generated wire types are part of this module's interface.
+@_exported import EngageWire
 import Foundation
+import OpenAPIRuntime
 
 /// The protocol's major version. A server answers every request of the same major version;
 /// minor additions are new optional keys, which older peers ignore.
@@ -11,32 +14,43 @@ public enum ProtocolVersion {
     public static let serverTimeHeader = "Engage-Server-Time"
 }
 
-public struct EnrollRequest: Codable, Sendable, Equatable {
-    public var code: String
-    public var nodeId: String?
+// The bodies of enrolment, identity, history and errors are the types generated from
+// sync-protocol/openapi.yaml (EngageWire), so they cannot drift from the contract. Push and pull
+// bodies keep hand-written types and JSON (FastJSON, `Change.jsonText`): they carry up to 5,000
+// changes per exchange and are the measured hot path (docs/BENCHMARKS.md, "Wire types"); a test
+// reads every recorded push and pull body with the generated types too.
 
-    public init(code: String, nodeId: String? = nil) {
-        self.code = code
-        self.nodeId = nodeId
-    }
+public typealias EnrollRequest = Components.Schemas.EnrollRequest
+public typealias EnrollResponse = Components.Schemas.EnrollResponse
+public typealias IdentityRequest = Components.Schemas.IdentityRequest
+public typealias HistoryResponse = Components.Schemas.HistoryResponse
+public typealias HistoryEntry = Components.Schemas.HistoryResponse.EntriesPayloadPayload
+/// Every error: a stable code and a message that says what to do.
+public typealias ErrorResponse = Components.Schemas._Error
+
+extension ErrorResponse {
+    public init(code: String, message: String) { self.init(error: .init(code: code, message: message)) }
 }
 
-public struct EnrollResponse: Codable, Sendable, Equatable {
-    public var deviceId: String
-    public var token: String
-    public var name: String
-    public var post: String
-    public var role: String
-    /// The hub database's generation (see `PullResponse.generation`).
-    public var generation: String?
+extension Components.Schemas.FieldValue {
+    /// The wire form of a field value.
+    public init(_ value: FieldValue) {
+        switch value {
+        case .string(let s): self = .case1(s)
+        case .int(let i): self = .case2(i)
+        case .bool(let b): self = .case3(b)
+        case .null: self = .case4(nil)
+        }
+    }
 
-    public init(deviceId: String, token: String, name: String, post: String, role: String, generation: String? = nil) {
-        self.deviceId = deviceId
-        self.token = token
-        self.name = name
-        self.post = post
-        self.role = role
-        self.generation = generation
+    /// The field value it carries; nil for a JSON value other than null, a boolean, an integer or a string.
+    public var fieldValue: FieldValue? {
+        switch self {
+        case .case1(let s): .string(s)
+        case .case2(let i): .int(i)
+        case .case3(let b): .bool(b)
+        case .case4(let other): other.value == nil ? .null : nil
+        }
     }
 }
 
@@ -123,68 +137,16 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// The hub database's generation. A device whose saved generation differs is talking to
     /// a hub restored from a backup or replaced: it re-sends what it wrote and pulls from 0.
     public var generation: String?
+    /// About how many changes come after this page, when the request asked (`total=1`).
+    public var remaining: Int?
 
-    public init(changes: [Change], cursor: Int64, more: Bool, generation: String? = nil) {
+    public init(changes: [Change], cursor: Int64, more: Bool, generation: String? = nil, remaining: Int? = nil) {
         self.changes = changes
         self.cursor = cursor
         self.more = more
         self.generation = generation
+        self.remaining = remaining
     }
-}
-
-/// Asks for a new identity for a device whose database another device is also using (the
-/// hub answered a push with `409 identity_conflict`). The answer is an `EnrollResponse`.
-public struct IdentityRequest: Codable, Sendable, Equatable {
-    public var nodeId: String
-
-    public init(nodeId: String) { self.nodeId = nodeId }
-}
-
-public struct HistoryEntry: Codable, Sendable, Equatable {
-    public var stamp: HLC
-    public var deviceId: String
-    public var receivedAt: Int64
-    public var field: String
-    public var element: String?
-    public var op: String
-    public var oldValue: FieldValue?
-    public var newValue: FieldValue?
-    public var applied: Bool
-
-    public init(stamp: HLC, deviceId: String, receivedAt: Int64, field: String, element: String?, op: String,
-                oldValue: FieldValue?, newValue: FieldValue?, applied: Bool) {
-        self.stamp = stamp
-        self.deviceId = deviceId
-        self.receivedAt = receivedAt
-        self.field = field
-        self.element = element
-        self.op = op
-        self.oldValue = oldValue
-        self.newValue = newValue
-        self.applied = applied
-    }
-}
-
-public struct HistoryResponse: Codable, Sendable, Equatable {
-    public var activityId: String
-    public var entries: [HistoryEntry]
-
-    public init(activityId: String, entries: [HistoryEntry]) {
-        self.activityId = activityId
-        self.entries = entries
-    }
-}
-
-/// Every error: a stable code and a message that says what to do.
-public struct ErrorResponse: Codable, Sendable, Equatable {
-    public struct Body: Codable, Sendable, Equatable {
-        public var code: String
-        public var message: String
-    }
-
-    public var error: Body
-
-    public init(code: String, message: String) { error = Body(code: code, message: message) }
 }
 
 /// Stable JSON for the wire: sorted keys, no escaped slashes.

@@ -55,20 +55,44 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
             } catch {
                 throw APIError(.contentTooLarge, "body_too_large", "the request body is over \(maxBodyBytes) bytes; send fewer changes per push")
             }
-            let plain: ByteBuffer
-            do {
-                plain = try compressed.decompress(with: .gzip(), maxSize: maxBodyBytes)
-            } catch let error as CompressNIOError where error == .bufferOverflow {
-                throw APIError(.contentTooLarge, "body_too_large",
-                               "the request body is over \(maxBodyBytes) bytes once decompressed; send fewer changes per push")
-            } catch {
-                throw APIError.badRequest("malformed_body", "the body is not valid gzip; send it again, or uncompressed")
-            }
+            let plain = try Self.gunzip(&compressed, maxSize: maxBodyBytes)
             var head = request.head
             head.headerFields[.contentEncoding] = nil
             head.headerFields[.contentLength] = String(plain.readableBytes)
             request = Request(head: head, body: RequestBody(buffer: plain))
         }
+    }
+
+    /// The bytes of a gzip file (RFC 1952): one member or several concatenated, as `gzip -d`
+    /// reads them. Refused as `malformed_body` (400): corrupt data, bytes after the last member
+    /// that do not start another, and a stream cut short — zlib stops without an error when its
+    /// input runs out, so each member's trailer (ISIZE, the size mod 2³²) is checked against what
+    /// it produced. Over `maxSize` bytes in all: `body_too_large` (413).
+    static func gunzip(_ compressed: inout ByteBuffer, maxSize: Int) throws -> ByteBuffer {
+        let notGzip = APIError.badRequest("malformed_body", "the body is not valid gzip; send it again, or uncompressed")
+        var plain = ByteBuffer()
+        let input = compressed  // reads behind `compressed`'s reader index, where the trailers are
+        repeat {
+            guard compressed.readableBytes >= 18, compressed.getBytes(at: compressed.readerIndex, length: 2) == [0x1F, 0x8B] else {
+                throw plain.readableBytes == 0 ? notGzip
+                    : APIError.badRequest("malformed_body", "bytes after the end of the gzip stream; send the gzip file alone")
+            }
+            let member: ByteBuffer
+            do {
+                member = try compressed.decompress(with: .gzip(), maxSize: maxSize - plain.readableBytes)
+            } catch let error as CompressNIOError where error == .bufferOverflow {
+                throw APIError(.contentTooLarge, "body_too_large",
+                               "the request body is over \(maxSize) bytes once decompressed; send fewer changes per push")
+            } catch {
+                throw notGzip
+            }
+            let trailer = input.getInteger(at: compressed.readerIndex - 4, endianness: .little, as: UInt32.self)
+            guard trailer == UInt32(truncatingIfNeeded: member.readableBytes) else {
+                throw APIError.badRequest("malformed_body", "the gzip stream is cut short (no complete trailer); send the whole body again")
+            }
+            plain.writeImmutableBuffer(member)
+        } while compressed.readableBytes > 0
+        return plain
     }
 
     /// Whether an `Accept-Encoding` list takes gzip: its own entry's q-value above 0, or, with

@@ -42,7 +42,7 @@ extension Service {
     /// The answer that hands a device its identity: shown once, with the hub's generation.
     func enrolled(_ device: DeviceRecord, token: String) throws -> Response {
         try jsonResponse(
-            EnrollResponse(deviceId: device.id, token: token, name: device.name, post: device.post, role: device.role.rawValue,
+            EnrollResponse(deviceId: device.id, token: token, name: device.name, post: device.post, role: .init(device.role),
                            generation: store.generation),
             status: .created, now: environment.now())
     }
@@ -111,20 +111,19 @@ extension Service {
                 own.append(first...last)
             }
         }
-        let store = store, maxBytes = configuration.pullMaxBytes, pageLimit = limit, ownRange = own
+        var total = false
+        if let text = query["total"] {
+            guard text == "1" || text == "0" else {
+                throw APIError.badRequest("invalid_value", "total takes 1 (count the changes after this page) or 0")
+            }
+            total = text == "1"
+        }
+        let store = store, maxBytes = configuration.pullMaxBytes, pageLimit = limit, ownRange = own, countRemaining = total
         let page = try await database { () throws(StoreError) in
-            try store.pull(after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes, own: ownRange)
+            try store.pull(after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes, own: ownRange, countRemaining: countRemaining)
         }
-        // Written by hand: the same bytes as WireJSON would write, without the per-object cost.
-        var body = "{\"changes\":["
-        body.reserveCapacity(page.changes.count * 180 + 64)
-        for (i, change) in page.changes.enumerated() {
-            if i > 0 { body += "," }
-            body += change.jsonText
-        }
-        body += "],\"cursor\":\(page.cursor)"
-        if let generation = page.generation { body += ",\"generation\":" + JSON.quote(generation) }
-        body += ",\"more\":\(page.more)}"
+        let body = PullResponse(changes: page.changes, cursor: page.cursor, more: page.more, generation: page.generation,
+                                remaining: page.remaining).jsonText
         return rawJSONResponse(body, now: environment.now())
     }
 
@@ -141,14 +140,25 @@ extension Service {
         default: throw APIError(.forbidden, "out_of_scope", "the history of activity \(id.prefix(8)) is readable by headquarters and by advisors of \(post)")
         }
         let entries = try await database { () throws(StoreError) in try store.history(activityId: key) }.map { e in
-            let (op, element, value): (String, String?, FieldValue?) = switch e.change.op {
-            case .set(let v): ("set", nil, v)
-            case .add(let x): ("add", x, nil)
-            case .remove(let x, _): ("remove", x, nil)
+            let (op, element, value): (HistoryEntry.OpPayload, String?, FieldValue?) = switch e.change.op {
+            case .set(let v): (.set, nil, v)
+            case .add(let x): (.add, x, nil)
+            case .remove(let x, _): (.remove, x, nil)
             }
-            return HistoryEntry(stamp: e.stamp, deviceId: e.deviceId, receivedAt: e.receivedAt, field: e.change.field, element: element,
-                                op: op, oldValue: e.oldValue, newValue: value, applied: e.applied)
+            return HistoryEntry(stamp: e.stamp.encoded, deviceId: e.deviceId, receivedAt: e.receivedAt, field: e.change.field,
+                                element: element, op: op, oldValue: e.oldValue.map(Components.Schemas.FieldValue.init),
+                                newValue: value.map(Components.Schemas.FieldValue.init), applied: e.applied)
         }
         return try jsonResponse(HistoryResponse(activityId: key, entries: entries), now: environment.now())
+    }
+}
+
+extension EnrollResponse.RolePayload {
+    init(_ role: DeviceRecord.Role) {
+        switch role {
+        case .advisor: self = .advisor
+        case .hq: self = .hq
+        case .admin: self = .admin
+        }
     }
 }

@@ -34,6 +34,21 @@ extension DeviceStore {
         }
     }
 
+    /// Where the device stands with the server after a sync: its cursor, the clock offset it
+    /// learnt and its open conflicts — each read through a key or an index (`conflict_open`), so
+    /// a sync's end costs what it shows, not the size of the device's tables.
+    public func syncPosition() throws(StoreError) -> (cursor: Int64, clockOffsetMs: Int64, openConflicts: Int) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: Self.syncPositionSQL)
+            return (row?[0] ?? 0, row?[1] ?? 0, row?[2] ?? 0)
+        }
+    }
+
+    static let syncPositionSQL = """
+        SELECT server_cursor, clock_offset_ms, (SELECT COUNT(*) FROM conflict WHERE resolved = 0)
+        FROM sync_state WHERE id = 1
+        """
+
     /// This replica's node id.
     public func nodeID() throws(StoreError) -> NodeID {
         try read { db in try ReplicaContext.load(db).clock.node }

@@ -28,6 +28,11 @@ extension DeviceStore {
         }
     }
 
+    /// How many changes wait in the outbox (before coalescing: a push may send fewer).
+    public func pendingCount() throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
     /// The outbox, oldest first: entries after local sequence `seq`, at most `limit`.
     public func pendingChanges(after seq: Int64 = 0, limit: Int = .max) throws(StoreError) -> [PendingChange] {
         try read { db in try Self.outbox(db, after: seq, limit: limit) }

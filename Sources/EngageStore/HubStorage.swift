@@ -15,7 +15,9 @@ public protocol HubStorage: Sendable {
     func touch(deviceId: String) throws(StoreError)
     @discardableResult func revoke(deviceId: String) throws(StoreError) -> DeviceRecord
     func push(_ changes: [Change], from device: DeviceRecord, relay: Bool) throws(StoreError) -> PushResult
-    func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>]) throws(StoreError) -> PullPage
+    func pull(
+        after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>], countRemaining: Bool
+    ) throws(StoreError) -> PullPage
     func history(activityId: String) throws(StoreError)
         -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
     func post(ofActivity id: String) throws(StoreError) -> String?

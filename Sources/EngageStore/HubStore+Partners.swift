@@ -51,7 +51,7 @@ extension HubStore {
             }
         }
         let now = physicalMs()
-        return try write { db in
+        let result: (created: Int, existing: Int) = try write { db in
             var context = try ReplicaContext.load(db)
             var writer = try ReplicaWriter(db: db, seq: context.seq)
             var created = 0
@@ -67,5 +67,7 @@ extension HubStore {
             try context.save(db)
             return (created, activities.count - created)
         }
+        if result.created > 0 { try refreshStatistics() }
+        return result
     }
 }

@@ -357,15 +357,19 @@ extension HubStore {
         return (before ?? writes.min { $0.stamp < $1.stamp })?.post
     }
 
+    /// Conflicts whose either side has one of `count` stamps: through both stamp indexes
+    /// (checked by `QueryPlanTests`), so a push costs the same with 60,000 conflicts held.
+    static func conflictsByStampSQL(count: Int) -> String {
+        let marks = databaseQuestionMarks(count: count)
+        return "SELECT id, record_id, field FROM conflict WHERE current_stamp IN (\(marks)) OR other_stamp IN (\(marks))"
+    }
+
     static func conflicts(involving stamps: [HLC], db: Database) throws -> [(id: String, activityId: String, field: String)] {
         guard !stamps.isEmpty else { return [] }
         var found: [String: (String, String, String)] = [:]
         for start in stride(from: 0, to: stamps.count, by: 400) {
             let chunk = stamps[start..<min(start + 400, stamps.count)].map(\.encoded)
-            let marks = databaseQuestionMarks(count: chunk.count)
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, record_id, field FROM conflict WHERE current_stamp IN (\(marks)) OR other_stamp IN (\(marks))",
-                arguments: StatementArguments(chunk + chunk))
+            let rows = try Row.fetchAll(db, sql: conflictsByStampSQL(count: chunk.count), arguments: StatementArguments(chunk + chunk))
             for row in rows { found[row[0]] = (row[0], row[1], row[2]) }
         }
         return found.values.sorted { $0.0 < $1.0 }.map { (id: $0.0, activityId: $0.1, field: $0.2) }

@@ -38,6 +38,7 @@ public struct HubStore: Sendable {
         self.writer = writer
         self.physicalMs = physicalMs
         try Migrations.migrate(writer, ["replica", "hub"], kind: "server", path: path)
+        if try writer.read({ db in try !db.tableExists("sqlite_stat1") }) { try Self.analyze(writer) }
         generation = try writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_state") == 0 {
                 try db.execute(sql: "INSERT INTO sync_state (id, node_id) VALUES (1, ?)", arguments: [Self.node.rawValue])
@@ -66,6 +67,17 @@ public struct HubStore: Sendable {
     public mutating func adoptGeneration(_ generation: String) throws(StoreError) {
         try write { db in try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [generation]) }
         self.generation = generation
+    }
+
+    /// Gives SQLite's planner fresh statistics (ANALYZE, sampling at most 1,000 rows per index, so
+    /// it takes milliseconds on any size): at the first open and after bulk loads. Without them its
+    /// default estimates chose plans that read a whole post and sort it.
+    public func refreshStatistics() throws(StoreError) {
+        do { try Self.analyze(writer) } catch { throw DeviceStore.wrap(error) }
+    }
+
+    static func analyze(_ writer: any DatabaseWriter) throws {
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA analysis_limit = 1000; ANALYZE") }
     }
 
     public func appliedMigrations() throws(StoreError) -> [String] {

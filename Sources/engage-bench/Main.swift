@@ -8,6 +8,8 @@ import Foundation
 ///   engage-bench merge [activities] [rounds]   merge through the store vs raw SQLite upserts
 ///   engage-bench http [push-activities] [pull-activities]   push and pull over HTTP (needs a
 ///       release engage-server and engage beside this binary)
+///   engage-bench wire [changes] [rounds]   pull and push bodies: hand-written JSON vs the
+///       types generated from sync-protocol/openapi.yaml with Foundation's coders
 ///   engage-bench durability [activities] [rounds]   the cost of committing durably: the hub's
 ///       push (synchronous=FULL) next to raw upserts with synchronous NORMAL and FULL
 @main
@@ -17,6 +19,10 @@ struct Bench {
         if args.first == "durability" {
             let numbers = args.dropFirst().compactMap { Int($0) }
             return try Durability.run(activities: numbers.first ?? 2_000, rounds: numbers.dropFirst().first ?? 3)
+        }
+        if args.first == "wire" {
+            let numbers = args.dropFirst().compactMap { Int($0) }
+            return try WireBench.run(changes: numbers.first ?? 5_000, rounds: numbers.dropFirst().first ?? 5)
         }
         if args.first == "http" {
             let numbers = args.dropFirst().compactMap { Int($0) }

@@ -16,7 +16,8 @@ final class ProgressLine: @unchecked Sendable {
             guard now.timeIntervalSince(started) >= 2 else { return }
             if let shown, now.timeIntervalSince(shown) < (terminal ? 1 : 10) { return }
             shown = now
-            let line = "pulled \(p.pulled.formatted()) changes (\(Self.size(p.pulledBytes))), pushed \(p.pushed.formatted()) (\(Self.size(p.pushedBytes)))"
+            let line = "pulled \(Self.count(p.pulled, of: p.pullTotal)) changes (\(Self.size(p.pulledBytes))), "
+                + "pushed \(Self.count(p.pushed, of: p.pushTotal)) (\(Self.size(p.pushedBytes)))"
             FileHandle.standardError.write(Data((terminal ? "\r" + line + "\u{1B}[K" : line + "\n").utf8))
         }
     }
@@ -26,5 +27,12 @@ final class ProgressLine: @unchecked Sendable {
         lock.withLock { if terminal, shown != nil { FileHandle.standardError.write(Data("\n".utf8)) } }
     }
 
-    static func size(_ bytes: Int) -> String { ByteCountFormatter.string(fromByteCount: Int64(bytes), countStyle: .file) }
+    static func size(_ bytes: Int) -> String {
+        bytes == 0 ? "0 bytes" : ByteCountFormatter.string(fromByteCount: Int64(bytes), countStyle: .file)
+    }
+
+    /// "1,200 of about 2,151", or "1,200" while the total is unknown.
+    static func count(_ n: Int, of total: Int?) -> String {
+        total.map { "\(n.formatted()) of about \(max($0, n).formatted())" } ?? n.formatted()
+    }
 }

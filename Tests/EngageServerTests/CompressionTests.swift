@@ -44,6 +44,45 @@ import Testing
         }
     }
 
+    /// A body is read as `gzip -d` reads a file: concatenated members are one body; a stream cut
+    /// short or followed by other bytes is refused as gzip, not passed on as broken JSON.
+    @Test func gzipFramingIsCheckedWholeAcrossMembers() async throws {
+        let f = try Fixture(maxBodyBytes: 64 * 1024)
+        let code = try f.code()
+        @Sendable func cut(_ buffer: ByteBuffer, dropping n: Int) -> ByteBuffer { buffer.getSlice(at: 0, length: buffer.readableBytes - n)! }
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            var zipped = headers(token: token)
+            zipped[.contentEncoding] = "gzip"
+            let whole = try gzip(#"{"changes":[]}"#)
+            var twoMembers = try gzip(#"{"changes":"#)
+            twoMembers.writeImmutableBuffer(try gzip("[]}"))
+            try await client.execute(uri: "/v1/push", method: .post, headers: zipped, body: twoMembers) {
+                #expect($0.status == .ok)
+            }
+            var junkAfter = whole
+            junkAfter.writeString("junk")
+            var tooShortAfter = whole
+            tooShortAfter.writeBytes([0x1F, 0x8B])
+            let refused: [(String, ByteBuffer)] = [
+                ("trailer missing", cut(whole, dropping: 8)), ("size missing", cut(whole, dropping: 4)),
+                ("cut mid-stream", cut(whole, dropping: 12)), ("junk after", junkAfter), ("a member's start after", tooShortAfter),
+                ("header only", cut(whole, dropping: whole.readableBytes - 10)),
+            ]
+            for (name, body) in refused {
+                try await client.execute(uri: "/v1/push", method: .post, headers: zipped, body: body) {
+                    #expect($0.status == .badRequest && $0.errorCode == "malformed_body", "\(name)")
+                }
+            }
+            // Each member under the limit, together over it.
+            var bombs = ByteBuffer()
+            for _ in 0..<3 { bombs.writeImmutableBuffer(try gzip(String(repeating: " ", count: 30_000))) }
+            try await client.execute(uri: "/v1/push", method: .post, headers: zipped, body: bombs) {
+                #expect($0.status == .contentTooLarge && $0.errorCode == "body_too_large")
+            }
+        }
+    }
+
     @Test func answersAreGzippedOnlyWhenAskedAndWorthIt() async throws {
         let f = try Fixture()
         let code = try f.code()

@@ -32,7 +32,7 @@ import Testing
         return [
             ("EnrollRequest", EnrollRequest(code: "K7QM4TX2PA", nodeId: "a1b2c3d4e5f60718")),
             ("EnrollResponse", EnrollResponse(deviceId: "dev-5e0c9a1b2c3d", token: String(repeating: "3f", count: 32),
-                                              name: "Dar es Salaam tablet", post: "DAR-ES-SALAAM", role: "advisor",
+                                              name: "Dar es Salaam tablet", post: "DAR-ES-SALAAM", role: .advisor,
                                               generation: "7d3f0c52-9a41-4e8b-b2c6-1f0e9d8a7b65")),
             ("IdentityRequest", IdentityRequest(nodeId: "c4d5e6f708192a3b")),
             ("PushRequest", PushRequest(changes: Array(c.prefix(3)) + [c.last!])),
@@ -44,8 +44,9 @@ import Testing
             ("PullResponse", PullResponse(changes: Array(c.prefix(2)).map { var x = $0; x.base = nil; x.seen = 0; return x }, cursor: 42, more: true,
                                           generation: "7d3f0c52-9a41-4e8b-b2c6-1f0e9d8a7b65")),
             ("HistoryResponse", HistoryResponse(activityId: c[0].recordId, entries: [
-                HistoryEntry(stamp: c[1].stamp, deviceId: "dev-5e0c9a1b2c3d", receivedAt: 1_767_225_700_000, field: "title", element: nil,
-                             op: "set", oldValue: .string("Canine course"), newValue: .string("Canine detection course"), applied: true),
+                HistoryEntry(stamp: c[1].stamp.encoded, deviceId: "dev-5e0c9a1b2c3d", receivedAt: 1_767_225_700_000, field: "title",
+                             element: nil, op: .set, oldValue: .case1("Canine course"), newValue: .case1("Canine detection course"),
+                             applied: true),
             ])),
             ("Error", ErrorResponse(code: "batch_too_large", message: "6000 changes in one push; split it into batches of at most 5000")),
         ]

@@ -33,7 +33,7 @@ import Testing
         let expiring = try f.code(lifetimeMs: 1_000)
         try await f.app.test(.router) { client in
             let device = try await enroll(client, code: code.lowercased(), node: "device-a")
-            #expect(device.post == "LIMA" && device.role == "advisor" && device.token.count == 64)
+            #expect(device.post == "LIMA" && device.role == .advisor && device.token.count == 64)
             try await client.execute(uri: "/v1/enroll", method: .post, headers: headers(), body: try json(EnrollRequest(code: code))) {
                 #expect($0.status == .badRequest && $0.errorCode == "invalid_value")  // used
             }
@@ -191,6 +191,49 @@ import Testing
             }
             #expect(pages > 5)
             #expect(Set(received.filter { $0.collection == "activities" }.map(\.stamp)) == Set(changes.map(\.stamp)))
+
+            // Asked for, a page says how many changes follow it: each page's count plus what
+            // follows is what a pull from the start receives.
+            for start in [0, 37, received.count - 1, received.count] {
+                var cursor: Int64 = 0, skipped = 0
+                while skipped < start {
+                    let page = try await client.execute(uri: "/v1/pull?cursor=\(cursor)&limit=\(start - skipped)", method: .get,
+                                                        headers: headers(token: token)) { try $0.decode(PullResponse.self) }
+                    skipped += page.changes.count
+                    cursor = page.cursor
+                }
+                let page = try await client.execute(uri: "/v1/pull?cursor=\(cursor)&limit=37&total=1", method: .get,
+                                                    headers: headers(token: token)) { try $0.decode(PullResponse.self) }
+                #expect(skipped + page.changes.count + (page.remaining ?? -1) == received.count, "from \(start)")
+            }
+            try await client.execute(uri: "/v1/pull?cursor=0&total=yes", method: .get, headers: headers(token: token)) {
+                #expect($0.status == .badRequest && $0.errorCode == "invalid_value")
+            }
+            let unasked = try await client.execute(uri: "/v1/pull?cursor=0", method: .get, headers: headers(token: token)) {
+                try $0.decode(PullResponse.self)
+            }
+            #expect(unasked.remaining == nil)
+        }
+    }
+
+    /// An advisor's count covers only what it may see.
+    @Test func theRemainingCountIsTheCallersView() async throws {
+        let f = try Fixture(maxBatch: 1_000)
+        let lima = try f.code(), quito = try f.code(post: "QUITO")
+        try await f.app.test(.router) { client in
+            let a = try await enroll(client, code: lima, node: "device-a").token
+            let b = try await enroll(client, code: quito, node: "device-b").token
+            for (token, post, node, n) in [(a, "LIMA", "device-a", 5), (b, "QUITO", "device-b", 9)] {
+                let changes = (0..<n).map { Activity.at(post, "Course \($0)") }.flatMap { creation($0, node: node) }
+                try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token), body: try json(PushRequest(changes: changes))) {
+                    #expect($0.status == .ok)
+                }
+            }
+            let all = try await client.execute(uri: "/v1/pull?cursor=0", method: .get, headers: headers(token: a)) { try $0.decode(PullResponse.self) }
+            let first = try await client.execute(uri: "/v1/pull?cursor=0&limit=3&total=1", method: .get, headers: headers(token: a)) {
+                try $0.decode(PullResponse.self)
+            }
+            #expect(first.changes.count + (first.remaining ?? 0) == all.changes.count)
         }
     }
 }

@@ -16,11 +16,11 @@ import Testing
         defer { dir.remove() }
         let path = dir.path("nested/device.sqlite")
         let first = try DeviceStore(path: path, physicalMs: clock.now)
-        #expect(try first.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage"])
+        #expect(try first.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts"])
         let a = try first.log(.sample())
         let node = try first.nodeID()
         let again = try DeviceStore(path: path, physicalMs: clock.now)
-        #expect(try again.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage"])
+        #expect(try again.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts"])
         #expect(try again.activity(a.id) == a)
         #expect(try again.nodeID() == node)
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))  // WAL mode

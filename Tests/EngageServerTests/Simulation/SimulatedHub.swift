@@ -71,8 +71,10 @@ final class SimulatedHub: HubStorage, @unchecked Sendable {
     func push(_ changes: [Change], from device: DeviceRecord, relay: Bool) throws(StoreError) -> PushResult {
         try store.push(changes, from: device, relay: relay)
     }
-    func pull(after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>]) throws(StoreError) -> PullPage {
-        try store.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes, own: own)
+    func pull(
+        after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>], countRemaining: Bool
+    ) throws(StoreError) -> PullPage {
+        try store.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes, own: own, countRemaining: countRemaining)
     }
     func history(activityId: String) throws(StoreError)
         -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
