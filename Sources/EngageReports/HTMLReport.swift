@@ -32,9 +32,14 @@ public enum HTMLReport {
             + table(["Country", "Goals"], r.shortfalls.goalGaps.map { [$0.country + " " + countryName($0.country), $0.goals.map(String.init).joined(separator: ", ")] })
 
         body += section("redundancies", "Possible redundancies")
-        body += "<p>Same partner agency, same kind, different posts, within \(ReportBuilder.redundancyWindowDays) days.</p>"
-            + table(["First", "Second", "Posts", "Partners", "Kind", "Days apart"],
-                    r.redundancies.map { [String($0.first.prefix(8)), String($0.second.prefix(8)), $0.posts.joined(separator: " / "), $0.partners.joined(separator: ", "), $0.kind, "\($0.daysApart)"] })
+        let red = r.redundancies
+        body += "<p>\(red.found) groups of engagements that may duplicate each other: \(esc(red.rule)). "
+            + (red.found > red.groups.count ? "The \(red.groups.count) spanning the most posts are shown." : "") + "</p>"
+        for g in red.groups {
+            body += "<h3>\(esc(countryName(g.country))) · \(esc(g.kind)) · \(esc(g.partners.joined(separator: ", ")))</h3>"
+                + "<p class=\"sub\">\(g.activities) engagements from \(esc(g.posts.joined(separator: ", "))), \(esc(g.from)) – \(esc(g.to))</p>"
+                + table(["Title", "Post", "Dates"], g.engagements.map { [$0.title, $0.post, $0.startDate + ($0.endDate.map { " – " + $0 } ?? "")] })
+        }
 
         body += section("trend", "Trend")
         body += trendChart(r.trend)

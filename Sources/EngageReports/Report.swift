@@ -70,14 +70,39 @@ public struct Report: Codable, Sendable, Equatable {
         public var goalGaps: [GoalGap]
     }
 
-    public struct Redundancy: Codable, Sendable, Equatable {
-        public var first: String
-        public var second: String
-        public var posts: [String]
-        public var partners: [String]
+    /// One activity of a redundancy group, as an analyst reads it.
+    public struct Engagement: Codable, Sendable, Equatable {
+        public var id: String
+        public var title: String
+        public var post: String
+        public var startDate: String
+        public var endDate: String?
+    }
+
+    /// Engagements that may duplicate each other: the same country and kind, dates that overlap
+    /// (each with at least one other of the group, as a chain), a partner agency in common, and
+    /// more than one post. Multilateral partners (registry type "multilateral", e.g. WCO
+    /// committees several posts attend) link nothing.
+    public struct RedundancyGroup: Codable, Sendable, Equatable {
+        public var country: String
         public var kind: String
-        /// 0 when the dates overlap.
-        public var daysApart: Int
+        /// Partners that at least two engagements of the group share.
+        public var partners: [String]
+        public var posts: [String]
+        /// The first start and the last end of the group's engagements.
+        public var from: String
+        public var to: String
+        public var activities: Int
+        /// The engagements, earliest first, at most `ReportBuilder.membersShown`.
+        public var engagements: [Engagement]
+    }
+
+    public struct Redundancies: Codable, Sendable, Equatable {
+        /// The rule, in words, for the reader.
+        public var rule: String
+        /// Groups found; the largest `ReportBuilder.groupsShown` are listed.
+        public var found: Int
+        public var groups: [RedundancyGroup]
     }
 
     public struct TrendPoint: Codable, Sendable, Equatable {
@@ -88,13 +113,26 @@ public struct Report: Codable, Sendable, Equatable {
         public var change: Int?
     }
 
+    /// A count with the first few ids (sorted), so a report stays small whatever it counts.
+    public struct Listing: Codable, Sendable, Equatable {
+        public static let shown = 20
+        public var count: Int
+        public var first: [String]
+
+        init(_ ids: [String]) {
+            count = ids.count
+            first = Array(ids.sorted().prefix(Self.shown))
+        }
+    }
+
     public struct UnknownPartner: Codable, Sendable, Equatable {
         public var partner: String
-        public var activities: [String]
+        public var activities: Listing
     }
 
     public struct DataQuality: Codable, Sendable, Equatable {
-        public var withoutGoals: [String]
+        public var withoutGoals: Listing
+        /// Most used first.
         public var unknownPartners: [UnknownPartner]
         public var openConflicts: Int
     }
@@ -102,7 +140,7 @@ public struct Report: Codable, Sendable, Equatable {
     public var period: Period
     public var coverage: Coverage
     public var shortfalls: Shortfalls
-    public var redundancies: [Redundancy]
+    public var redundancies: Redundancies
     public var trend: [TrendPoint]
     public var dataQuality: DataQuality
 }

@@ -6,8 +6,6 @@ import Foundation
 /// Counted: activities not deleted whose start date falls in the period. Cancelled
 /// activities did not happen: they are left out of every figure and counted apart.
 public enum ReportBuilder {
-    public static let redundancyWindowDays = 30
-
     public static func build(
         activities all: [Activity], from: Day? = nil, to: Day? = nil, priorities: Priorities, registry: PartnerRegistry,
         openConflicts: Int
@@ -20,7 +18,7 @@ public enum ReportBuilder {
             period: .init(from: from?.description, to: to?.description),
             coverage: coverage(activities, cancelled: inPeriod.count - activities.count, registry: registry),
             shortfalls: shortfalls(activities, priorities),
-            redundancies: redundancies(activities),
+            redundancies: redundancies(activities, registry: registry),
             trend: trend(activities),
             dataQuality: dataQuality(activities, registry: registry, openConflicts: openConflicts))
     }
@@ -69,45 +67,90 @@ public enum ReportBuilder {
             }
         }
         rows.sort { ($1.priorityShare - $1.engagementShare, $0.country) < ($0.priorityShare - $0.engagementShare, $1.country) }
+        var completedGoals: [Country: Set<StrategicGoal>] = [:]
+        for a in activities where a.status == .completed && priorityCountries.contains(a.country) {
+            completedGoals[a.country, default: []].formUnion(a.goals)
+        }
         let gaps: [Report.GoalGap] = scores.map(\.0).sorted().compactMap { country in
-            let done = Set(activities.filter { $0.country == country && $0.status == .completed }.flatMap(\.goals))
+            let done = completedGoals[country] ?? []
             let missing = StrategicGoal.allCases.filter { !done.contains($0) }.map(\.rawValue)
             return missing.isEmpty ? nil : .init(country: country.code, goals: missing)
         }
         return .init(countries: rows, goalGaps: gaps)
     }
 
-    static func redundancies(_ activities: [Activity]) -> [Report.Redundancy] {
-        var buckets: [String: [Activity]] = [:]
-        for a in activities {
-            for p in a.partners { buckets["\(p.lowercased())|\(a.kind.rawValue)", default: []].append(a) }
+    public static let groupsShown = 50
+    public static let membersShown = 12
+    static let redundancyRule = "same country and kind, overlapping dates, a partner agency in common, more than one post; "
+        + "multilateral partners (e.g. WCO committees several posts attend) link nothing"
+
+    /// Redundancy groups by a sweep, O(n log n): per (country, kind, partner) the engagements
+    /// sorted by start date are chained while each starts before the chain's latest end; chains
+    /// that share an engagement are merged (union–find). Groups spanning one post are dropped;
+    /// the rest are ranked by posts, then engagements, then date, and the first `groupsShown` kept.
+    static func redundancies(_ activities: [Activity], registry: PartnerRegistry) -> Report.Redundancies {
+        var buckets: [String: [Int]] = [:]
+        for (i, a) in activities.enumerated() {
+            for p in a.partners where registry.lookup(p)?.agencyType.lowercased() != "multilateral" {
+                let partner = registry.lookup(p)?.code ?? p
+                buckets["\(a.country.code)|\(a.kind.rawValue)|\(partner.lowercased())", default: []].append(i)
+            }
         }
-        var found: [String: Report.Redundancy] = [:]
-        for list in buckets.values where list.count > 1 {
-            let sorted = list.sorted { ($0.startDate, id($0)) < ($1.startDate, id($1)) }
-            for i in sorted.indices {
-                for j in (i + 1)..<sorted.count {
-                    let a = sorted[i], b = sorted[j]
-                    let gap = b.startDate.ordinal - (a.endDate ?? a.startDate).ordinal
-                    if gap > redundancyWindowDays { break }  // later ones start later still
-                    guard a.post != b.post else { continue }
-                    let (x, y) = id(a) < id(b) ? (a, b) : (b, a)
-                    let shared = x.partners.intersection(y.partners).sorted()
-                    found["\(id(x))|\(id(y))"] = .init(
-                        first: id(x), second: id(y), posts: [x.post, y.post], partners: shared, kind: a.kind.rawValue, daysApart: max(0, gap))
+        var parent = Array(activities.indices)
+        func root(_ i: Int) -> Int {
+            var i = i
+            while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }
+            return i
+        }
+        var linked = Set<Int>()
+        for var members in buckets.values where members.count > 1 {
+            members.sort { (activities[$0].startDate, $0) < (activities[$1].startDate, $1) }
+            var anchor = members[0], end = activities[members[0]].lastDay
+            for i in members.dropFirst() {
+                if activities[i].startDate <= end {
+                    parent[root(i)] = root(anchor)
+                    linked.formUnion([i, anchor])
+                    end = max(end, activities[i].lastDay)
+                } else {
+                    anchor = i
+                    end = activities[i].lastDay
                 }
             }
         }
-        return found.values.sorted { ($0.first, $0.second) < ($1.first, $1.second) }
+        let components = Dictionary(grouping: linked, by: root)
+        var groups: [Report.RedundancyGroup] = []
+        for members in components.values {
+            let list = members.map { activities[$0] }.sorted { ($0.startDate, id($0)) < ($1.startDate, id($1)) }
+            let posts = Set(list.map(\.post))
+            guard posts.count > 1 else { continue }
+            var partnerCounts: [String: Int] = [:]
+            for a in list { for p in Set(a.partners.map { registry.lookup($0)?.code ?? $0 }) { partnerCounts[p, default: 0] += 1 } }
+            groups.append(.init(
+                country: list[0].country.code, kind: list[0].kind.rawValue,
+                partners: partnerCounts.filter { $0.value > 1 }.keys.sorted(), posts: posts.sorted(),
+                from: list[0].startDate.description, to: list.map(\.lastDay).max()!.description, activities: list.count,
+                engagements: list.prefix(membersShown).map {
+                    .init(id: id($0), title: $0.title, post: $0.post, startDate: $0.startDate.description, endDate: $0.endDate?.description)
+                }))
+        }
+        groups.sort { ($1.posts.count, $1.activities, $0.from, $0.country) < ($0.posts.count, $0.activities, $1.from, $1.country) }
+        return .init(rule: redundancyRule, found: groups.count, groups: Array(groups.prefix(groupsShown)))
     }
 
+    /// Activities per goal and quarter, with the change from the quarter before: one pass.
     static func trend(_ activities: [Activity]) -> [Report.TrendPoint] {
-        let quarters = Array(Set(activities.map(\.startDate.quarter))).sorted()
+        var counts: [StrategicGoal: [String: Int]] = [:]
+        var quarters = Set<String>()
+        for a in activities {
+            let quarter = a.startDate.quarter
+            quarters.insert(quarter)
+            for goal in a.goals { counts[goal, default: [:]][quarter, default: 0] += 1 }
+        }
         var points: [Report.TrendPoint] = []
         for goal in StrategicGoal.allCases {
             var previous: Int?
-            for quarter in quarters {
-                let n = activities.filter { $0.goals.contains(goal) && $0.startDate.quarter == quarter }.count
+            for quarter in quarters.sorted() {
+                let n = counts[goal]?[quarter] ?? 0
                 points.append(.init(goal: goal.rawValue, quarter: quarter, activities: n, change: previous.map { n - $0 }))
                 previous = n
             }
@@ -117,14 +160,22 @@ public enum ReportBuilder {
 
     static func dataQuality(_ activities: [Activity], registry: PartnerRegistry, openConflicts: Int) -> Report.DataQuality {
         var unknown: [String: [String]] = [:]
+        var withoutGoals: [String] = []
         for a in activities {
             for p in a.partners where registry.lookup(p) == nil { unknown[p, default: []].append(id(a)) }
+            if a.goals.isEmpty { withoutGoals.append(id(a)) }
         }
         return .init(
-            withoutGoals: activities.filter { $0.goals.isEmpty }.map(id).sorted(),
-            unknownPartners: unknown.map { .init(partner: $0.key, activities: $0.value.sorted()) }.sorted { $0.partner < $1.partner },
+            withoutGoals: .init(withoutGoals),
+            unknownPartners: unknown.map { .init(partner: $0.key, activities: .init($0.value)) }
+                .sorted { ($1.activities.count, $0.partner) < ($0.activities.count, $1.partner) },
             openConflicts: openConflicts)
     }
 
     static func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+}
+
+extension Activity {
+    /// The day an activity ends: its end date, or its start date when it has none.
+    var lastDay: Day { endDate ?? startDate }
 }

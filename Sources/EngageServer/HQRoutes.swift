@@ -40,10 +40,11 @@ extension Service {
             guard let n = Int(text), (1...5_000).contains(n) else { throw APIError.badRequest("invalid_limit", "limit must be between 1 and 5000") }
             limit = n
         }
-        let store = store
-        let remaining = try await database { () throws(StoreError) in try store.activities(after: cursor) }.filter(filter.matches)
-        var page = Array(remaining.prefix(limit))
-        let more = remaining.count > limit
+        let store = store, pageLimit = limit
+        let sqlFilter = ActivityFilter(kind: filter.kind, country: filter.country, post: filter.post)
+        var (page, more) = try await database { () throws(StoreError) in
+            try store.activityPage(after: cursor, limit: pageLimit, filter: sqlFilter, matching: filter.matches)
+        }
         let next = page.last?.id.uuidString.lowercased()
         if shareable { page = Export.shareable(page) }
         return try jsonResponse(HQActivitiesPage(activities: page, cursor: more ? next : nil, more: more), now: environment.now())

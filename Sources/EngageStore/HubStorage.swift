@@ -22,6 +22,9 @@ public protocol HubStorage: Sendable {
         -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
     func post(ofActivity id: String) throws(StoreError) -> String?
     func activities(after cursor: String?) throws(StoreError) -> [Activity]
+    func activityPage(
+        after cursor: String?, limit: Int, filter: ActivityFilter, matching: (Activity) -> Bool
+    ) throws(StoreError) -> (activities: [Activity], more: Bool)
     func partnerRegistry() throws(StoreError) -> PartnerRegistry
     func openConflictCount() throws(StoreError) -> Int
 }

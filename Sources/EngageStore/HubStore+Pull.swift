@@ -254,6 +254,34 @@ extension HubStore {
         }
     }
 
+    /// One page of the activities (not deleted) after `cursor` in id order — keyset paging: the
+    /// page is read through the primary key from the cursor on, `filter`'s kind, country and
+    /// post in SQL and `matching` in Swift, in chunks, so the cost and the memory are those of
+    /// the page and the rows skipped to fill it, never of the whole table. `more` says whether
+    /// an activity after the page matches.
+    public func activityPage(
+        after cursor: String?, limit: Int, filter: ActivityFilter = ActivityFilter(), matching: (Activity) -> Bool = { _ in true }
+    ) throws(StoreError) -> (activities: [Activity], more: Bool) {
+        var clauses = ["deleted = 0", "id > ?"], args: [any DatabaseValueConvertible] = [cursor ?? ""]
+        if let kind = filter.kind { clauses.append("kind = ?"); args.append(kind.rawValue) }
+        if let country = filter.country { clauses.append("country = ?"); args.append(country.code) }
+        if let post = filter.post { clauses.append("post = ?"); args.append(post) }
+        let chunk = max(limit + 1, 256)
+        return try read { db in
+            var page: [Activity] = [], after = cursor ?? ""
+            while true {
+                args[0] = after
+                let rows = try DeviceStore.fetchActivities(db, where: clauses.joined(separator: " AND "), args + [chunk], orderBy: "id LIMIT ?")
+                for a in rows where matching(a) {
+                    if page.count == limit { return (page, true) }
+                    page.append(a)
+                }
+                guard rows.count == chunk, let last = rows.last else { return (page, false) }
+                after = last.id.uuidString.lowercased()
+            }
+        }
+    }
+
     public func openConflictCount() throws(StoreError) -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict WHERE resolved = 0") ?? 0 }
     }

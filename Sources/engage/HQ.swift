@@ -69,7 +69,8 @@ struct HQ: AsyncParsableCommand {
             commandName: "report", abstract: "Coverage, shortfalls, redundancies, trend and data quality of the consolidated copy.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var period: Filters
-        @Flag var json = false
+        @Flag(help: "Print the whole report as JSON (stdout)") var json = false
+        @Flag(help: "List every row, not the one-screen summary") var full = false
         @Option(help: "Also write a self-contained HTML page") var html: String?
         @Option(help: "Country priorities (default: samples/priorities.json; method in docs/priorities.md)") var priorities: String?
 
@@ -84,7 +85,7 @@ struct HQ: AsyncParsableCommand {
                 try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
             }
             if json { return try printJSON(report) }
-            print(ReportText.render(report))
+            print(ReportText.render(report, full: full))
         }
 
         func loadPriorities() throws -> Priorities {
@@ -100,39 +101,70 @@ struct HQ: AsyncParsableCommand {
     }
 }
 
-/// The report as aligned terminal tables.
+/// The report as aligned terminal tables: by default a one-screen summary — the top rows of each
+/// part, sorted by what matters (the sort column marked ▼) — and with `full` every row.
 enum ReportText {
-    static func render(_ r: Report) -> String {
+    static let summaryRows = 5
+
+    static func render(_ r: Report, full: Bool = false) -> String {
+        func top<T>(_ rows: [T]) -> ArraySlice<T> { full ? rows[...] : rows.prefix(summaryRows) }
+        func more(_ count: Int, _ what: String) -> String {
+            !full && count > summaryRows ? "  … \(count - summaryRows) more \(what) (--full)" : ""
+        }
         var out: [String] = []
         let t = r.coverage.totals
         out.append("COVERAGE  \(t.activities) activities, \(t.completed) completed, \(t.participants) participants; "
                    + "\(r.coverage.countries) countries, \(r.coverage.posts) posts (\(r.coverage.cancelled) cancelled left out)")
-        out.append(Table.render(header: ["GOAL", "COUNTRY", "REGION", "ACTIVITIES", "COMPLETED", "PARTICIPANTS"],
-                                rows: r.coverage.byGoalCountry.map { ["\($0.goal)", $0.country, $0.region, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))
+        let goalCountry = r.coverage.byGoalCountry.sorted { ($1.tally.activities, $0.goal, $0.country) < ($0.tally.activities, $1.goal, $1.country) }
+        out.append(Table.render(header: ["GOAL", "COUNTRY", "REGION", "ACTIVITIES▼", "COMPLETED", "PARTICIPANTS"],
+                                rows: top(goalCountry).map { ["\($0.goal)", $0.country, $0.region, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))
+        out.append(more(goalCountry.count, "goal × country rows"))
+        if full {
+            out.append(Table.render(header: ["KIND", "QUARTER▼", "ACTIVITIES", "COMPLETED", "PARTICIPANTS"],
+                                    rows: r.coverage.byKindQuarter.map { [$0.kind, $0.quarter, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))
+        } else {
+            var byKind: [String: Int] = [:]
+            for row in r.coverage.byKindQuarter { byKind[row.kind, default: 0] += row.tally.activities }
+            out.append("KINDS  " + byKind.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))
+        }
         out.append("")
-        out.append(Table.render(header: ["KIND", "QUARTER", "ACTIVITIES", "COMPLETED", "PARTICIPANTS"],
-                                rows: r.coverage.byKindQuarter.map { [$0.kind, $0.quarter, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))
-        out.append("")
-        out.append(Table.render(header: ["PARTNER", "ACTIVITIES", "COMPLETED", "PARTICIPANTS", "NAME"],
-                                rows: r.coverage.byPartner.map { [$0.partner, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)", $0.name ?? "(not in registry)"] }))
-        out.append("\nSHORTFALLS  priority countries engaged below their priority share")
-        out.append(Table.render(header: ["COUNTRY", "SCORE", "PRIORITY SHARE", "ENGAGEMENT SHARE", "ACTIVITIES"],
-                                rows: r.shortfalls.countries.map { [$0.country, String(format: "%.2f", $0.priorityScore), String(format: "%.1f%%", $0.priorityShare * 100), String(format: "%.1f%%", $0.engagementShare * 100), "\($0.activities)"] }))
-        out.append(Table.render(header: ["COUNTRY", "GOALS WITH NO COMPLETED ACTIVITY"],
-                                rows: r.shortfalls.goalGaps.map { [$0.country, $0.goals.map(String.init).joined(separator: ", ")] }))
-        out.append("\nREDUNDANCIES  same partner, same kind, other post, within \(ReportBuilder.redundancyWindowDays) days")
-        out.append(Table.render(header: ["FIRST", "SECOND", "POSTS", "PARTNERS", "KIND", "DAYS"],
-                                rows: r.redundancies.map { [String($0.first.prefix(8)), String($0.second.prefix(8)), $0.posts.joined(separator: "/"), $0.partners.joined(separator: ","), $0.kind, "\($0.daysApart)"] }))
-        out.append("\nTREND  activities per goal and quarter")
-        let quarters = Array(Set(r.trend.map(\.quarter))).sorted()
+        out.append(Table.render(header: ["PARTNER", "ACTIVITIES▼", "COMPLETED", "PARTICIPANTS", "NAME"],
+                                rows: top(r.coverage.byPartner).map { [$0.partner, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)", $0.name ?? "(not in registry)"] }))
+        out.append(more(r.coverage.byPartner.count, "partners"))
+        out.append("\nSHORTFALLS  priority countries engaged below their priority share, largest gap first")
+        out.append(Table.render(header: ["COUNTRY", "GAP▼", "PRIORITY SHARE", "ENGAGEMENT SHARE", "ACTIVITIES"],
+                                rows: top(r.shortfalls.countries).map {
+                                    [$0.country, String(format: "%.1f pts", ($0.priorityShare - $0.engagementShare) * 100),
+                                     String(format: "%.1f%%", $0.priorityShare * 100), String(format: "%.1f%%", $0.engagementShare * 100), "\($0.activities)"]
+                                }))
+        out.append(more(r.shortfalls.countries.count, "countries"))
+        if full || !r.shortfalls.goalGaps.isEmpty {
+            out.append(Table.render(header: ["COUNTRY▲", "GOALS WITH NO COMPLETED ACTIVITY"],
+                                    rows: top(r.shortfalls.goalGaps).map { [$0.country, $0.goals.map(String.init).joined(separator: ", ")] }))
+            out.append(more(r.shortfalls.goalGaps.count, "countries"))
+        }
+        out.append("\nREDUNDANCIES  \(r.redundancies.found) groups (\(r.redundancies.rule)); most posts first")
+        out.append(Table.render(header: ["POSTS▼", "ENGAGEMENTS", "COUNTRY", "KIND", "PARTNERS", "DATES", "FIRST TITLES"],
+                                rows: top(r.redundancies.groups).map { g in
+                                    [g.posts.joined(separator: ","), "\(g.activities)", g.country, g.kind, g.partners.joined(separator: ","),
+                                     "\(g.from)–\(g.to)", g.engagements.prefix(2).map { String($0.title.prefix(30)) }.joined(separator: "; ")]
+                                }))
+        out.append(more(r.redundancies.groups.count, "groups"))
+        let quarters = Array(Array(Set(r.trend.map(\.quarter))).sorted().suffix(full ? .max : 4))
+        out.append("\nTREND  activities per goal and quarter\(full ? "" : " (last 4 quarters)")")
+        var cells: [String: Report.TrendPoint] = [:]
+        for p in r.trend { cells["\(p.goal)|\(p.quarter)"] = p }
         out.append(Table.render(header: ["GOAL"] + quarters, rows: (1...4).map { goal in
             ["\(goal)"] + quarters.map { q in
-                let p = r.trend.first { $0.goal == goal && $0.quarter == q }
+                let p = cells["\(goal)|\(q)"]
                 return "\(p?.activities ?? 0)" + (p?.change.map { $0 > 0 ? " (+\($0))" : " (\($0))" } ?? "")
             }
         }))
         let q = r.dataQuality
-        out.append("\nDATA QUALITY  \(q.withoutGoals.count) without goals; \(q.unknownPartners.count) partners not in the registry; \(q.openConflicts) open conflicts")
-        return out.joined(separator: "\n")
+        out.append("\nDATA QUALITY  \(q.withoutGoals.count) without goals; \(q.unknownPartners.count) partners not in the registry"
+                   + "\(q.unknownPartners.isEmpty ? "" : " (most used: " + q.unknownPartners.prefix(3).map { "\($0.partner) ×\($0.activities.count)" }.joined(separator: ", ") + ")")"
+                   + "; \(q.openConflicts) open conflicts")
+        if !full { out.append("\n(summary: `engage hq report --full` lists every row; --json and --html have everything)") }
+        return out.filter { !$0.isEmpty }.joined(separator: "\n")
     }
 }

@@ -708,7 +708,7 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/Report/shortfalls`.
             public var shortfalls: OpenAPIRuntime.OpenAPIObjectContainer
             /// - Remark: Generated from `#/components/schemas/Report/redundancies`.
-            public var redundancies: OpenAPIRuntime.OpenAPIArrayContainer
+            public var redundancies: Components.Schemas.Redundancies
             /// - Remark: Generated from `#/components/schemas/Report/trend`.
             public var trend: OpenAPIRuntime.OpenAPIArrayContainer
             /// - Remark: Generated from `#/components/schemas/Report/dataQuality`.
@@ -726,7 +726,7 @@ extension Components {
                 period: OpenAPIRuntime.OpenAPIObjectContainer,
                 coverage: OpenAPIRuntime.OpenAPIObjectContainer,
                 shortfalls: OpenAPIRuntime.OpenAPIObjectContainer,
-                redundancies: OpenAPIRuntime.OpenAPIArrayContainer,
+                redundancies: Components.Schemas.Redundancies,
                 trend: OpenAPIRuntime.OpenAPIArrayContainer,
                 dataQuality: OpenAPIRuntime.OpenAPIObjectContainer
             ) {
@@ -744,6 +744,143 @@ extension Components {
                 case redundancies
                 case trend
                 case dataQuality
+            }
+        }
+        /// Groups of engagements that may duplicate each other (docs/reports.md).
+        ///
+        /// - Remark: Generated from `#/components/schemas/Redundancies`.
+        public struct Redundancies: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Redundancies/rule`.
+            public var rule: Swift.String
+            /// groups found; the first 50 are listed
+            ///
+            /// - Remark: Generated from `#/components/schemas/Redundancies/found`.
+            public var found: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload`.
+            public struct GroupsPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/country`.
+                public var country: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/kind`.
+                public var kind: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/partners`.
+                public var partners: [Swift.String]
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/posts`.
+                public var posts: [Swift.String]
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/from`.
+                public var from: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/to`.
+                public var to: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/activities`.
+                public var activities: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/EngagementsPayload`.
+                public struct EngagementsPayloadPayload: Codable, Hashable, Sendable {
+                    /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/EngagementsPayload/id`.
+                    public var id: Swift.String
+                    /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/EngagementsPayload/title`.
+                    public var title: Swift.String
+                    /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/EngagementsPayload/post`.
+                    public var post: Swift.String
+                    /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/EngagementsPayload/startDate`.
+                    public var startDate: Swift.String
+                    /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/EngagementsPayload/endDate`.
+                    public var endDate: Swift.String?
+                    /// Creates a new `EngagementsPayloadPayload`.
+                    ///
+                    /// - Parameters:
+                    ///   - id:
+                    ///   - title:
+                    ///   - post:
+                    ///   - startDate:
+                    ///   - endDate:
+                    public init(
+                        id: Swift.String,
+                        title: Swift.String,
+                        post: Swift.String,
+                        startDate: Swift.String,
+                        endDate: Swift.String? = nil
+                    ) {
+                        self.id = id
+                        self.title = title
+                        self.post = post
+                        self.startDate = startDate
+                        self.endDate = endDate
+                    }
+                    public enum CodingKeys: String, CodingKey {
+                        case id
+                        case title
+                        case post
+                        case startDate
+                        case endDate
+                    }
+                }
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/engagements`.
+                public typealias EngagementsPayload = [Components.Schemas.Redundancies.GroupsPayloadPayload.EngagementsPayloadPayload]
+                /// - Remark: Generated from `#/components/schemas/Redundancies/GroupsPayload/engagements`.
+                public var engagements: Components.Schemas.Redundancies.GroupsPayloadPayload.EngagementsPayload
+                /// Creates a new `GroupsPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - country:
+                ///   - kind:
+                ///   - partners:
+                ///   - posts:
+                ///   - from:
+                ///   - to:
+                ///   - activities:
+                ///   - engagements:
+                public init(
+                    country: Swift.String,
+                    kind: Swift.String,
+                    partners: [Swift.String],
+                    posts: [Swift.String],
+                    from: Swift.String,
+                    to: Swift.String,
+                    activities: Swift.Int,
+                    engagements: Components.Schemas.Redundancies.GroupsPayloadPayload.EngagementsPayload
+                ) {
+                    self.country = country
+                    self.kind = kind
+                    self.partners = partners
+                    self.posts = posts
+                    self.from = from
+                    self.to = to
+                    self.activities = activities
+                    self.engagements = engagements
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case country
+                    case kind
+                    case partners
+                    case posts
+                    case from
+                    case to
+                    case activities
+                    case engagements
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/Redundancies/groups`.
+            public typealias GroupsPayload = [Components.Schemas.Redundancies.GroupsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/Redundancies/groups`.
+            public var groups: Components.Schemas.Redundancies.GroupsPayload
+            /// Creates a new `Redundancies`.
+            ///
+            /// - Parameters:
+            ///   - rule:
+            ///   - found: groups found; the first 50 are listed
+            ///   - groups:
+            public init(
+                rule: Swift.String,
+                found: Swift.Int,
+                groups: Components.Schemas.Redundancies.GroupsPayload
+            ) {
+                self.rule = rule
+                self.found = found
+                self.groups = groups
+            }
+            public enum CodingKeys: String, CodingKey {
+                case rule
+                case found
+                case groups
             }
         }
         /// - Remark: Generated from `#/components/schemas/Error`.

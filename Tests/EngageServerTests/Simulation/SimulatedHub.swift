@@ -81,6 +81,11 @@ final class SimulatedHub: HubStorage, @unchecked Sendable {
     { try store.history(activityId: activityId) }
     func post(ofActivity id: String) throws(StoreError) -> String? { try store.post(ofActivity: id) }
     func activities(after cursor: String?) throws(StoreError) -> [Activity] { try store.activities(after: cursor) }
+    func activityPage(
+        after cursor: String?, limit: Int, filter: ActivityFilter, matching: (Activity) -> Bool
+    ) throws(StoreError) -> (activities: [Activity], more: Bool) {
+        try store.activityPage(after: cursor, limit: limit, filter: filter, matching: matching)
+    }
     func partnerRegistry() throws(StoreError) -> PartnerRegistry { try store.partnerRegistry() }
     func openConflictCount() throws(StoreError) -> Int { try store.openConflictCount() }
 }
