@@ -68,6 +68,9 @@ public struct Report: Codable, Sendable, Equatable {
     public struct Shortfalls: Codable, Sendable, Equatable {
         public var countries: [Shortfall]
         public var goalGaps: [GoalGap]
+        /// Countries engaged in the period that have no entry in the priorities: they have no
+        /// priority share to fall short of (listed, not shown as 0 %).
+        public var withoutPriority: [String]
     }
 
     /// One activity of a redundancy group, as an analyst reads it.

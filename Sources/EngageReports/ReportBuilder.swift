@@ -76,7 +76,8 @@ public enum ReportBuilder {
             let missing = StrategicGoal.allCases.filter { !done.contains($0) }.map(\.rawValue)
             return missing.isEmpty ? nil : .init(country: country.code, goals: missing)
         }
-        return .init(countries: rows, goalGaps: gaps)
+        let withoutPriority = Set(activities.map(\.country)).subtracting(priorityCountries).map(\.code).sorted()
+        return .init(countries: rows, goalGaps: gaps, withoutPriority: withoutPriority)
     }
 
     public static let groupsShown = 50

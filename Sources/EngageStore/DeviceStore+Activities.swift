@@ -212,8 +212,25 @@ extension DeviceStore {
         if let v: String = row["location"] { scalars["location"] = .string(v) }
         if let v: String = row["end_date"] { scalars["endDate"] = .string(v) }
         if let v: Int64 = row["participants"] { scalars["participants"] = .int(v) }
-        let goals = (try? JSONDecoder().decode([Int].self, from: Data((row["goals"] as String).utf8))) ?? []
-        let sets = ["partners": Set((try? JSONDecoder().decode([String].self, from: Data((row["partners"] as String).utf8))) ?? []), "goals": Set(goals.map(String.init))]
+        let sets = ["partners": Set(stringArray(row["partners"])), "goals": Set(stringArray(row["goals"]))]
         return try? ActivityFields.activity(id: row["id"], scalars: scalars, sets: sets)
+    }
+
+    /// The elements of a typed row's JSON array column (`["SUNAT","WCO"]`, `[1,3]`) as strings.
+    /// Without a backslash no element can hold a quote, so splitting on the separators is exact;
+    /// anything else goes to Foundation's parser. A per-row JSONDecoder made listing 7× slower
+    /// than reading the rows.
+    static func stringArray(_ json: String?) -> [String] {
+        guard let json, json.utf8.count > 2 else { return [] }
+        if !json.utf8.contains(UInt8(ascii: "\\")), json.hasPrefix("["), json.hasSuffix("]") {
+            let inner = json.dropFirst().dropLast()
+            if inner.hasPrefix("\"") {
+                guard inner.hasSuffix("\""), inner.count >= 2 else { return [] }
+                return inner.dropFirst().dropLast().components(separatedBy: "\",\"")
+            }
+            return inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let parsed = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [Any] ?? []
+        return parsed.map { "\($0)" }
     }
 }

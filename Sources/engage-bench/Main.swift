@@ -10,6 +10,8 @@ import Foundation
 ///       release engage-server and engage beside this binary)
 ///   engage-bench wire [changes] [rounds]   pull and push bodies: hand-written JSON vs the
 ///       types generated from sync-protocol/openapi.yaml with Foundation's coders
+///   engage-bench hq [activities] [rounds]   headquarters at scale: the report (CLI and HTTP),
+///       paging every activity, an advisor's one-edit sync on a large and a small hub
 ///   engage-bench durability [activities] [rounds]   the cost of committing durably: the hub's
 ///       push (synchronous=FULL) next to raw upserts with synchronous NORMAL and FULL
 @main
@@ -23,6 +25,10 @@ struct Bench {
         if args.first == "wire" {
             let numbers = args.dropFirst().compactMap { Int($0) }
             return try WireBench.run(changes: numbers.first ?? 5_000, rounds: numbers.dropFirst().first ?? 5)
+        }
+        if args.first == "hq" {
+            let numbers = args.dropFirst().compactMap { Int($0) }
+            return try await HQBench.run(activities: numbers.first ?? 100_000, rounds: numbers.dropFirst().first ?? 3)
         }
         if args.first == "http" {
             let numbers = args.dropFirst().compactMap { Int($0) }

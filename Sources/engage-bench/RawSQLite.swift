@@ -50,6 +50,25 @@ final class RawSQLite {
         try exec("COMMIT")
     }
 
+    /// Seconds to read every row of `activity` in `path` (read-only) with the C API, every
+    /// column as text: the baseline of a report or a listing on the same rows.
+    static func timeReadingActivities(path: String) throws -> Double {
+        var db: OpaquePointer?, statement: OpaquePointer?
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { throw BenchError("cannot open \(path)") }
+        defer { sqlite3_close(db) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        guard sqlite3_prepare_v2(db, "SELECT * FROM activity", -1, &statement, nil) == SQLITE_OK else { throw BenchError("prepare failed") }
+        defer { sqlite3_finalize(statement) }
+        var bytes = 0
+        while sqlite3_step(statement) == SQLITE_ROW {
+            for column in 0..<sqlite3_column_count(statement) {
+                if let text = sqlite3_column_text(statement, column) { bytes += strlen(text) }
+            }
+        }
+        guard bytes > 0 else { throw BenchError("no activity rows in \(path)") }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
     private func exec(_ sql: String) throws {
         guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw BenchError("\(sql) failed") }
     }

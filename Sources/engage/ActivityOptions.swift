@@ -20,3 +20,11 @@ enum Parse {
         return post
     }
 }
+
+/// The allowed values, for help texts (from the model's own lists).
+enum Allowed {
+    static let kinds = ActivityKind.allCases.map(\.rawValue).joined(separator: ", ")
+    static let statuses = ActivityStatus.allCases.map(\.rawValue).joined(separator: ", ")
+    static let sensitivities = Sensitivity.allCases.map(\.rawValue).joined(separator: ", ")
+    static let goals = StrategicGoal.allCases.map { "\($0.rawValue) \($0.title)" }.joined(separator: "; ")
+}

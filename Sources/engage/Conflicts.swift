@@ -9,7 +9,7 @@ struct Conflicts: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Flag(help: "Include settled conflicts") var all = false
-    @Flag var json = false
+    @Flag(help: "Print the conflicts as JSON") var json = false
 
     struct Side: Encodable { var value: FieldValue; var by: String; var at: String }
     struct Item: Encodable {
@@ -24,21 +24,32 @@ struct Conflicts: ParsableCommand {
                  resolved: c.resolved)
         }
         if json { return try printJSON(items) }
-        if items.isEmpty { return print("no open conflicts") }
+        if items.isEmpty { return print(all ? "no conflicts" : "no open conflicts") }
+        // Open ones first; with --all, a STATE column says which are settled.
+        let ordered = items.sorted { ($0.resolved ? 1 : 0, $0.id) < ($1.resolved ? 1 : 0, $1.id) }
         print(Table.render(
-            header: ["ID", "ACTIVITY", "FIELD", "CURRENT (kept)", "OTHER", "OTHER BY"],
-            rows: items.map { [$0.id, String($0.activityId.prefix(8)), $0.field, "\($0.current.value)", "\($0.other.value)", $0.other.by] }))
-        print("settle one with: engage resolve ID --keep current|other, or --value V")
+            header: (all ? ["STATE"] : []) + ["ID", "ACTIVITY", "FIELD", "CURRENT (kept)", "OTHER", "OTHER BY"],
+            rows: ordered.map {
+                (all ? [$0.resolved ? "settled" : "open"] : [])
+                    + [String($0.id.prefix(12)), String($0.activityId.prefix(8)), $0.field, Self.short("\($0.current.value)"), Self.short("\($0.other.value)"), $0.other.by]
+            }))
+        let open = items.filter { !$0.resolved }.count
+        if all { print("\(open) open, \(items.count - open) settled") }
+        if open > 0 { print("settle one with: engage resolve ID --keep current|other, or --value V (an id prefix of 6+ characters is enough)") }
     }
+
+    /// A value cut to 40 characters for the table (the JSON keeps it whole).
+    static func short(_ text: String) -> String { text.count > 40 ? String(text.prefix(39)) + "…" : text }
 }
 
 struct Resolve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Settle a conflict with a normal edit that supersedes both values.")
 
     @OptionGroup var database: DatabaseOptions
-    @Argument var conflictID: String
+    @Argument(help: "The conflict's id (from `engage conflicts`) or its first 6 or more characters") var conflictID: String
     @Option(help: "current or other") var keep: String?
     @Option(help: "A new value for the field") var value: String?
+    @Flag(help: "Print the settled conflict as JSON") var json = false
 
     func validate() throws {
         guard (keep == nil) != (value == nil) else { throw ValidationError("give exactly one of --keep current|other and --value V") }
@@ -48,6 +59,7 @@ struct Resolve: ParsableCommand {
     func run() throws {
         let settlement: Settlement = value.map { .value($0) } ?? (keep == "current" ? .keepCurrent : .keepOther)
         let c = try database.open().resolve(conflict: conflictID, settlement)
+        if json { return try printJSON(["id": c.id, "activityId": c.activityId, "field": c.field, "state": "settled"]) }
         print("resolved \(c.id): \(c.field) of \(c.activityId.prefix(8)) settled")
     }
 }

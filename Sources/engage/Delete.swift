@@ -8,11 +8,13 @@ struct Delete: ParsableCommand {
         abstract: "Delete an activity. Nothing is destroyed: `engage restore` brings it back.")
 
     @OptionGroup var database: DatabaseOptions
-    @Argument var id: String
+    @Argument(help: "The activity's id or its first 6 or more characters") var id: String
+    @Flag(help: "Print the deleted activity as JSON") var json = false
 
     func run() throws {
         let store = try database.open()
         let activity = try store.delete(try store.resolveID(id))
+        if json { return try printJSON(activity) }
         print("deleted \(activity.id.uuidString.lowercased()) (engage restore \(activity.id.uuidString.lowercased().prefix(8)) undoes it)")
     }
 }
@@ -21,11 +23,13 @@ struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Restore a deleted activity with all its fields.")
 
     @OptionGroup var database: DatabaseOptions
-    @Argument var id: String
+    @Argument(help: "The activity's id or its first 6 or more characters") var id: String
+    @Flag(help: "Print the restored activity as JSON") var json = false
 
     func run() throws {
         let store = try database.open()
         let activity = try store.restore(try store.resolveID(id))
+        if json { return try printJSON(activity) }
         print("restored \(activity.id.uuidString.lowercased())")
     }
 }

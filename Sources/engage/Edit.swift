@@ -8,22 +8,22 @@ struct Edit: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Argument var id: String
-    @Option var title: String?
-    @Option var kind: String?
-    @Option var country: String?
+    @Option(help: "A new title") var title: String?
+    @Option(help: ArgumentHelp("One of: \(Allowed.kinds)")) var kind: String?
+    @Option(help: "ISO 3166-1 alpha-2 code, e.g. PE") var country: String?
     @Option(help: "A location (\"\" clears it)") var location: String?
-    @Option var post: String?
-    @Option var start: String?
+    @Option(help: "A post code, e.g. LIMA") var post: String?
+    @Option(help: "YYYY-MM-DD") var start: String?
     @Option(help: "YYYY-MM-DD (\"\" clears it)") var end: String?
-    @Option var status: String?
+    @Option(help: ArgumentHelp("One of: \(Allowed.statuses)")) var status: String?
     @Option(help: "A number (-1 clears it)") var participants: Int?
-    @Option var notes: String?
-    @Option var sensitivity: String?
-    @Option(name: .customLong("add-partner")) var addPartners: [String] = []
-    @Option(name: .customLong("remove-partner")) var removePartners: [String] = []
-    @Option(name: .customLong("add-goal")) var addGoals: [Int] = []
-    @Option(name: .customLong("remove-goal")) var removeGoals: [Int] = []
-    @Flag var json = false
+    @Option(help: "Free text (\"\" clears it)") var notes: String?
+    @Option(help: ArgumentHelp("One of: \(Allowed.sensitivities)")) var sensitivity: String?
+    @Option(name: .customLong("add-partner"), help: "A partner agency (registry code or name); repeatable") var addPartners: [String] = []
+    @Option(name: .customLong("remove-partner"), help: "A partner to take off; repeatable") var removePartners: [String] = []
+    @Option(name: .customLong("add-goal"), help: ArgumentHelp("A strategic goal: \(Allowed.goals); repeatable")) var addGoals: [Int] = []
+    @Option(name: .customLong("remove-goal"), help: "A goal number 1–4 to take off; repeatable") var removeGoals: [Int] = []
+    @Flag(help: "Print the activity as JSON") var json = false
 
     func run() throws {
         // Parse everything before touching the database.

@@ -15,7 +15,7 @@ struct HQ: AsyncParsableCommand {
     struct Pull: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bring the consolidated copy up to date (moves only what changed).")
         @OptionGroup var database: DatabaseOptions
-        @Flag var json = false
+        @Flag(help: "Print the summary as JSON") var json = false
 
         func run() async throws {
             let store = try database.open()
@@ -38,10 +38,10 @@ struct HQ: AsyncParsableCommand {
         @OptionGroup var period: Filters
         @Option(help: "csv, json or ndjson") var format: String
         @Option(help: "Write to this file instead of standard output") var out: String?
-        @Option var country: String?
-        @Option var goal: Int?
-        @Option var kind: String?
-        @Option var post: String?
+        @Option(help: "Only this country (ISO 3166-1 alpha-2, e.g. PE)") var country: String?
+        @Option(help: ArgumentHelp("Only this strategic goal: \(Allowed.goals)")) var goal: Int?
+        @Option(help: ArgumentHelp("Only this kind: \(Allowed.kinds)")) var kind: String?
+        @Option(help: "Only this post, e.g. LIMA") var post: String?
         @Flag(help: "Leave out sensitive activities and all notes: the form that may go to partner agencies") var shareable = false
 
         func validate() throws {

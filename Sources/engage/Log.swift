@@ -7,7 +7,7 @@ struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Record a new activity; prints its id.")
 
     @OptionGroup var database: DatabaseOptions
-    @Option(help: "training, capacity-building, joint-operation, information-sharing, agreement, standards") var kind: String
+    @Option(help: ArgumentHelp("One of: \(Allowed.kinds)")) var kind: String
     @Option var title: String
     @Option(help: "ISO 3166-1 alpha-2 code, e.g. PE") var country: String
     @Option(help: "YYYY-MM-DD") var start: String
@@ -15,11 +15,11 @@ struct Log: ParsableCommand {
     @Option(help: "Your post code, e.g. LIMA") var post: String?
     @Option var location: String?
     @Option(name: .customLong("partner"), help: "A partner agency (registry code or name); repeatable") var partners: [String] = []
-    @Option(name: .customLong("goal"), help: "A strategic goal 1–4; repeatable") var goals: [Int] = []
+    @Option(name: .customLong("goal"), help: ArgumentHelp("A strategic goal: \(Allowed.goals); repeatable")) var goals: [Int] = []
     @Option var participants: Int?
-    @Option(help: "planned, completed, cancelled") var status: String?
+    @Option(help: ArgumentHelp("One of: \(Allowed.statuses)")) var status: String?
     @Option var notes: String?
-    @Option(help: "unclassified, sensitive") var sensitivity: String?
+    @Option(help: ArgumentHelp("One of: \(Allowed.sensitivities)")) var sensitivity: String?
     @Flag(help: "Print the activity as JSON") var json = false
 
     func run() throws {

@@ -114,3 +114,15 @@ import Testing
         #expect(mode == 0o600)
     }
 }
+
+/// The typed row's array columns read back exactly what was written, whatever the text.
+@Suite struct ArrayColumnTests {
+    @Test func stringArraysRoundTrip() {
+        let samples: [[String]] = [[], [""], ["SUNAT"], ["SUNAT", "WCO"], ["a\",\"b"], ["back\\slash", "x"], ["comma, inside", "ünïcödé 税关"],
+                                   ["tab\there", "new\nline"], ["[", "]"], ["\"quoted\""], ["/"]]
+        for sample in samples {
+            #expect(Set(DeviceStore.stringArray(JSON.array(sample.sorted()))) == Set(sample), "\(sample)")
+        }
+        #expect(DeviceStore.stringArray("[1,3]") == ["1", "3"] && DeviceStore.stringArray("[]") == [] && DeviceStore.stringArray(nil) == [])
+    }
+}
