@@ -254,6 +254,11 @@ extension HubStore {
         }
     }
 
+    /// Read through the primary key from the cursor on (checked by `QueryPlanTests`).
+    static func activityPageSQL(_ clauses: [String]) -> String {
+        "SELECT * FROM activity WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?"
+    }
+
     /// One page of the activities (not deleted) after `cursor` in id order — keyset paging: the
     /// page is read through the primary key from the cursor on, `filter`'s kind, country and
     /// post in SQL and `matching` in Swift, in chunks, so the cost and the memory are those of
@@ -271,7 +276,8 @@ extension HubStore {
             var page: [Activity] = [], after = cursor ?? ""
             while true {
                 args[0] = after
-                let rows = try DeviceStore.fetchActivities(db, where: clauses.joined(separator: " AND "), args + [chunk], orderBy: "id LIMIT ?")
+                let rows = try Row.fetchAll(db, sql: Self.activityPageSQL(clauses), arguments: StatementArguments(args + [chunk]))
+                    .compactMap(DeviceStore.activity(from:))
                 for a in rows where matching(a) {
                     if page.count == limit { return (page, true) }
                     page.append(a)

@@ -69,7 +69,8 @@ enum HQBench {
             let device = dir.appendingPathComponent("advisor-\(hub.name).sqlite").path
             _ = try Subprocess.output(engage, ["enroll", "--server", hub.server.url, "--code", try hub.enrol(role: "advisor", post: "POST-1"), "--db", device])
             _ = try Subprocess.output(engage, ["sync", "--db", device])
-            let id = try Subprocess.output(engage, ["list", "--json", "--db", device]).split(separator: "\"").dropFirst(3).first.map(String.init) ?? ""
+            let listed = try JSONSerialization.jsonObject(with: Data(try Subprocess.output(engage, ["list", "--json", "--db", device]).utf8))
+            guard let id = ((listed as? [[String: Any]])?.first?["id"]) as? String else { throw BenchError("the advisor's device holds no activity") }
             var times: [Double] = []
             for round in 0..<max(rounds, 5) {
                 _ = try Subprocess.output(engage, ["edit", id, "--notes", "edited \(round)", "--db", device])

@@ -94,10 +94,11 @@ enum HTTPBench {
                                            ["enroll", "--db", serverDB, "--name", "fresh", "--post", "HQ", "--role", "hq"])
         let deviceDB = dir.appendingPathComponent("fresh.sqlite").path
         _ = try Subprocess.output(bin.appendingPathComponent("engage").path, ["enroll", "--server", url, "--code", hqCode, "--db", deviceDB])
-        let pullStart = DispatchTime.now().uptimeNanoseconds
-        let summary = try Subprocess.output(bin.appendingPathComponent("engage").path, ["sync", "--db", deviceDB])
-        let pullSeconds = seconds(since: pullStart)
-        let clientPeak = Subprocess.childrenPeakRSSKiB()
+        // Timed and measured by GNU time around the `engage sync` process alone (a child's
+        // rusage from this process would count the parent's pages at spawn).
+        let sync = try HQBench.measured(bin.appendingPathComponent("engage").path, ["sync", "--db", deviceDB])
+        let pullSeconds = sync.seconds, clientPeak = sync.peakKiB
+        let summary = "the device holds \(try DeviceStore(path: deviceDB).status().activities) activities"
         let serverAfter = server.peakRSSKiB()
         let fields = pullActivities * 15
         let rawPull = try RawSQLite(path: dir.appendingPathComponent("raw-pull.sqlite").path)
@@ -134,9 +135,7 @@ final class Subprocess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["LOG_LEVEL"] = "error"
-        process.environment = env
+        // The server logs as it does in service (info: one line per request).
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -171,13 +170,6 @@ final class Subprocess {
         let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
-
-    /// The largest peak RSS of any finished child, in KiB.
-    static func childrenPeakRSSKiB() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        return Int(usage.ru_maxrss)
     }
 
     func terminate() {

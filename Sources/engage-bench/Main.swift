@@ -53,6 +53,7 @@ struct Bench {
             let raw = try RawSQLite(path: dir.appendingPathComponent("raw.sqlite").path)
             let store = try DeviceStore(path: dir.appendingPathComponent("store.sqlite").path)
             samples["raw", default: []].append(try rate(changes) { try raw.upsert($0) })
+            samples["rawDuplicates", default: []].append(try rate(changes) { try raw.upsert($0) })
             samples["merge", default: []].append(try rate(changes) { try store.applyRemote($0) })
             samples["duplicates", default: []].append(try rate(changes) { try store.applyRemote($0) })
             samples["rawEdits", default: []].append(try rate(edits) { try raw.upsert($0) })
@@ -62,7 +63,8 @@ struct Bench {
         print("")
         report("raw SQLite upsert, C API (baseline)", m["raw"]!, m["raw"]!)
         report("merge through the store: new records", m["merge"]!, m["raw"]!)
-        report("merge through the store: duplicates", m["duplicates"]!, m["raw"]!)
+        report("raw SQLite upsert of the same rows again (baseline)", m["rawDuplicates"]!, m["rawDuplicates"]!)
+        report("merge through the store: duplicates", m["duplicates"]!, m["rawDuplicates"]!)
         report("raw SQLite upsert of edits (baseline)", m["rawEdits"]!, m["rawEdits"]!)
         report("merge through the store: edits", m["edits"]!, m["rawEdits"]!)
     }

@@ -33,6 +33,7 @@ final class ProgressLine: @unchecked Sendable {
 
     /// "1,200 of about 2,151", or "1,200" while the total is unknown.
     static func count(_ n: Int, of total: Int?) -> String {
-        total.map { "\(n.formatted()) of about \(max($0, n).formatted())" } ?? n.formatted()
+        guard let total, total > 0 else { return n.formatted() }
+        return "\(n.formatted()) of about \(max(total, n).formatted())"
     }
 }

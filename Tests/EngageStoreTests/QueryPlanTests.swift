@@ -83,4 +83,16 @@ import Testing
         #expect(plan.contains { $0 == "SCAN conflict USING INDEX conflict_open" }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN") && !$0.hasSuffix("USING INDEX conflict_open") }, "\(plan)")
     }
+
+    /// HQ paging reads from the cursor on through the primary key, whatever the filter: a page
+    /// costs its rows, not the table (before, every page read all remaining activities).
+    @Test(arguments: [true, false]) func hqPagesReadFromTheCursorThroughTheKey(analyzed: Bool) throws {
+        let (store, dir) = try Self.hub(analyzed: analyzed)
+        defer { dir.remove() }
+        for extra in [[], ["kind = ?"], ["country = ?", "post = ?"]] {
+            let plan = try Self.plan(store, HubStore.activityPageSQL(["deleted = 0", "id > ?"] + extra))
+            #expect(plan.contains { $0.hasPrefix("SEARCH activity USING") && $0.contains("id>?)") }, "\(extra): \(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") || $0.hasPrefix("SCAN") }, "\(extra): \(plan)")
+        }
+    }
 }
