@@ -13,6 +13,8 @@ public struct EnrolledDevice: Sendable, Equatable {
 public struct HistoryItem: Sendable, Codable, Equatable {
     public var stamp: String
     public var deviceId: String
+    /// The device's enrolled name (nil for the hub's own writes).
+    public var deviceName: String?
     public var receivedAt: Int64
     public var field: String
     public var element: String?
@@ -24,6 +26,7 @@ public struct HistoryItem: Sendable, Codable, Equatable {
     init(_ e: HistoryEntry) {
         stamp = e.stamp
         deviceId = e.deviceId
+        deviceName = e.deviceName
         receivedAt = e.receivedAt
         field = e.field
         element = e.element

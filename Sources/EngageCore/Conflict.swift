@@ -7,12 +7,19 @@ public struct Conflict: Hashable, Sendable, Codable {
     public struct Side: Hashable, Sendable, Codable {
         public var value: FieldValue
         public var stamp: HLC
+        /// The enrolled name of the device that wrote it, as the hub knew it when it raised the
+        /// conflict (absent in bodies of earlier hubs, and for the hub's own writes). Not part of
+        /// the conflict's id.
+        public var by: String?
         /// Who wrote it: the node of the stamp.
         public var author: NodeID { stamp.node }
+        /// Who wrote it, for people: the enrolled name when known, else the node id.
+        public var authorName: String { by ?? stamp.node.rawValue }
 
-        public init(value: FieldValue, stamp: HLC) {
+        public init(value: FieldValue, stamp: HLC, by: String? = nil) {
             self.value = value
             self.stamp = stamp
+            self.by = by
         }
     }
 

@@ -145,7 +145,7 @@ extension Service {
             case .add(let x): (.add, x, nil)
             case .remove(let x, _): (.remove, x, nil)
             }
-            return HistoryEntry(stamp: e.stamp.encoded, deviceId: e.deviceId, receivedAt: e.receivedAt, field: e.change.field,
+            return HistoryEntry(stamp: e.stamp.encoded, deviceId: e.deviceId, deviceName: e.deviceName, receivedAt: e.receivedAt, field: e.change.field,
                                 element: element, op: op, oldValue: e.oldValue.map(Components.Schemas.FieldValue.init),
                                 newValue: value.map(Components.Schemas.FieldValue.init), applied: e.applied)
         }

@@ -80,12 +80,15 @@ extension DeviceStore {
 
     static func conflict(from row: Row) -> ConflictSummary? {
         let decoder = JSONDecoder()
+        // The author columns hold the enrolled name when the hub gave one, else the node id.
+        func name(_ column: String?, _ stamp: HLC) -> String? { column == stamp.node.rawValue ? nil : column }
         guard let cs = HLC(encoded: row["current_stamp"]), let os = HLC(encoded: row["other_stamp"]),
             let cv = try? decoder.decode(FieldValue.self, from: Data((row["current_value"] as String).utf8)),
             let ov = try? decoder.decode(FieldValue.self, from: Data((row["other_value"] as String).utf8))
         else { return nil }
         return ConflictSummary(id: row["id"], activityId: row["record_id"], field: row["field"],
-                               current: .init(value: cv, stamp: cs), other: .init(value: ov, stamp: os),
+                               current: .init(value: cv, stamp: cs, by: name(row["current_author"], cs)),
+                               other: .init(value: ov, stamp: os, by: name(row["other_author"], os)),
                                resolved: row["resolved"])
     }
 }

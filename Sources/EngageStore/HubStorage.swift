@@ -19,7 +19,7 @@ public protocol HubStorage: Sendable {
         after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>], countRemaining: Bool
     ) throws(StoreError) -> PullPage
     func history(activityId: String) throws(StoreError)
-        -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
+        -> [(stamp: HLC, deviceId: String, deviceName: String?, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
     func post(ofActivity id: String) throws(StoreError) -> String?
     func activities(after cursor: String?) throws(StoreError) -> [Activity]
     func activityPage(

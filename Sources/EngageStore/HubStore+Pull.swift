@@ -213,11 +213,18 @@ extension HubStore {
     }
 
     /// Every accepted change of an activity, oldest first.
-    public func history(activityId: String) throws(StoreError) -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)] {
+    /// Every accepted change of an activity, oldest first, with the enrolled name of the device
+    /// that sent it (nil for the hub's own writes, e.g. imports).
+    public func history(activityId: String) throws(StoreError)
+        -> [(stamp: HLC, deviceId: String, deviceName: String?, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
+    {
         try read { db in
             let decoder = JSONDecoder()
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM change_log WHERE collection = 'activities' AND record_id = ? ORDER BY id", arguments: [activityId]
+                db, sql: """
+                    SELECT l.*, d.name AS device_name FROM change_log l LEFT JOIN device d ON d.id = l.device_id
+                    WHERE l.collection = 'activities' AND l.record_id = ? ORDER BY l.id
+                    """, arguments: [activityId]
             ).compactMap { row in
                 guard let stamp = HLC(encoded: row["stamp"]) else { return nil }
                 func value(_ column: String) -> FieldValue? {
@@ -234,7 +241,7 @@ extension HubStore {
                 }
                 let change = Change(collection: row["collection"], recordId: row["record_id"], field: row["field"], op: op, stamp: stamp,
                                     base: (row["base"] as String?).flatMap(HLC.init(encoded:)), seen: row["seen"])
-                return (stamp, row["device_id"], row["received_at"], change, value("old_value"), row["applied"])
+                return (stamp, row["device_id"], row["device_name"], row["received_at"], change, value("old_value"), row["applied"])
             }
         }
     }

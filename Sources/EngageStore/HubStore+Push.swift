@@ -118,9 +118,12 @@ extension HubStore {
                     let id = db.lastInsertedRowID
                     result.logIDs = (result.logIDs?.lowerBound ?? id)...id
                 }
-                for conflict in conflicts {
+                for var conflict in conflicts {
                     let conflictKey = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: conflict.id)
                     guard try writer.state(conflictKey).registers.isEmpty else { continue }
+                    // People read conflicts: each side names the device that wrote it.
+                    conflict.current.by = try Self.deviceName(node: conflict.current.author, db: db)
+                    conflict.other.by = try Self.deviceName(node: conflict.other.author, db: db)
                     for c in HubRules.recordChanges(for: conflict, stamp: { context.clock.tick(physicalMs: now) }) {
                         try writer.apply(c)
                     }
@@ -355,6 +358,12 @@ extension HubStore {
         if let current, let post = current.value.stringValue { writes.append((current.stamp, post)) }
         let before = writes.filter { $0.stamp <= change.stamp }.max { $0.stamp < $1.stamp }
         return (before ?? writes.min { $0.stamp < $1.stamp })?.post
+    }
+
+    /// The enrolled name of the device writing under `node` (a device keeps its name across
+    /// new identities), nil for the hub's own node.
+    static func deviceName(node: NodeID, db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM device WHERE node_id = ? LIMIT 1"), arguments: [node.rawValue])
     }
 
     /// Conflicts whose either side has one of `count` stamps: through both stamp indexes

@@ -99,7 +99,7 @@ enum Projection {
                 """
         ).execute(arguments: [
             id, c.collection, c.recordId, c.field, c.current.value.jsonText, c.current.stamp.encoded,
-            c.current.author.rawValue, c.other.value.jsonText, c.other.stamp.encoded, c.other.author.rawValue, resolved,
+            c.current.authorName, c.other.value.jsonText, c.other.stamp.encoded, c.other.authorName, resolved,
         ])
     }
 

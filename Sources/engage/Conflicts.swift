@@ -11,7 +11,8 @@ struct Conflicts: ParsableCommand {
     @Flag(help: "Include settled conflicts") var all = false
     @Flag(help: "Print the conflicts as JSON") var json = false
 
-    struct Side: Encodable { var value: FieldValue; var by: String; var at: String }
+    /// `by`: the enrolled name of the device that wrote it (the node id when the hub gave none).
+    struct Side: Encodable { var value: FieldValue; var by: String; var node: String; var at: String }
     struct Item: Encodable {
         var id: String, activityId: String, field: String, current: Side, other: Side, resolved: Bool
     }
@@ -19,8 +20,8 @@ struct Conflicts: ParsableCommand {
     func run() throws {
         let items = try database.open().conflicts(includeResolved: all).map { c in
             Item(id: c.id, activityId: c.activityId, field: c.field,
-                 current: Side(value: c.current.value, by: c.current.author.rawValue, at: c.current.stamp.encoded),
-                 other: Side(value: c.other.value, by: c.other.author.rawValue, at: c.other.stamp.encoded),
+                 current: Side(value: c.current.value, by: c.current.authorName, node: c.current.author.rawValue, at: c.current.stamp.encoded),
+                 other: Side(value: c.other.value, by: c.other.authorName, node: c.other.author.rawValue, at: c.other.stamp.encoded),
                  resolved: c.resolved)
         }
         if json { return try printJSON(items) }
@@ -28,10 +29,10 @@ struct Conflicts: ParsableCommand {
         // Open ones first; with --all, a STATE column says which are settled.
         let ordered = items.sorted { ($0.resolved ? 1 : 0, $0.id) < ($1.resolved ? 1 : 0, $1.id) }
         print(Table.render(
-            header: (all ? ["STATE"] : []) + ["ID", "ACTIVITY", "FIELD", "CURRENT (kept)", "OTHER", "OTHER BY"],
+            header: (all ? ["STATE"] : []) + ["ID", "ACTIVITY", "FIELD", "CURRENT (kept)", "BY", "OTHER", "OTHER BY"],
             rows: ordered.map {
                 (all ? [$0.resolved ? "settled" : "open"] : [])
-                    + [String($0.id.prefix(12)), String($0.activityId.prefix(8)), $0.field, Self.short("\($0.current.value)"), Self.short("\($0.other.value)"), $0.other.by]
+                    + [String($0.id.prefix(12)), String($0.activityId.prefix(8)), $0.field, Self.short("\($0.current.value)"), $0.current.by, Self.short("\($0.other.value)"), $0.other.by]
             }))
         let open = items.filter { !$0.resolved }.count
         if all { print("\(open) open, \(items.count - open) settled") }

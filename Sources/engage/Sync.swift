@@ -26,7 +26,7 @@ struct Sync: AsyncParsableCommand {
         discussion: "An interrupted sync resumes where it stopped; nothing is lost or applied twice.")
 
     @OptionGroup var database: DatabaseOptions
-    @Flag var json = false
+    @Flag(help: "Print the sync's summary as JSON (progress stays on stderr)") var json = false
     @Option(help: "Record this device's view of the session to a transcript file") var record: String?
 
     func run() async throws {
@@ -46,14 +46,19 @@ struct Sync: AsyncParsableCommand {
         }
         if json { return try printJSON(summary) }
         print("pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected")
-        if !summary.conflicts.isEmpty { print("conflicts involving your changes: \(summary.conflicts.joined(separator: ", ")) — see `engage conflicts`") }
+        if !summary.conflicts.isEmpty {
+            let shown = summary.conflicts.prefix(3).map { String($0.prefix(12)) }.joined(separator: ", ")
+            print("\(summary.conflicts.count) conflict\(summary.conflicts.count == 1 ? "" : "s") involving your changes "
+                  + "(\(shown)\(summary.conflicts.count > 3 ? ", …" : "")) — see `engage conflicts`")
+        }
         // One line per activity and reason; `engage status` counts them, nothing is deleted locally.
         var groups: [(key: String, fields: [String])] = []
         for r in summary.rejected {
             let key = "\(r.activityId.prefix(8)): \(r.message) [\(r.code)]"
             if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].fields.append(r.field) } else { groups.append((key, [r.field])) }
         }
-        for g in groups { print("rejected \(g.fields.count == 1 ? g.fields[0] : "\(g.fields.count) fields") of \(g.key)") }
+        for g in groups.prefix(10) { print("rejected \(g.fields.count == 1 ? g.fields[0] : "\(g.fields.count) fields") of \(g.key)") }
+        if groups.count > 10 { print("… and \(groups.count - 10) more activities with rejected changes — `engage sync --json` lists them all") }
         if abs(summary.clockOffsetMs) > 120_000 {
             warn("this device's clock is \(summary.clockOffsetMs / 1000) s off the server's; stamps are corrected, but set the clock")
         }
@@ -64,8 +69,8 @@ struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show every accepted change of an activity, from the server.")
 
     @OptionGroup var database: DatabaseOptions
-    @Argument var id: String
-    @Flag var json = false
+    @Argument(help: "The activity's id or its first 6 or more characters") var id: String
+    @Flag(help: "Print the history as JSON") var json = false
 
     func run() async throws {
         let store = try database.open()
@@ -73,11 +78,11 @@ struct History: AsyncParsableCommand {
         let history = try await Synchronizer.forEnrolledDevice(store).0.history(activityId: key)
         if json { return try printJSON(history) }
         print(Table.render(
-            header: ["RECEIVED", "DEVICE", "FIELD", "OLD", "NEW", "APPLIED"],
+            header: ["RECEIVED", "BY", "FIELD", "OLD", "NEW", "APPLIED"],
             rows: history.map { e in
                 let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(e.receivedAt) / 1000))
                 let new = e.op == "set" ? e.newValue.map { "\($0)" } ?? "" : "\(e.op) \(e.element ?? "")"
-                return [when, e.deviceId, e.field, e.oldValue.map { "\($0)" } ?? "", new, e.applied ? "yes" : "superseded"]
+                return [when, e.deviceName ?? e.deviceId, e.field, e.oldValue.map { "\($0)" } ?? "", new, e.applied ? "yes" : "superseded"]
             }))
     }
 }

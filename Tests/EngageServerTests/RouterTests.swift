@@ -164,6 +164,8 @@ import Testing
             try await client.execute(uri: "/v1/history/\(activity.id.uuidString.lowercased())", method: .get, headers: headers(token: h)) { response in
                 let decoded = try response.decode(HistoryResponse.self)
                 #expect(decoded.entries.count == creation(activity, node: "device-a").count)
+                // Named by the enrolled name of the device that sent each change, not a node id.
+                #expect(decoded.entries.allSatisfy { $0.deviceName == "test LIMA" })
             }
         }
     }

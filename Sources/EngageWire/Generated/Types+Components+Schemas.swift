@@ -463,6 +463,10 @@ extension Components {
                 public var stamp: Components.Schemas.Stamp
                 /// - Remark: Generated from `#/components/schemas/HistoryResponse/EntriesPayload/deviceId`.
                 public var deviceId: Swift.String
+                /// the enrolled name of the device that sent it; absent for the hub's own writes (imports)
+                ///
+                /// - Remark: Generated from `#/components/schemas/HistoryResponse/EntriesPayload/deviceName`.
+                public var deviceName: Swift.String?
                 /// - Remark: Generated from `#/components/schemas/HistoryResponse/EntriesPayload/receivedAt`.
                 public var receivedAt: Swift.Int64
                 /// - Remark: Generated from `#/components/schemas/HistoryResponse/EntriesPayload/field`.
@@ -488,6 +492,7 @@ extension Components {
                 /// - Parameters:
                 ///   - stamp:
                 ///   - deviceId:
+                ///   - deviceName: the enrolled name of the device that sent it; absent for the hub's own writes (imports)
                 ///   - receivedAt:
                 ///   - field:
                 ///   - element:
@@ -498,6 +503,7 @@ extension Components {
                 public init(
                     stamp: Components.Schemas.Stamp,
                     deviceId: Swift.String,
+                    deviceName: Swift.String? = nil,
                     receivedAt: Swift.Int64,
                     field: Swift.String,
                     element: Swift.String? = nil,
@@ -508,6 +514,7 @@ extension Components {
                 ) {
                     self.stamp = stamp
                     self.deviceId = deviceId
+                    self.deviceName = deviceName
                     self.receivedAt = receivedAt
                     self.field = field
                     self.element = element
@@ -519,6 +526,7 @@ extension Components {
                 public enum CodingKeys: String, CodingKey {
                     case stamp
                     case deviceId
+                    case deviceName
                     case receivedAt
                     case field
                     case element

@@ -77,7 +77,7 @@ final class SimulatedHub: HubStorage, @unchecked Sendable {
         try store.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes, own: own, countRemaining: countRemaining)
     }
     func history(activityId: String) throws(StoreError)
-        -> [(stamp: HLC, deviceId: String, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
+        -> [(stamp: HLC, deviceId: String, deviceName: String?, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
     { try store.history(activityId: activityId) }
     func post(ofActivity id: String) throws(StoreError) -> String? { try store.post(ofActivity: id) }
     func activities(after cursor: String?) throws(StoreError) -> [Activity] { try store.activities(after: cursor) }
