@@ -61,12 +61,17 @@ struct Bench {
         }
         let m = samples.mapValues(median)
         print("")
-        report("raw SQLite upsert, C API (baseline)", m["raw"]!, m["raw"]!)
-        report("merge through the store: new records", m["merge"]!, m["raw"]!)
-        report("raw SQLite upsert of the same rows again (baseline)", m["rawDuplicates"]!, m["rawDuplicates"]!)
-        report("merge through the store: duplicates", m["duplicates"]!, m["rawDuplicates"]!)
-        report("raw SQLite upsert of edits (baseline)", m["rawEdits"]!, m["rawEdits"]!)
-        report("merge through the store: edits", m["edits"]!, m["rawEdits"]!)
+        func row(_ name: String, _ key: String, _ baseline: String) {
+            let sorted = samples[key]!.sorted()
+            report(name, m[key]!, m[baseline]!)
+            print(String(repeating: " ", count: 40) + "  min \(Int(sorted.first!)), max \(Int(sorted.last!))")
+        }
+        row("raw SQLite upsert, C API (baseline)", "raw", "raw")
+        row("merge through the store: new records", "merge", "raw")
+        row("raw SQLite upsert of the same rows again (baseline)", "rawDuplicates", "rawDuplicates")
+        row("merge through the store: duplicates", "duplicates", "rawDuplicates")
+        row("raw SQLite upsert of edits (baseline)", "rawEdits", "rawEdits")
+        row("merge through the store: edits", "edits", "rawEdits")
     }
 
     /// Changes per second applying `changes` in batches of `size`.
