@@ -7,7 +7,9 @@ public struct Country: Hashable, Comparable, Codable, Sendable, CustomStringConv
 
     /// Accepts any letter case ("pe" → "PE"); throws for anything that is not an assigned code.
     public init(_ text: String) throws(ModelError) {
-        let code = text.trimmingCharacters(in: .whitespaces).uppercased()
+        // Stored codes are already two upper-case letters: no trimming or case mapping needed.
+        let stored = text.utf8.count == 2 && text.utf8.allSatisfy { (0x41...0x5A).contains($0) }
+        let code = stored ? text : text.trimmingCharacters(in: .whitespaces).uppercased()
         guard Country.names[code] != nil else {
             throw ModelError(
                 field: "country",

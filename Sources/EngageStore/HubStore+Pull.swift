@@ -263,7 +263,7 @@ extension HubStore {
 
     /// Read through the primary key from the cursor on (checked by `QueryPlanTests`).
     static func activityPageSQL(_ clauses: [String]) -> String {
-        "SELECT * FROM activity WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?"
+        "SELECT \(DeviceStore.activityColumns) FROM activity WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?"
     }
 
     /// One page of the activities (not deleted) after `cursor` in id order — keyset paging: the

@@ -64,6 +64,13 @@ enum HQBench {
         }
         line("paging /v1/hq/activities, limit 1,000", paging, unit: "s", extra: "\(seen) activities in \(pages) pages")
 
+        // `engage list` on the HQ copy of 100,000 activities, against a raw read of the rows.
+        let list = try (0..<rounds).map { _ in try measured(engage, ["list", "--json", "--db", hq]) }
+        line("engage list --json, \(count) activities", list.map(\.seconds), unit: "s",
+             extra: "raw read of the activity rows \(stats(rawRead, "s")) (includes process start)")
+
+        try conflictPush(dir: dir, rounds: rounds)
+
         // An advisor's one-edit sync, on the big hub and on a small one.
         for hub in [small, big] {
             let device = dir.appendingPathComponent("advisor-\(hub.name).sqlite").path
@@ -77,6 +84,48 @@ enum HQBench {
                 times.append(try measured(engage, ["sync", "--db", device]).seconds)
             }
             line("one-edit sync, advisor of POST-1, hub of \(hub.activities * 15) field states", times, unit: "s", extra: "")
+        }
+    }
+
+    /// Push throughput into a hub store (in-process) holding no conflicts and one holding 60,000:
+    /// the lookup of conflicts by stamp goes through both stamp indexes, so it should not slow.
+    static func conflictPush(dir: URL, rounds: Int) throws {
+        var rates: [String: [Double]] = [:]
+        for held in [0, 60_000] {
+            let hub = try HubStore(path: dir.appendingPathComponent("conflicts-\(held).sqlite").path)
+            let records = held / 2
+            _ = try hub.importActivities((0..<records).map { i in var a = Workload.hqActivity(500_000 + i); a.post = "POST-1"; return a })
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            // Two devices set the title of each record without having seen the other's write (nor
+            // the import's): each write is concurrent, each raises a conflict.
+            for (d, node) in ["conflict-a", "conflict-b"].enumerated() where records > 0 {
+                let device = DeviceRecord(id: "dev-\(node)", name: node, post: "POST-1", role: .advisor, nodeId: node, lastSeen: nil, revoked: false)
+                let changes = (0..<records).map { i in
+                    Change(collection: "activities", recordId: Workload.hqActivity(500_000 + i).id.uuidString.lowercased(), field: "title",
+                           op: .set(.string("Title from \(node)")), stamp: HLC(wallMs: now + Int64(d), counter: UInt16(i % 60_000), node: NodeID(node)!))
+                }
+                for i in stride(from: 0, to: changes.count, by: 5_000) { _ = try hub.push(Array(changes[i..<min(i + 5_000, changes.count)]), from: device) }
+            }
+            let open = try hub.openConflictCount()
+            let pusher = DeviceRecord(id: "dev-pusher", name: "pusher", post: "POST-2", role: .advisor, nodeId: "pusher", lastSeen: nil, revoked: false)
+            var clock = HybridClock(node: NodeID("pusher")!)
+            for round in 0..<rounds {
+                var changes: [Change] = []
+                for i in 0..<2_000 {
+                    var a = Workload.hqActivity(900_000 + round * 10_000 + i)
+                    a.post = "POST-2"
+                    changes += LocalEdit.changes(from: RecordState(), to: a, clock: &clock, physicalMs: now + 10, seen: 0)
+                }
+                let start = DispatchTime.now().uptimeNanoseconds
+                for i in stride(from: 0, to: changes.count, by: 500) {
+                    let result = try hub.push(Array(changes[i..<min(i + 500, changes.count)]), from: pusher)
+                    guard result.rejected.isEmpty else { throw BenchError("push refused: \(result.rejected[0].message)") }
+                }
+                rates["\(open)", default: []].append(Double(changes.count) / HTTPBench.seconds(since: start))
+            }
+        }
+        for (open, values) in rates.sorted(by: { Int($0.key)! < Int($1.key)! }) {
+            line("push into the hub store in-process, batches of 500, with \(open) open conflicts", values.map { $0 / 1000 }, unit: "k changes/s", extra: "")
         }
     }
 
