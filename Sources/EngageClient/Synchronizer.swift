@@ -91,12 +91,11 @@ public struct Synchronizer: Sendable {
     public var pushMaxBytes = 1 << 20
     /// Changes per pull page asked of the hub. Nil: adaptive — the first page asks for
     /// `firstPullLimit`, and each next one doubles (up to 5,000) while an exchange takes under
-    /// `fastExchangeMs`, and halves (down to 10) when it takes over `slowExchangeMs`, so a page
-    /// costs seconds on a field link and a fast link is not slowed down.
+    /// `fastExchangeMs`; a page that fails to arrive is asked again at half its size (down to
+    /// 10), so a fast link is not slowed down and a failing one gets smaller answers.
     public var pullLimit: Int?
     public var firstPullLimit = 100
     public var fastExchangeMs: Int64 = 1_000
-    public var slowExchangeMs: Int64 = 5_000
     /// Pauses before retrying an exchange that failed for want of a network (the link dropped,
     /// the answer stalled): one per retry, so also the bound on retries. Progress made before a
     /// failure is kept whatever happens.
@@ -172,12 +171,18 @@ public struct Synchronizer: Sendable {
     /// Runs `exchange`, retrying after `retryDelays` when the network failed (never after an
     /// answer from the hub, which retrying would not change).
     func retrying<T>(_ exchange: () async throws -> T) async throws -> T {
-        var delays = retryDelays[...]
+        try await retrying { _ in try await exchange() }
+    }
+
+    /// As `retrying(_:)`, telling the exchange how many tries failed before it (0 on the first).
+    func retrying<T>(_ exchange: (Int) async throws -> T) async throws -> T {
+        var delays = retryDelays[...], failed = 0
         while true {
             do {
-                return try await exchange()
+                return try await exchange(failed)
             } catch let error as ClientError {
                 guard case .unreachable = error, let delay = delays.popFirst() else { throw error }
+                failed += 1
                 try await Task.sleep(for: delay)
             }
         }
@@ -270,7 +275,6 @@ public struct Synchronizer: Sendable {
             start += batch.count
             summary.addReceipt(answer.receipt)
             summary.pushedBytes += Self.bytes(batch)
-            progress?(summary.progress)
             let refused = answer.rejected.filter { $0.code != "stamp_ahead" }
             ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
             let done = Set(answer.accepted).union(refused.map(\.stamp))
@@ -289,6 +293,7 @@ public struct Synchronizer: Sendable {
             summary.rejected += rejections.map {
                 .init(activityId: $0.change.recordId, field: $0.change.field, code: $0.code, message: $0.message)
             }
+            progress?(summary.progress)
         }
         return ahead
     }
@@ -333,7 +338,11 @@ public struct Synchronizer: Sendable {
         let own = Array(summary.receipts.suffix(PushResponse.maxReceipts))
         func fetch(_ cursor: Int64, _ limit: Int, total: Bool = false) async throws -> (PullResponse, SyncClient.Timing) {
             do {
-                return try await retrying { try await client.pull(after: cursor, limit: limit, own: own, total: total) }
+                // A page that failed to arrive is asked again at half the size (down to 10): on a
+                // lossy link a smaller answer is less exposed to the next loss.
+                return try await retrying { failed in
+                    try await client.pull(after: cursor, limit: max(limit >> failed, 10), own: own, total: total)
+                }
             } catch ClientError.server(409, "cursor_ahead", _) {
                 try store.startOver(withHubGeneration: nil)
                 throw Restart.again
@@ -347,10 +356,10 @@ public struct Synchronizer: Sendable {
             // A page that says there is more must move the cursor on, or the sync would never end.
             guard !page.more || page.cursor > asked else { throw ClientError.badAnswer("a pull page that made no progress") }
             asked = page.cursor
-            if pullLimit == nil {
-                let ms = timing.receivedMs - timing.sentMs
-                if ms < fastExchangeMs { limit = min(limit * 2, 5_000) } else if ms > slowExchangeMs { limit = max(limit / 2, 10) }
-            }
+            // Pages grow while exchanges are fast. A slow exchange that arrived keeps the size: on
+            // a lossy link an exchange's time is the retransmissions', not the page's, and
+            // smaller pages only meant more exchanges exposed to them (BENCHMARKS, field link).
+            if pullLimit == nil, timing.receivedMs - timing.sentMs < fastExchangeMs { limit = min(limit * 2, 5_000) }
             if let hub = page.generation, hub != generation {
                 if generation != nil {
                     // Another database than the one this device synced with: start over with it.

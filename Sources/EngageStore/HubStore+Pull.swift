@@ -34,11 +34,21 @@ extension HubStore {
         countRemaining: Bool = false
     ) throws(StoreError) -> PullPage {
         var page = try pullPage(after: cursor, for: device, limit: limit, maxBytes: maxBytes, own: own)
+        // A page whose rows were all the device's own writes (left out by `own`) would cost the
+        // device an empty round trip: read on, within a bound of work per request.
+        var skipped = 0
+        while page.changes.isEmpty, page.more, skipped < Self.emptyPagesSkipped {
+            page = try pullPage(after: page.cursor, for: device, limit: limit, maxBytes: maxBytes, own: own)
+            skipped += 1
+        }
         if countRemaining {
             page.remaining = page.more ? try remaining(after: page.cursor, for: device) : 0
         }
         return page
     }
+
+    /// Pages of nothing but the caller's own writes read on within one request, at most.
+    static let emptyPagesSkipped = 64
 
     /// Field and element changes visible to `device` after `cursor` (an element row that holds a
     /// removal is two changes).

@@ -36,6 +36,25 @@ import Testing
         }
     }
 
+    /// After a large push, the pulls of the same sync do not come back empty page after page
+    /// (each would be a round trip on a field link): the hub reads past its own-write rows.
+    @Test func ownWritesDoNotMakeEmptyPages() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a")
+            try await a.sync()
+            for i in 0..<40 { _ = try a.store.log(NothingLostTests.activity("Course \(i)")) }
+            let device = try #require(try stack.hub.store.devices().first { $0.nodeId == (try a.store.nodeID()).rawValue })
+            let cursor = try stack.hub.store.cursor()
+            let pending = try a.store.pendingChanges().map(\.change)
+            let result = try stack.hub.store.push(pending, from: device)
+            let receipt = try #require(result.logIDs)
+            // Pages of 20 rows: every row after the cursor is this device's own.
+            let page = try stack.hub.store.pull(after: cursor, for: device, limit: 20, maxBytes: 1 << 24, own: [receipt])
+            let latest = try stack.hub.store.cursor()
+            #expect(page.changes.isEmpty && !page.more && page.cursor == latest)
+        }
+    }
+
     @Test func badReceiptsAreRefused() async throws {
         let f = try Fixture()
         let code = try f.code()
