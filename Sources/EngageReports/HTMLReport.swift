@@ -43,7 +43,7 @@ public enum HTMLReport {
 
         body += section("redundancies", "Possible redundancies")
         let red = r.redundancies
-        body += "<p>\(red.found) groups of engagements that may duplicate each other: \(esc(red.rule)). "
+        body += "<p>\(red.found) group\(red.found == 1 ? "" : "s") of engagements that may duplicate each other: \(esc(red.rule)). "
             + (red.found > red.groups.count ? "The \(red.groups.count) spanning the most posts are shown." : "") + "</p>"
         for g in red.groups {
             body += "<h3>\(esc(countryName(g.country))) · \(esc(g.kind)) · \(esc(g.partners.joined(separator: ", ")))</h3>"
