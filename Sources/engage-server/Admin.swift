@@ -12,7 +12,7 @@ struct EnrollDevice: ParsableCommand {
     @Option(help: "Who or what the device is, e.g. \"Lima advisor tablet\"") var name: String
     @Option(help: "The post, e.g. LIMA") var post: String
     @Option(help: "advisor, hq or admin") var role: String
-    @Flag var json = false
+    @Flag(help: "Print the result as JSON") var json = false
 
     func validate() throws {
         guard DeviceRecord.Role(rawValue: role) != nil else { throw ValidationError("--role takes advisor, hq or admin, not '\(role)'") }
@@ -40,7 +40,7 @@ struct Devices: ParsableCommand {
     struct ListDevices: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List enrolled devices.")
         @OptionGroup var database: ServerDatabase
-        @Flag var json = false
+        @Flag(help: "Print the result as JSON") var json = false
 
         func run() throws {
             let devices = try openHubStore(path: database.path).devices()

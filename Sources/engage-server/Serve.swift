@@ -8,7 +8,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the sync API on an embedded SQLite file until SIGINT/SIGTERM.")
 
     @OptionGroup var database: ServerDatabase
-    @Option var host = "127.0.0.1"
+    @Option(help: "The address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)") var host = "127.0.0.1"
     @Option(help: "0 picks a free port") var port = 8080
     @Option(help: "Largest request body, in bytes") var maxBodyBytes = 8 * 1024 * 1024
     @Option(help: "Most changes in one push") var maxBatch = 5_000

@@ -7,11 +7,11 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List activities, oldest first.")
 
     @OptionGroup var database: DatabaseOptions
-    @Option var kind: String?
-    @Option var country: String?
-    @Option var post: String?
+    @Option(help: ArgumentHelp("Only this kind: \(Allowed.kinds)")) var kind: String?
+    @Option(help: "Only this country (ISO 3166-1 alpha-2, e.g. PE)") var country: String?
+    @Option(help: "Only this post, e.g. LIMA") var post: String?
     @Flag(help: "Include deleted activities") var includeDeleted = false
-    @Flag var json = false
+    @Flag(help: "Print the activities as JSON") var json = false
 
     func run() throws {
         let filter = ActivityFilter(
