@@ -157,14 +157,25 @@ public enum HTMLReport {
         svg += "<text class=\"axis-title\" transform=\"rotate(-90)\" x=\"\(-(topY + bottom) / 2)\" y=\"18\" text-anchor=\"middle\">Activities</text>"
         for goal in 1...4 {
             let color = goalColors[goal - 1]
-            let finished = quarters.filter { $0 != unfinished }
-            let path = finished.enumerated().map { i, q in "\(x(i)),\(y(cells["\(goal)|\(q)"] ?? 0))" }
-            svg += "<polyline class=\"goal-\(goal)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\" points=\"\(path.joined(separator: " "))\"/>"
-            if let last = quarters.last, last == unfinished, quarters.count > 1 {
-                let n = quarters.count
-                svg += "<polyline class=\"unfinished\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\" stroke-dasharray=\"6 5\" points=\""
-                    + "\(x(n - 2)),\(y(cells["\(goal)|\(quarters[n - 2])"] ?? 0)) \(x(n - 1)),\(y(cells["\(goal)|\(last)"] ?? 0))\"/>"
+            // Solid runs between finished quarters; a segment that touches the unfinished one dashed.
+            var run: [String] = []
+            func flush() {
+                if run.count > 1 {
+                    svg += "<polyline class=\"goal-\(goal)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\" points=\"\(run.joined(separator: " "))\"/>"
+                }
+                run = []
             }
+            for (i, q) in quarters.enumerated() {
+                let point = "\(x(i)),\(y(cells["\(goal)|\(q)"] ?? 0))"
+                if i > 0, q == unfinished || quarters[i - 1] == unfinished {
+                    flush()
+                    let before = "\(x(i - 1)),\(y(cells["\(goal)|\(quarters[i - 1])"] ?? 0))"
+                    svg += "<polyline class=\"goal-\(goal) unfinished\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\" "
+                        + "stroke-dasharray=\"6 5\" points=\"\(before) \(point)\"/>"
+                }
+                if q != unfinished { run.append(point) }
+            }
+            flush()
             let lx = 70 + ((goal - 1) % 2) * 410, ly = 290 + ((goal - 1) / 2) * 22
             svg += "<g class=\"legend-item\"><rect x=\"\(lx)\" y=\"\(ly)\" width=\"14\" height=\"14\" rx=\"2\" fill=\"\(color)\"/>"
                 + "<text x=\"\(lx + 20)\" y=\"\(ly + 12)\">Goal \(goal): \(esc(StrategicGoal(rawValue: goal)?.title ?? ""))</text></g>"

@@ -38,8 +38,11 @@ public enum ReportBuilder {
             }
             let kq = "\(a.kind.rawValue)|\(a.startDate.quarter)"
             kindQuarter[kq, default: .init(kind: a.kind.rawValue, quarter: a.startDate.quarter, tally: .init())].tally.add(a)
+            // Once per partner agency: a partner named by its code and by its name is one entry.
+            var seen = Set<String>()
             for p in a.partners {
                 let code = registry.lookup(p)?.code ?? p
+                guard seen.insert(code.lowercased()).inserted else { continue }
                 partners[code, default: .init(partner: code, name: registry.lookup(p)?.name, tally: .init())].tally.add(a)
             }
         }
@@ -124,17 +127,27 @@ public enum ReportBuilder {
             let list = members.map { activities[$0] }.sorted { ($0.startDate, id($0)) < ($1.startDate, id($1)) }
             let posts = Set(list.map(\.post))
             guard posts.count > 1 else { continue }
-            var partnerCounts: [String: Int] = [:]
-            for a in list { for p in Set(a.partners.map { registry.lookup($0)?.code ?? $0 }) { partnerCounts[p, default: 0] += 1 } }
+            var partnerCounts: [String: Int] = [:], spelling: [String: String] = [:]
+            for a in list {
+                let linking = a.partners.filter { registry.lookup($0)?.agencyType.lowercased() != "multilateral" }
+                for p in Set(linking.map { registry.lookup($0)?.code ?? $0 }.map { name in
+                    let key = name.lowercased()
+                    if spelling[key] == nil { spelling[key] = name }
+                    return key
+                }) { partnerCounts[p, default: 0] += 1 }
+            }
             groups.append(.init(
                 country: list[0].country.code, kind: list[0].kind.rawValue,
-                partners: partnerCounts.filter { $0.value > 1 }.keys.sorted(), posts: posts.sorted(),
+                partners: partnerCounts.filter { $0.value > 1 }.keys.compactMap { spelling[$0] }.sorted(), posts: posts.sorted(),
                 from: list[0].startDate.description, to: list.map(\.lastDay).max()!.description, activities: list.count,
                 engagements: list.prefix(membersShown).map {
                     .init(id: id($0), title: $0.title, post: $0.post, startDate: $0.startDate.description, endDate: $0.endDate?.description)
                 }))
         }
-        groups.sort { ($1.posts.count, $1.activities, $0.from, $0.country) < ($0.posts.count, $0.activities, $1.from, $1.country) }
+        groups.sort {
+            ($1.posts.count, $1.activities, $0.from, $0.country, $0.kind, $0.engagements[0].id)
+                < ($0.posts.count, $0.activities, $1.from, $1.country, $1.kind, $1.engagements[0].id)
+        }
         return .init(rule: redundancyRule, found: groups.count, groups: Array(groups.prefix(groupsShown)))
     }
 
@@ -147,10 +160,20 @@ public enum ReportBuilder {
             quarters.insert(quarter)
             for goal in a.goals { counts[goal, default: [:]][quarter, default: 0] += 1 }
         }
+        // Every quarter from the first to the last, empty ones included: an even axis, and each
+        // change is against the quarter just before.
+        var allQuarters: [String] = []
+        if let first = quarters.min().flatMap(parseQuarter), let last = quarters.max().flatMap(parseQuarter) {
+            var (year, q) = first
+            while (year, q) <= last {
+                allQuarters.append("\(year)-Q\(q)")
+                (year, q) = q == 4 ? (year + 1, 1) : (year, q + 1)
+            }
+        }
         var points: [Report.TrendPoint] = []
         for goal in StrategicGoal.allCases {
             var previous: Int?
-            for quarter in quarters.sorted() {
+            for quarter in allQuarters {
                 let n = counts[goal]?[quarter] ?? 0
                 points.append(.init(goal: goal.rawValue, quarter: quarter, activities: n, change: previous.map { n - $0 }))
                 previous = n
@@ -171,6 +194,13 @@ public enum ReportBuilder {
             unknownPartners: unknown.map { .init(partner: $0.key, activities: .init($0.value)) }
                 .sorted { ($1.activities.count, $0.partner) < ($0.activities.count, $1.partner) },
             openConflicts: openConflicts)
+    }
+
+    /// "2026-Q3" → (2026, 3).
+    static func parseQuarter(_ text: String) -> (Int, Int)? {
+        let parts = text.split(separator: "-Q")
+        guard parts.count == 2, let year = Int(parts[0]), let q = Int(parts[1]), (1...4).contains(q) else { return nil }
+        return (year, q)
     }
 
     static func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

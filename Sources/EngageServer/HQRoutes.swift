@@ -32,8 +32,20 @@ extension Service {
     func hqActivities(_ request: Request) async throws -> Response {
         try await requireHQ(request)
         let q = request.uri.queryParameters
+        // A mistyped parameter must not be ignored: `sharable=true` would send sensitive notes.
+        if let unknown = q.map({ String($0.key) }).first(where: { !Self.hqActivitiesParameters.contains($0) }) {
+            throw APIError.badRequest("invalid_value", "unknown parameter '\(unknown.prefix(40))'; this endpoint takes "
+                                      + Self.hqActivitiesParameters.sorted().joined(separator: ", "))
+        }
         let filter = try exportFilter(q)
-        let shareable = q["shareable"].map { $0 == "true" || $0 == "1" } ?? false
+        var shareable = false
+        if let text = q["shareable"] {
+            switch text.lowercased() {
+            case "true", "1": shareable = true
+            case "false", "0": shareable = false
+            default: throw APIError.badRequest("invalid_value", "shareable takes true or false, not '\(text.prefix(20))'")
+            }
+        }
         let cursor = q["cursor"].map(String.init)
         var limit = 500
         if let text = q["limit"] {
@@ -49,6 +61,8 @@ extension Service {
         if shareable { page = Export.shareable(page) }
         return try jsonResponse(HQActivitiesPage(activities: page, cursor: more ? next : nil, more: more), now: environment.now())
     }
+
+    static let hqActivitiesParameters: Set<String> = ["cursor", "limit", "from", "to", "country", "goal", "kind", "post", "shareable"]
 
     func hqReport(_ request: Request) async throws -> Response {
         try await requireHQ(request)

@@ -67,8 +67,16 @@ extension DeviceStore {
             try applyLocal(db, changes, writer: &writer)
             // The merged activity must still satisfy the model (e.g. an end date after the start).
             let merged = try writer.state(recordKey)
-            if let activity = try ActivityFields.activity(id: conflict.activityId, scalars: merged.scalarValues, sets: merged.setValues) {
+            if var activity = try ActivityFields.activity(id: conflict.activityId, scalars: merged.scalarValues, sets: merged.setValues) {
                 try activity.validate()
+                // A settlement that changes the value is an edit: refused at once when the hub
+                // would refuse it from this device (else the conflict would close on the hub
+                // while the chosen value was refused). Nothing is written.
+                let before = try ActivityFields.activity(id: conflict.activityId, scalars: state.scalarValues, sets: state.setValues)
+                do { try Self.checkScope(db, old: before, new: &activity) } catch let error as StoreError where error.code == .outOfScope {
+                    throw StoreError(.outOfScope, "settling this conflict with another value edits \(conflict.field), which this device may not do "
+                                     + "(\(error.message)); settle it with --keep current, or leave it to the post's advisors; nothing was changed")
+                }
             }
             context.seq = writer.seq
             try context.save(db)

@@ -143,11 +143,13 @@ enum ReportText {
                                     rows: top(r.shortfalls.goalGaps).map { [$0.country, $0.goals.map(String.init).joined(separator: ", ")] }))
             out.append(more(r.shortfalls.goalGaps.count, "countries"))
         }
-        out.append("\nREDUNDANCIES  \(r.redundancies.found) groups (\(r.redundancies.rule)); most posts first")
+        let found = r.redundancies.found, listed = r.redundancies.groups.count
+        out.append("\nREDUNDANCIES  \(found) group\(found == 1 ? "" : "s") of engagements that may duplicate each other, most posts first"
+                   + (found > listed ? "; the report keeps the first \(listed)" : "") + " (rule: docs/reports.md)")
         out.append(Table.render(header: ["POSTS▼", "ENGAGEMENTS", "COUNTRY", "KIND", "PARTNERS", "DATES", "FIRST TITLES"],
                                 rows: top(r.redundancies.groups).map { g in
                                     [g.posts.joined(separator: ","), "\(g.activities)", g.country, g.kind, g.partners.joined(separator: ","),
-                                     "\(g.from)–\(g.to)", g.engagements.prefix(2).map { String($0.title.prefix(30)) }.joined(separator: "; ")]
+                                     "\(g.from) to \(g.to)", g.engagements.prefix(2).map { $0.title.count > 30 ? $0.title.prefix(29) + "…" : $0.title }.joined(separator: "; ")]
                                 }))
         out.append(more(r.redundancies.groups.count, "groups"))
         let quarters = Array(Array(Set(r.trend.map(\.quarter))).sorted().suffix(full ? .max : 4))
@@ -164,7 +166,7 @@ enum ReportText {
         out.append("\nDATA QUALITY  \(q.withoutGoals.count) without goals; \(q.unknownPartners.count) partners not in the registry"
                    + "\(q.unknownPartners.isEmpty ? "" : " (most used: " + q.unknownPartners.prefix(3).map { "\($0.partner) ×\($0.activities.count)" }.joined(separator: ", ") + ")")"
                    + "; \(q.openConflicts) open conflicts")
-        if !full { out.append("\n(summary: `engage hq report --full` lists every row; --json and --html have everything)") }
+        if !full { out.append("\n(summary: `engage hq report --full` lists every row; --json and --html carry the whole report)") }
         return out.filter { !$0.isEmpty }.joined(separator: "\n")
     }
 }

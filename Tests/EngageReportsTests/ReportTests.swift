@@ -119,6 +119,32 @@ import Testing
         #expect(try JSONEncoder().encode(report).count < 20_000)
     }
 
+    /// Found by an attack run: empty quarters were left out of the trend (an uneven axis, changes
+    /// against non-adjacent quarters); a partner named by code and by name counted twice; groups
+    /// whose shared partner differed in case showed none, or listed the multilateral one; equal
+    /// groups came out in a different order from run to run.
+    @Test func trendAxisPartnersAndGroupsAreWhatAnAnalystExpects() {
+        let q2 = Self.activity(31, post: "LIMA", "PE", .training, partners: ["SUNAT", "Superintendencia"], goals: [.counterThreats], start: "2026-05-01")
+        let q4 = Self.activity(32, post: "LIMA", "PE", .agreement, partners: ["SUNAT"], goals: [.counterThreats], start: "2026-11-01")
+        let r = ReportBuilder.build(activities: [q2, q4], priorities: Self.priorities, registry: Self.registryWithWCO, openConflicts: 0)
+        #expect(Array(Set(r.trend.map(\.quarter))).sorted() == ["2026-Q2", "2026-Q3", "2026-Q4"])
+        #expect(r.trend.first { $0.goal == 1 && $0.quarter == "2026-Q4" }?.change == 1)
+        #expect(r.coverage.byPartner.map { "\($0.partner):\($0.tally.activities)" } == ["SUNAT:2"])
+
+        func a(_ n: Int, _ post: String, _ kind: ActivityKind, _ partners: Set<String>) -> Activity {
+            Self.activity(n, post: post, "GH", kind, partners: partners, goals: [], start: "2026-03-02", end: "2026-03-04")
+        }
+        let groups = [a(41, "ACCRA", .training, ["Acme Customs", "WCO"]), a(42, "LIMA", .training, ["ACME CUSTOMS", "WCO"]),
+                      a(43, "ACCRA", .standards, ["Port Board"]), a(44, "LIMA", .standards, ["Port Board"])]
+        let orders = Set((0..<6).map { _ in
+            ReportBuilder.build(activities: groups.shuffled(), priorities: Self.priorities, registry: Self.registryWithWCO, openConflicts: 0)
+                .redundancies.groups.map(\.kind)
+        })
+        #expect(orders.count == 1)
+        let red = ReportBuilder.build(activities: groups, priorities: Self.priorities, registry: Self.registryWithWCO, openConflicts: 0).redundancies
+        #expect(red.groups.first { $0.kind == "training" }?.partners == ["Acme Customs"])
+    }
+
     @Test func trendIsChangePerGoalQuarterOverQuarter() {
         let t = report.trend.map { "\($0.goal) \($0.quarter) \($0.activities) \($0.change.map(String.init) ?? "-")" }
         #expect(t == ["1 2026-Q1 2 -", "1 2026-Q2 0 -2", "2 2026-Q1 1 -", "2 2026-Q2 0 -1",

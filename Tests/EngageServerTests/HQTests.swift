@@ -68,6 +68,16 @@ import Testing
             try await client.execute(uri: "/v1/hq/activities?country=XX", method: .get, headers: headers(token: hq)) {
                 #expect($0.status == .badRequest && $0.errorCode == "invalid_value")
             }
+            // What would leak the sensitive form if ignored is refused: a non-boolean shareable,
+            // a misspelt parameter.
+            for bad in ["shareable=yes", "shareable=TRUE1", "sharable=true", "countries=PE"] {
+                try await client.execute(uri: "/v1/hq/activities?\(bad)", method: .get, headers: headers(token: hq)) {
+                    #expect($0.status == .badRequest && $0.errorCode == "invalid_value", "\(bad)")
+                }
+            }
+            try await client.execute(uri: "/v1/hq/activities?shareable=TRUE", method: .get, headers: headers(token: hq)) { response in
+                #expect(!String(buffer: response.body).contains("Sensitive operation"))
+            }
             try await client.execute(uri: "/v1/hq/report?from=2026-01-01", method: .get, headers: headers(token: hq)) { response in
                 let report = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as! [String: Any]
                 #expect(Set(report.keys) == ["period", "coverage", "shortfalls", "redundancies", "trend", "dataQuality"])

@@ -88,6 +88,28 @@ struct TestDevice {
         }
     }
 
+    /// Headquarters may not settle a conflict with another value (that edits an advisor's field):
+    /// refused at once on the device, nothing written, the conflict still open everywhere; it may
+    /// settle by keeping the current value.
+    @Test func headquartersSettlesOnlyByKeepingTheCurrentValue() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a"), b = try await stack.device("b"), hq = try await stack.device("hq", post: "HQ", role: .hq)
+            let activity = try a.store.log(NothingLostTests.activity("Course"))
+            try await a.sync(); try await b.sync()
+            try a.store.edit(activity.id) { $0.notes = "from A" }
+            try b.store.edit(activity.id) { $0.notes = "from B" }
+            try await a.sync(); try await b.sync(); try await hq.sync()
+            let conflict = try #require(try hq.store.conflicts().first)
+            for settlement in [Settlement.keepOther, .value("a third text")] {
+                #expect(throws: StoreError.self) { try hq.store.resolve(conflict: conflict.id, settlement) }
+            }
+            #expect(try hq.store.pendingChanges().isEmpty && hq.store.conflicts().count == 1)
+            try hq.store.resolve(conflict: conflict.id, .keepCurrent)
+            try await hq.sync(); try await a.sync()
+            #expect(try a.store.conflicts().isEmpty && a.activity(activity.id)?.notes == conflict.current.value.stringValue)
+        }
+    }
+
     @Test func deleteVersusEditKeepsTheFieldsAndRaisesAConflict() async throws {
         try await live { f, port in
             let a = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
