@@ -18,7 +18,7 @@ struct Conflicts: ParsableCommand {
     }
 
     func run() throws {
-        let items = try database.open().conflicts(includeResolved: all).map { c in
+        let items = try database.openExisting().conflicts(includeResolved: all).map { c in
             Item(id: c.id, activityId: c.activityId, field: c.field,
                  current: Side(value: c.current.value, by: c.current.authorName, node: c.current.author.rawValue, at: c.current.stamp.encoded),
                  other: Side(value: c.other.value, by: c.other.authorName, node: c.other.author.rawValue, at: c.other.stamp.encoded),
@@ -59,7 +59,7 @@ struct Resolve: ParsableCommand {
 
     func run() throws {
         let settlement: Settlement = value.map { .value($0) } ?? (keep == "current" ? .keepCurrent : .keepOther)
-        let c = try database.open().resolve(conflict: conflictID, settlement)
+        let c = try database.openExisting().resolve(conflict: conflictID, settlement)
         if json { return try printJSON(["id": c.id, "activityId": c.activityId, "field": c.field, "state": "settled"]) }
         print("resolved \(c.id): \(c.field) of \(c.activityId.prefix(8)) settled")
     }

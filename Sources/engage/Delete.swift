@@ -12,7 +12,7 @@ struct Delete: ParsableCommand {
     @Flag(help: "Print the deleted activity as JSON") var json = false
 
     func run() throws {
-        let store = try database.open()
+        let store = try database.openExisting()
         let activity = try store.delete(try store.resolveID(id))
         if json { return try printJSON(activity) }
         print("deleted \(activity.id.uuidString.lowercased()) (engage restore \(activity.id.uuidString.lowercased().prefix(8)) undoes it)")
@@ -27,7 +27,7 @@ struct Restore: ParsableCommand {
     @Flag(help: "Print the restored activity as JSON") var json = false
 
     func run() throws {
-        let store = try database.open()
+        let store = try database.openExisting()
         let activity = try store.restore(try store.resolveID(id))
         if json { return try printJSON(activity) }
         print("restored \(activity.id.uuidString.lowercased())")

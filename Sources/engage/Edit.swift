@@ -32,7 +32,7 @@ struct Edit: ParsableCommand {
         let sensitivity = try Parse.sensitivity(sensitivity)
         let end = try end.flatMap { $0.isEmpty ? nil : try Parse.day($0, "endDate") }
         let addGoals = try Parse.goals(addGoals), removeGoals = try Parse.goals(removeGoals)
-        let store = try database.open()
+        let store = try database.openExisting()
         let activity = try store.edit(try store.resolveID(id)) { a in
             if let title { a.title = title }
             if let kind { a.kind = kind }

@@ -18,7 +18,7 @@ struct HQ: AsyncParsableCommand {
         @Flag(help: "Print the summary as JSON") var json = false
 
         func run() async throws {
-            let store = try database.open()
+            let store = try database.openExisting()
             let summary = try await Synchronizer.forEnrolledDevice(store).0.sync()
             if json { return try printJSON(summary) }
             let status = try store.status()
@@ -52,7 +52,7 @@ struct HQ: AsyncParsableCommand {
             let filter = Export.Filter(
                 from: try Parse.day(period.from, "from"), to: try Parse.day(period.to, "to"), country: try Parse.country(country),
                 goal: try goal.map { n throws(ModelError) in try StrategicGoal.parse(n) }, kind: try Parse.kind(kind), post: try Parse.post(post))
-            var activities = try database.open().activities(ActivityFilter(includeDeleted: false)).filter(filter.matches)
+            var activities = try database.openExisting().activities(ActivityFilter(includeDeleted: false)).filter(filter.matches)
             if shareable { activities = Export.shareable(activities) }
             let text = try Export.render(activities, as: Export.Format(rawValue: format)!)
             if let out {
@@ -75,7 +75,7 @@ struct HQ: AsyncParsableCommand {
         @Option(help: "Country priorities (default: samples/priorities.json; method in docs/priorities.md)") var priorities: String?
 
         func run() throws {
-            let store = try database.open()
+            let store = try database.openExisting()
             let report = ReportBuilder.build(
                 activities: try store.activities(ActivityFilter(includeDeleted: false)), from: try Parse.day(period.from, "from"),
                 to: try Parse.day(period.to, "to"), priorities: try loadPriorities(), registry: try store.partnerRegistry(),

@@ -17,7 +17,7 @@ struct List: ParsableCommand {
         let filter = ActivityFilter(
             kind: try Parse.kind(kind), country: try Parse.country(country), post: try Parse.post(post),
             includeDeleted: includeDeleted)
-        let activities = try database.open().activities(filter)
+        let activities = try database.openExisting().activities(filter)
         if json { return try printJSON(activities) }
         let rows = activities.map { a in
             [String(a.id.uuidString.lowercased().prefix(8)), a.startDate.description, a.kind.rawValue, a.country.code,

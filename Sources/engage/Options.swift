@@ -16,6 +16,15 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the device database. `ENGAGE_CLOCK_OFFSET_MS` shifts this device's clock (used to
     /// record sessions of devices whose clock is wrong; the sync corrects it).
+    /// Opens a device database that must already exist: a command that only reads or edits
+    /// what is there must not create an empty database from a mistyped path and report on it.
+    func openExisting() throws -> DeviceStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.file, "no device database at \(path); check --db (or $ENGAGE_DB) — `engage enroll` or `engage log` creates one")
+        }
+        return try open()
+    }
+
     func open() throws -> DeviceStore {
         let offset = ProcessInfo.processInfo.environment["ENGAGE_CLOCK_OFFSET_MS"].flatMap { Int64($0) } ?? 0
         return try DeviceStore(path: path, physicalMs: { DeviceStore.systemMs() + offset })

@@ -11,7 +11,7 @@ struct Partners: ParsableCommand {
     @Flag var json = false
 
     func run() throws {
-        let partners = try database.open().partners(country: try Parse.country(country))
+        let partners = try database.openExisting().partners(country: try Parse.country(country))
         if json { return try printJSON(partners) }
         print(Table.render(
             header: ["CODE", "CC", "TYPE", "NAME"],

@@ -11,7 +11,7 @@ struct Show: ParsableCommand {
     @Flag var json = false
 
     func run() throws {
-        let store = try database.open()
+        let store = try database.openExisting()
         let a = try store.activity(try store.resolveID(id))
         if json { return try printJSON(a) }
         let lines: [(String, String)] = [

@@ -10,7 +10,7 @@ struct Status: ParsableCommand {
     @Flag var json = false
 
     func run() throws {
-        let s = try database.open().status()
+        let s = try database.openExisting().status()
         if json { return try printJSON(s) }
         print("""
             node          \(s.nodeId)

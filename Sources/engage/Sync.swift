@@ -30,7 +30,7 @@ struct Sync: AsyncParsableCommand {
     @Option(help: "Record this device's view of the session to a transcript file") var record: String?
 
     func run() async throws {
-        let store = try database.open()
+        let store = try database.openExisting()
         var (synchronizer, recorder) = try Synchronizer.forEnrolledDevice(store, record: record != nil)
         let line = ProgressLine()
         synchronizer.progress = { line.update($0) }
@@ -73,7 +73,7 @@ struct History: AsyncParsableCommand {
     @Flag(help: "Print the history as JSON") var json = false
 
     func run() async throws {
-        let store = try database.open()
+        let store = try database.openExisting()
         let key = try store.resolveID(id).uuidString.lowercased()
         let history = try await Synchronizer.forEnrolledDevice(store).0.history(activityId: key)
         if json { return try printJSON(history) }

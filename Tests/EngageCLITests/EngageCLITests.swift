@@ -16,7 +16,12 @@ import Testing
 
     @discardableResult
     func engage(_ args: String..., expect status: Int32 = 0, env: [String: String] = [:]) throws -> Executables.Result {
-        let result = try Executables.run("engage", Array(args) + ["--db", db], environment: env)
+        try engage(args, expect: status, env: env)
+    }
+
+    @discardableResult
+    func engage(_ args: [String], expect status: Int32 = 0, env: [String: String] = [:]) throws -> Executables.Result {
+        let result = try Executables.run("engage", args + ["--db", db], environment: env)
         #expect(result.status == status, "engage \(args.joined(separator: " ")): \(result.stderr)")
         return result
     }
@@ -92,7 +97,20 @@ import Testing
                                                "--start", "2026-03-10"], environment: ["ENGAGE_DB": envDB])
         #expect(r.status == 0)
         #expect(FileManager.default.fileExists(atPath: envDB))
-        #expect(try (json(try engage("list", "--json")) as! [Any]).isEmpty)
+        // --db wins over the environment: that other file does not exist, and is not created.
+        #expect(try engage("list", "--json", expect: 1).stderr.contains("no device database at \(db)"))
+        #expect(!FileManager.default.fileExists(atPath: db))
+    }
+
+    /// A mistyped --db is not a new, empty database to report on: reading commands refuse a
+    /// missing file and create nothing (found by an attack run: `hq report --db typo` printed an
+    /// all-zero report).
+    @Test func readingCommandsDoNotCreateADatabase() throws {
+        for args in [["list"], ["status"], ["conflicts"], ["hq", "report"], ["show", "abcdef"], ["sync"]] {
+            let r = try engage(args, expect: 1)
+            #expect(r.stderr.contains("no device database at \(db)"), "\(args): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: db), "\(args) created \(db)")
+        }
     }
 
     @Test func badInputExitsNonZeroSaysWhatToDoAndChangesNothing() throws {
@@ -140,6 +158,7 @@ import Testing
 
     @Test func conflictsListIsEmptyOnAFreshDevice() throws {
         defer { dir.remove() }
+        try engage("log", "--kind", "standards", "--title", "WCO session", "--country", "BE", "--start", "2026-03-10")
         #expect(try (json(try engage("conflicts", "--json")) as! [Any]).isEmpty)
         try engage("resolve", "c0000000", "--keep", "current", expect: 1)
     }
