@@ -87,11 +87,17 @@ extension Service {
     }()
 
     func exportFilter(_ q: FlatDictionary<Substring, Substring>) throws -> Export.Filter {
+        if let from = try day(q["from"], "from"), let to = try day(q["to"], "to"), from > to {
+            throw APIError.badRequest("invalid_value", "from \(from) is after to \(to); nothing would match — swap them")
+        }
         do {
             return Export.Filter(
                 from: try day(q["from"], "from"), to: try day(q["to"], "to"),
                 country: try q["country"].map { s throws(ModelError) in try Country(String(s)) },
-                goal: try q["goal"].map { s throws(ModelError) in try StrategicGoal.parse(Int(s) ?? 0) },
+                goal: try q["goal"].map { s throws(ModelError) in
+                    guard let n = Int(s) else { throw ModelError(field: "goal", message: "goal must be a number 1–4, not '\(s.prefix(20))'") }
+                    return try StrategicGoal.parse(n)
+                },
                 kind: try q["kind"].map { s throws(ModelError) in try ActivityKind.parse(String(s)) },
                 post: q["post"].map { String($0).uppercased() })
         } catch let error as ModelError {

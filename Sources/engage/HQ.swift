@@ -30,6 +30,12 @@ struct HQ: AsyncParsableCommand {
     struct Filters: ParsableArguments {
         @Option(help: "First start date, YYYY-MM-DD") var from: String?
         @Option(help: "Last start date, YYYY-MM-DD") var to: String?
+
+        func validate() throws {
+            if let from, let to, let a = try? Parse.day(from, "from"), let b = try? Parse.day(to, "to"), a > b {
+                throw ValidationError("--from \(from) is after --to \(to); nothing would match — swap them")
+            }
+        }
     }
 
     struct ExportCommand: ParsableCommand {
@@ -56,7 +62,7 @@ struct HQ: AsyncParsableCommand {
             if shareable { activities = Export.shareable(activities) }
             let text = try Export.render(activities, as: Export.Format(rawValue: format)!)
             if let out {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                try writeFile(text, to: out)
                 FileHandle.standardError.write(Data("wrote \(activities.count) activities to \(out)\n".utf8))
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))
@@ -82,7 +88,7 @@ struct HQ: AsyncParsableCommand {
                 openConflicts: try store.conflicts().count)
             if let html {
                 let page = HTMLReport.render(report, generatedAt: ISO8601DateFormatter().string(from: Date()))
-                try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+                try writeFile(page, to: html)
             }
             if json { return try printJSON(report) }
             print(ReportText.render(report, full: full))
@@ -168,5 +174,20 @@ enum ReportText {
                    + "; \(q.openConflicts) open conflicts")
         if !full { out.append("\n(summary: `engage hq report --full` lists every row; --json and --html carry the whole report)") }
         return out.filter { !$0.isEmpty }.joined(separator: "\n")
+    }
+}
+
+/// Writes a file the person named, with an error that says what is wrong instead of Foundation's.
+func writeFile(_ text: String, to path: String) throws {
+    var isFolder: ObjCBool = false
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+        throw CLIError("\(path) is a folder; give a file name, e.g. \(path)/report.html")
+    }
+    guard FileManager.default.fileExists(atPath: folder) else {
+        throw CLIError("the folder \(folder) does not exist; create it or write elsewhere")
+    }
+    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        throw CLIError("cannot write \(path): \((error as NSError).localizedFailureReason ?? "permission denied or disk full"); nothing was written")
     }
 }

@@ -31,6 +31,13 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
+/// An error found while running a command (not in its arguments): printed as "Error: …",
+/// without the usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Prints to standard error (warnings; errors go through ArgumentParser, which exits non-zero).
 func warn(_ message: String) {
     FileHandle.standardError.write(Data("warning: \(message)\n".utf8))

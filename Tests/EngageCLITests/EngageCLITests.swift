@@ -113,6 +113,16 @@ import Testing
         }
     }
 
+    /// Files the person names: a missing folder or a folder for a file is said plainly.
+    @Test func reportAndExportFilesThatCannotBeWritten() throws {
+        try engage("import", Self.samples)
+        let missing = try engage("hq", "report", "--html", dir.path("no/such/folder/r.html"), expect: 1)
+        #expect(missing.stderr.contains("does not exist") && !missing.stderr.contains("NSCocoaErrorDomain"))
+        let folder = try engage("hq", "export", "--format", "csv", "--out", dir.path(""), expect: 1)
+        #expect(folder.stderr.contains("is a folder"))
+        #expect(try engage("hq", "export", "--format", "csv", "--from", "2026-05-01", "--to", "2026-01-01", expect: 64).stderr.contains("swap them"))
+    }
+
     @Test func badInputExitsNonZeroSaysWhatToDoAndChangesNothing() throws {
         defer { dir.remove() }
         try engage("import", Self.samples)

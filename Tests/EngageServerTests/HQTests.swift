@@ -70,7 +70,7 @@ import Testing
             }
             // What would leak the sensitive form if ignored is refused: a non-boolean shareable,
             // a misspelt parameter.
-            for bad in ["shareable=yes", "shareable=TRUE1", "sharable=true", "countries=PE"] {
+            for bad in ["shareable=yes", "shareable=TRUE1", "sharable=true", "countries=PE", "from=2026-05-01&to=2026-01-01", "goal=abc"] {
                 try await client.execute(uri: "/v1/hq/activities?\(bad)", method: .get, headers: headers(token: hq)) {
                     #expect($0.status == .badRequest && $0.errorCode == "invalid_value", "\(bad)")
                 }
