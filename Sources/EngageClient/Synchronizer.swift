@@ -13,6 +13,12 @@ public struct SyncProgress: Sendable, Equatable {
     /// once known.
     public var pushTotal: Int?
     public var pullTotal: Int?
+
+    /// "1,200 of about 2,151", or "1,200" while the total is unknown (or nothing is expected).
+    public static func count(_ n: Int, of total: Int?) -> String {
+        guard let total, total > 0 else { return n.formatted() }
+        return "\(n.formatted()) of about \(max(total, n).formatted())"
+    }
 }
 
 /// What one `engage sync` did.
@@ -51,9 +57,7 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     }
 
     /// "1,200 of about 2,151 changes", or "1,200 changes" while the total is unknown.
-    var pulledText: String {
-        pullTotal.map { "\(pulled.formatted()) of about \(max($0, pulled).formatted()) changes" } ?? "\(pulled.formatted()) changes"
-    }
+    var pulledText: String { SyncProgress.count(pulled, of: pullTotal) + " changes" }
 
     mutating func addReceipt(_ receipt: [Int64]?) {
         guard let receipt, receipt.count == 2, receipt[0] <= receipt[1] else { return }

@@ -16,8 +16,8 @@ final class ProgressLine: @unchecked Sendable {
             guard now.timeIntervalSince(started) >= 2 else { return }
             if let shown, now.timeIntervalSince(shown) < (terminal ? 1 : 10) { return }
             shown = now
-            let line = "pulled \(Self.count(p.pulled, of: p.pullTotal)) changes (\(Self.size(p.pulledBytes))), "
-                + "pushed \(Self.count(p.pushed, of: p.pushTotal)) (\(Self.size(p.pushedBytes)))"
+            let line = "pulled \(SyncProgress.count(p.pulled, of: p.pullTotal)) changes (\(Self.size(p.pulledBytes))), "
+                + "pushed \(SyncProgress.count(p.pushed, of: p.pushTotal)) (\(Self.size(p.pushedBytes)))"
             FileHandle.standardError.write(Data((terminal ? "\r" + line + "\u{1B}[K" : line + "\n").utf8))
         }
     }
@@ -29,11 +29,5 @@ final class ProgressLine: @unchecked Sendable {
 
     static func size(_ bytes: Int) -> String {
         bytes == 0 ? "0 bytes" : ByteCountFormatter.string(fromByteCount: Int64(bytes), countStyle: .file)
-    }
-
-    /// "1,200 of about 2,151", or "1,200" while the total is unknown.
-    static func count(_ n: Int, of total: Int?) -> String {
-        guard let total, total > 0 else { return n.formatted() }
-        return "\(n.formatted()) of about \(max(total, n).formatted())"
     }
 }
