@@ -91,15 +91,18 @@ public struct Synchronizer: Sendable {
     var client: SyncClient
     /// Outbox entries per push (coalesced before sending).
     public var pushChunk = 500
-    /// Bytes of JSON per push request; halved when the hub answers 413.
+    /// Bytes of JSON per push request; halved when the hub answers 413 or a batch fails to
+    /// arrive (then grown back by batches that arrive).
     public var pushMaxBytes = 1 << 20
     /// Changes per pull page asked of the hub. Nil: adaptive — the first page asks for
-    /// `firstPullLimit`, and each next one doubles (up to 5,000) while an exchange takes under
-    /// `fastExchangeMs`; a page that fails to arrive is asked again at half its size (down to
-    /// 10), so a fast link is not slowed down and a failing one gets smaller answers.
+    /// `firstPullLimit`, and each page that arrives at the first try within `slowExchangeMs`
+    /// doubles the next (up to 5,000); a page that fails to arrive is asked again at half its
+    /// size (down to 10), and the pages after it keep the size that arrived. On a lossy link an
+    /// exchange's time is TCP's recovery from its losses whatever the page's size, so fewer,
+    /// larger pages finish sooner; only failures make them smaller (docs/BENCHMARKS.md).
     public var pullLimit: Int?
     public var firstPullLimit = 100
-    public var fastExchangeMs: Int64 = 1_000
+    public var slowExchangeMs: Int64 = 10_000
     /// Pauses before retrying an exchange that failed for want of a network (the link dropped,
     /// the answer stalled): one per retry, so also the bound on retries. Progress made before a
     /// failure is kept whatever happens.
@@ -252,12 +255,26 @@ public struct Synchronizer: Sendable {
         var start = 0
         var ahead: Set<HLC> = []
         let own = relay ? try store.ownNodes() : []
+        // The link's bound on a batch: one that failed to arrive goes again at half its bytes (a
+        // smaller upload is less exposed to the next loss), the batches after it keep the size
+        // that arrived, and each that arrives at the first try doubles the bound back.
+        var linkBytes = Int.max
         while start < changes.count {
-            let batch = Self.batch(changes, from: start, maxBytes: maxBytes)
+            var batch = Self.batch(changes, from: start, maxBytes: min(maxBytes, linkBytes))
             let answer: PushResponse
             do {
-                let pushClient = client
-                let (a, timing) = try await retrying { try await pushClient.push(batch, relay: relay) }
+                let pushClient = client, first = batch, from = start
+                let (a, timing, sent, failed) = try await retrying { failed in
+                    let sent = failed == 0 ? first : Self.batch(changes, from: from, maxBytes: max(Self.bytes(first) >> failed, 1_024))
+                    let (a, timing) = try await pushClient.push(sent, relay: relay)
+                    return (a, timing, sent, failed)
+                }
+                batch = sent
+                if failed > 0 {
+                    linkBytes = max(Self.bytes(sent), 1_024)
+                } else if linkBytes < maxBytes {
+                    linkBytes = linkBytes < maxBytes / 2 ? linkBytes * 2 : .max
+                }
                 try learn(timing)
                 answer = a
             } catch ClientError.server(413, _, let message) {
@@ -340,12 +357,15 @@ public struct Synchronizer: Sendable {
         var limit = pullLimit ?? firstPullLimit
         let generation = try store.hubGeneration()
         let own = Array(summary.receipts.suffix(PushResponse.maxReceipts))
-        func fetch(_ cursor: Int64, _ limit: Int, total: Bool = false) async throws -> (PullResponse, SyncClient.Timing) {
+        /// One page, and the size it arrived at (smaller than asked after failed tries).
+        func fetch(_ cursor: Int64, _ limit: Int, total: Bool = false) async throws -> (PullResponse, SyncClient.Timing, Int) {
             do {
                 // A page that failed to arrive is asked again at half the size (down to 10): on a
                 // lossy link a smaller answer is less exposed to the next loss.
                 return try await retrying { failed in
-                    try await client.pull(after: cursor, limit: max(limit >> failed, 10), own: own, total: total)
+                    let size = max(limit >> failed, min(limit, 10))
+                    let (page, timing) = try await client.pull(after: cursor, limit: size, own: own, total: total)
+                    return (page, timing, size)
                 }
             } catch ClientError.server(409, "cursor_ahead", _) {
                 try store.startOver(withHubGeneration: nil)
@@ -356,14 +376,15 @@ public struct Synchronizer: Sendable {
         let first = asked, firstLimit = limit
         var next = Task { try await fetch(first, firstLimit, total: true) }
         for _ in 0..<maxPages {
-            let (page, timing) = try await next.value
+            let (page, timing, arrived) = try await next.value
             // A page that says there is more must move the cursor on, or the sync would never end.
             guard !page.more || page.cursor > asked else { throw ClientError.badAnswer("a pull page that made no progress") }
             asked = page.cursor
-            // Pages grow while exchanges are fast. A slow exchange that arrived keeps the size: on
-            // a lossy link an exchange's time is the retransmissions', not the page's, and
-            // smaller pages only meant more exchanges exposed to them (BENCHMARKS, field link).
-            if pullLimit == nil, timing.receivedMs - timing.sentMs < fastExchangeMs { limit = min(limit * 2, 5_000) }
+            if pullLimit == nil {
+                // Only a failure shrinks pages (to the size that arrived); one that arrived at the
+                // first try grows the next unless its exchange was very slow.
+                if arrived < limit { limit = arrived } else if timing.receivedMs - timing.sentMs < slowExchangeMs { limit = min(limit * 2, 5_000) }
+            }
             if let hub = page.generation, hub != generation {
                 if generation != nil {
                     // Another database than the one this device synced with: start over with it.

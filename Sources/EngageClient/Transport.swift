@@ -49,7 +49,14 @@ public struct URLSessionTransport: Transport {
     /// but is as far as the link — and `ENGAGE_GZIP=never` never asks.
     let compressedAnswers: Bool
 
-    public init(baseURL: URL, timeout: TimeInterval = 60) {
+    /// Seconds without a byte received after which an exchange counts as stalled and is
+    /// retried on a new connection. An upload is that silence too (its bytes sit in the kernel's
+    /// buffer from the start), and over a lossy link TCP's timer backs off to retransmissions
+    /// 16–30 s apart where a new connection starts again at 1 s: at 60 s a stalled push cost a
+    /// field-link run 60 s (docs/BENCHMARKS.md). A transfer that keeps moving is never cut.
+    public static let stallBound: TimeInterval = 20
+
+    public init(baseURL: URL, timeout: TimeInterval = stallBound) {
         self.baseURL = baseURL
         compressedAnswers = switch ProcessInfo.processInfo.environment["ENGAGE_GZIP"] {
         case "always": true
