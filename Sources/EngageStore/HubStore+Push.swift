@@ -21,8 +21,17 @@ public struct PushResult: Sendable {
     public var conflicts: [(id: String, activityId: String, field: String)] = []
     /// New for this push (not a retry): what the metrics count.
     public var newlyAccepted = 0
-    /// The ids of this push's entries in `change_log` (one transaction, so contiguous).
+    /// The first and last ids in `change_log` of the entries holding this push's accepted
+    /// changes: those it wrote (one transaction, so contiguous) and, for changes held already
+    /// (a batch sent again after its answer was lost), the entries the first copy wrote. The
+    /// device's pull leaves out its own entries in this range (`own`), so a batch sent twice does
+    /// not come back either. Entries of others inside the range are not hidden (the filter
+    /// checks the device and the value too).
     public var logIDs: ClosedRange<Int64>?
+
+    mutating func receipt(_ id: Int64) {
+        logIDs = min(logIDs?.lowerBound ?? id, id)...max(logIDs?.upperBound ?? id, id)
+    }
     public var conflictsRaised = 0
 }
 
@@ -47,7 +56,7 @@ extension HubStore {
             var writer = try ReplicaWriter(db: db, seq: context.seq)
             if reverseTieBreak { writer.register = { Merge.registerReversed($0, $1, stamp: $2) } }
             var result = PushResult()
-            var received = try Self.receivedKeys(changes, db: db)
+            var (received, heldIDs) = try Self.receivedKeys(changes, device: device.id, db: db)
             let highWater = try Self.highWater(node: device.nodeId, db: db)
             var newHighWater = highWater
             let logStatement = try db.cachedStatement(sql: """
@@ -79,6 +88,7 @@ extension HubStore {
                     clash = (held != Self.signature(change.op) || (relayed && removal)) && change.collection == ActivityFields.collection
                     if !clash {
                         result.accepted.append(change.stamp)
+                        if let id = heldIDs[logKey] { result.receipt(id) }
                         continue
                     }
                 }
@@ -116,7 +126,8 @@ extension HubStore {
                                     Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen,
                                     old?.jsonText, applied, device.id, now])
                     let id = db.lastInsertedRowID
-                    result.logIDs = (result.logIDs?.lowerBound ?? id)...id
+                    result.receipt(id)
+                    heldIDs[logKey] = nil
                 }
                 for var conflict in conflicts {
                     let conflictKey = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: conflict.id)
@@ -185,19 +196,23 @@ extension HubStore {
 
     /// The log keys of the batch's changes the hub already holds, with what each wrote
     /// (`signature`), read in a few queries.
-    static func receivedKeys(_ changes: [Change], db: Database) throws -> [String: String] {
-        var keys: [String: String] = [:]
+    /// The log entries of `changes`' stamps: each one's signature, and the ids of those `device`
+    /// sent (for the receipt of a batch sent again).
+    static func receivedKeys(_ changes: [Change], device: String, db: Database) throws -> (keys: [String: String], ids: [String: Int64]) {
+        var keys: [String: String] = [:], ids: [String: Int64] = [:]
         let stamps = Array(Set(changes.map(\.stamp.encoded)))
         for start in stride(from: 0, to: stamps.count, by: 500) {
             let chunk = Array(stamps[start..<min(start + 500, stamps.count)])
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT stamp, collection, record_id, field, element, op, new_value FROM change_log WHERE stamp IN (\(databaseQuestionMarks(count: chunk.count)))",
+                db, sql: "SELECT stamp, collection, record_id, field, element, op, new_value, id, device_id FROM change_log WHERE stamp IN (\(databaseQuestionMarks(count: chunk.count)))",
                 arguments: StatementArguments(chunk))
             while let row = try rows.next() {
-                keys[logKey(row[0], row[1], row[2], row[3], row[4])] = signature(op: row[5], newValue: row[6])
+                let key = logKey(row[0], row[1], row[2], row[3], row[4])
+                keys[key] = signature(op: row[5], newValue: row[6])
+                if (row[8] as String?) == device { ids[key] = row[7] }
             }
         }
-        return keys
+        return (keys, ids)
     }
 
     static func logKey(_ stamp: String, _ collection: String, _ record: String, _ field: String, _ element: String) -> String {

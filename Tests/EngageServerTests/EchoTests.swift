@@ -55,6 +55,28 @@ import Testing
         }
     }
 
+    /// A batch sent again after its answer was lost is acknowledged as held, and its receipt names
+    /// the first copy's entries, so the sync's pull does not bring the batch back either.
+    @Test func aBatchSentAgainHasTheFirstCopysReceipt() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a")
+            try await a.sync()
+            for i in 0..<5 { _ = try a.store.log(NothingLostTests.activity("Course \(i)")) }
+            let device = try #require(try stack.hub.store.devices().first { $0.nodeId == (try a.store.nodeID()).rawValue })
+            let cursor = try stack.hub.store.cursor()
+            let pending = try a.store.pendingChanges().map(\.change)
+            let first = try stack.hub.store.push(pending, from: device)
+            let again = try stack.hub.store.push(pending, from: device)
+            let half = try stack.hub.store.push(Array(pending.prefix(pending.count / 2)), from: device)
+            #expect(again.newlyAccepted == 0 && again.accepted.count == pending.count)
+            #expect(again.logIDs == first.logIDs)
+            let firstIDs = try #require(first.logIDs), halfIDs = try #require(half.logIDs)
+            #expect(halfIDs.lowerBound == firstIDs.lowerBound && halfIDs.upperBound < firstIDs.upperBound)
+            let page = try stack.hub.store.pull(after: cursor, for: device, limit: 5_000, maxBytes: 1 << 24, own: [try #require(again.logIDs)])
+            #expect(page.changes.isEmpty)
+        }
+    }
+
     @Test func badReceiptsAreRefused() async throws {
         let f = try Fixture()
         let code = try f.code()

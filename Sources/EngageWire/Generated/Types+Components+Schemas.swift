@@ -280,7 +280,7 @@ extension Components {
         public struct PushResponse: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/PushResponse/accepted`.
             public var accepted: [Components.Schemas.Stamp]
-            /// The first and last change-log ids of what this push newly wrote (one transaction); name it in the next pulls' `own` to leave those writes out. Absent when nothing new was written.
+            /// The first and last change-log ids of the entries holding this push's accepted changes: what it newly wrote (one transaction) and, for changes held already (a batch sent again), the entries the first copy wrote; name it in the next pulls' `own` to leave those writes out. Absent when no accepted change is logged from this device.
             ///
             /// - Remark: Generated from `#/components/schemas/PushResponse/receipt`.
             public var receipt: [Swift.Int64]?
@@ -387,7 +387,7 @@ extension Components {
             ///
             /// - Parameters:
             ///   - accepted:
-            ///   - receipt: The first and last change-log ids of what this push newly wrote (one transaction); name it in the next pulls' `own` to leave those writes out. Absent when nothing new was written.
+            ///   - receipt: The first and last change-log ids of the entries holding this push's accepted changes: what it newly wrote (one transaction) and, for changes held already (a batch sent again), the entries the first copy wrote; name it in the next pulls' `own` to leave those writes out. Absent when no accepted change is logged from this device.
             ///   - rejected:
             ///   - conflicts:
             public init(
