@@ -6,6 +6,7 @@ import PackageDescription
 //   client       EngageClient   server  EngageServer
 //   protocol     EngageProtocol (over EngageWire: types generated from sync-protocol/openapi.yaml)
 //   store        EngageStore (GRDB)     resources  EngageResources (schema/, samples/)
+//   import       EngageImport (CSV, XML readers: source records → activities, with a mapping report)
 //   sync core    EngageCore (pure)
 //   model        EngageModel (Foundation only)
 
@@ -34,7 +35,9 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", exact: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
-        .package(url: "https://github.com/swiftcsv/SwiftCSV", exact: "0.10.0"),  // tests only
+        // Reading CSV (ForeignAssistance.gov exports) and XML (IATI activity files) for imports.
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", exact: "0.10.0"),
+        .package(url: "https://github.com/drmohundro/SWXMLHash", exact: "8.1.1"),
         // The runtime of the wire types generated from sync-protocol/openapi.yaml.
         .package(url: "https://github.com/apple/swift-openapi-runtime", exact: "1.13.4"),
     ],
@@ -45,10 +48,16 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(name: "EngageReports", dependencies: ["EngageModel"], swiftSettings: swiftSettings),
         .target(
+            name: "EngageImport",
+            dependencies: [
+                "EngageModel", "EngageCore", .product(name: "SwiftCSV", package: "SwiftCSV"), .product(name: "SWXMLHash", package: "SWXMLHash"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
             name: "EngageResources",
             path: ".",
             exclude: [
-                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore", "Sources/EngageReports",
+                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore", "Sources/EngageReports", "Sources/EngageImport",
                 "Sources/EngageProtocol", "Sources/EngageWire", "Sources/EngageServer", "Sources/EngageClient",
                 "Sources/engage", "Sources/engage-server", "Sources/engage-bench",
                 "Sources/EngageTestSupport", "Tests", "docs", "sync-protocol", ".ci", "scripts",
@@ -96,14 +105,14 @@ let package = Package(
             name: "engage",
             dependencies: [
                 "EngageClient", "EngageStore", "EngageModel", "EngageCore", "EngageProtocol", "EngageReports", "EngageResources",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "EngageImport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "engage-server",
             dependencies: [
-                "EngageServer", "EngageStore", "EngageModel", "EngageProtocol",
+                "EngageServer", "EngageStore", "EngageModel", "EngageProtocol", "EngageImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,6 +133,7 @@ let package = Package(
         ),
         .testTarget(name: "EngageModelTests", dependencies: ["EngageModel", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "EngageImportTests", dependencies: ["EngageImport", "EngageStore", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageReportsTests",
             dependencies: ["EngageReports", "EngageTestSupport", .product(name: "SwiftCSV", package: "SwiftCSV")],

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate Sources/EngageModel/ISO3166.generated.swift from Debian's iso-codes data.
 
-The list of ISO 3166-1 alpha-2 codes is never typed by hand: it comes from
+The list of ISO 3166-1 alpha-2 codes (and their alpha-3 codes) is never typed by hand: it comes from
 /usr/share/iso-codes/json/iso_3166-1.json (apt-get install iso-codes).
 Run: python3 scripts/generate-iso3166.py
 """
@@ -23,6 +23,14 @@ lines = [
 for e in entries:
     name = e.get("common_name", e["name"]).replace("\\", "\\\\").replace('"', '\\"')
     lines.append(f'        "{e["alpha_2"]}": "{name}",')
+lines += [
+    "    ]",
+    "",
+    "    /// ISO 3166-1 alpha-3 code → alpha-2 (records such as ForeignAssistance.gov's use alpha-3).",
+    "    static let alpha3: [String: String] = [",
+]
+for e in sorted(entries, key=lambda e: e["alpha_3"]):
+    lines.append(f'        "{e["alpha_3"]}": "{e["alpha_2"]}",')
 lines += ["    ]", "}", ""]
 TARGET.write_text("\n".join(lines))
 print(f"wrote {TARGET} with {len(entries)} countries")

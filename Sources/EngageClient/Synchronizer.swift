@@ -294,6 +294,7 @@ public struct Synchronizer: Sendable {
                 throw Restart.again
             }
             start += batch.count
+            for run in answer.held ?? [] { summary.addReceipt(run) }
             summary.addReceipt(answer.receipt)
             summary.pushedBytes += Self.bytes(batch)
             let refused = answer.rejected.filter { $0.code != "stamp_ahead" }

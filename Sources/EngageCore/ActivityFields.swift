@@ -6,9 +6,14 @@ public enum ActivityFields {
     public static let collection = "activities"
     public static let scalars = [
         "kind", "title", "country", "location", "post", "startDate", "endDate", "status", "participants",
-        "notes", "sensitivity", "deleted",
+        "notes", "sensitivity", "deleted", "datePrecision", "amount",
     ]
-    public static let sets = ["partners", "goals"]
+    /// Scalars a new record writes only when they differ from `defaults` (added in protocol
+    /// 1.1; a record without them reads as the default, so older records need no rewrite).
+    public static let defaults: [String: FieldValue] = ["datePrecision": .string(DatePrecision.day.rawValue), "amount": .null]
+    /// The scalars every new record writes.
+    public static let createdScalars = scalars.filter { defaults[$0] == nil }
+    public static let sets = ["partners", "goals", "otherCountries"]
 
     public static func isKnown(_ field: String) -> Bool { scalars.contains(field) || sets.contains(field) }
 
@@ -27,12 +32,14 @@ public enum ActivityFields {
             "notes": .string(a.notes),
             "sensitivity": .string(a.sensitivity.rawValue),
             "deleted": .bool(a.deleted),
+            "datePrecision": .string(a.datePrecision.rawValue),
+            "amount": a.amount.map { .string($0.description) } ?? .null,
         ]
     }
 
-    /// The set fields' elements (goals as "1"…"4").
+    /// The set fields' elements (goals as "1"…"4", countries as codes).
     public static func setValues(_ a: Activity) -> [String: Set<String>] {
-        ["partners": a.partners, "goals": Set(a.goals.map { String($0.rawValue) })]
+        ["partners": a.partners, "goals": Set(a.goals.map { String($0.rawValue) }), "otherCountries": Set(a.otherCountries.map(\.code))]
     }
 
     /// Rebuilds an activity from replicated state. Returns nil while a required field has not
@@ -55,6 +62,9 @@ public enum ActivityFields {
         activity.notes = scalars["notes"]?.stringValue ?? ""
         if let s = scalars["sensitivity"]?.stringValue { activity.sensitivity = try Sensitivity.parse(s) }
         activity.deleted = scalars["deleted"]?.boolValue ?? false
+        if let p = scalars["datePrecision"]?.stringValue { activity.datePrecision = try DatePrecision.parse(p) }
+        if let a = scalars["amount"]?.stringValue { activity.amount = try Amount(a) }
+        activity.otherCountries = Set(try (sets["otherCountries"] ?? []).map { c throws(ModelError) in try Country(c) })
         activity.partners = sets["partners"] ?? []
         activity.goals = Set(try (sets["goals"] ?? []).map { g throws(ModelError) in
             guard let n = Int(g) else { throw ModelError(field: "goals", message: "goal '\(g)' is not a number 1–4") }
@@ -86,6 +96,10 @@ public enum ActivityFields {
                 }
                 if change.field == "goals" {
                     _ = try StrategicGoal.parse(Int(element) ?? 0)
+                } else if change.field == "otherCountries" {
+                    guard (try Country(element)).code == element else {
+                        return ModelError(field: "otherCountries", message: "country '\(element)' is not written as its code; use upper case, e.g. PE")
+                    }
                 } else if element.trimmingCharacters(in: .whitespaces).isEmpty {
                     return ModelError(field: "partners", message: "partner '' is empty; give the agency's name or code")
                 } else {
@@ -133,7 +147,12 @@ public enum ActivityFields {
         case ("sensitivity", .string(let s)): _ = try Sensitivity.parse(s)
         case ("country", .string(let s)): _ = try Country(s)
         case ("startDate", .string(let s)), ("endDate", .string(let s)): _ = try Day(s, field: field)
-        case ("endDate", .null), ("location", .null), ("participants", .null): break
+        case ("endDate", .null), ("location", .null), ("participants", .null), ("amount", .null): break
+        case ("datePrecision", .string(let s)): _ = try DatePrecision.parse(s)
+        case ("amount", .string(let s)):
+            guard (try Amount(s)).description == s else {
+                throw ModelError(field: field, message: "amount '\(s)' is not written plainly; write it like 12000 USD")
+            }
         case ("participants", .int(let n)):
             if n < 0 { throw ModelError(field: field, message: "participants \(n) is negative; use 0 or more") }
             if n > TextRules.maxParticipants {
@@ -173,6 +192,10 @@ extension ActivityFields {
             return .bool(b)
         case "endDate", "location":
             return text.isEmpty ? .null : .string(text)
+        case "amount":
+            return text.isEmpty ? .null : .string((try Amount(text)).description)
+        case "datePrecision":
+            return .string((try DatePrecision.parse(text)).rawValue)
         case "kind", "status", "sensitivity":
             return .string(text.lowercased())
         case "country":

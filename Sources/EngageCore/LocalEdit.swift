@@ -51,7 +51,7 @@ public enum LocalEdit {
             let value = values[field] ?? .null
             let current = state.registers[field]
             let before = current?.value ?? shown[field]
-            if isNew || before != value { make(field, .set(value), base: current?.stamp) }
+            if isNew ? value != ActivityFields.defaults[field] : before != value { make(field, .set(value), base: current?.stamp) }
         }
         let sets = ActivityFields.setValues(new)
         let present = state.setValues

@@ -25,8 +25,24 @@ public enum ActivityKind: String, Vocabulary {
 }
 
 public enum ActivityStatus: String, Vocabulary {
-    case planned, completed, cancelled
+    case planned
+    /// Under way: an ongoing programme, or a course that has started.
+    case inProgress = "in-progress"
+    case completed, cancelled
     public static let field = "status"
+}
+
+/// How precisely an activity's dates are known: planned work and fiscal-year records often
+/// give only a month, a quarter or a year. `startDate` is then the first day of its period and
+/// `endDate` the last day of its own (see `Day.period(_:field:)`).
+public enum DatePrecision: String, Vocabulary, Comparable {
+    case day, month, quarter, year
+    public static let field = "datePrecision"
+
+    /// Coarser is greater: a year is less precise than a month.
+    public static func < (lhs: DatePrecision, rhs: DatePrecision) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
 }
 
 /// The handling marking that governs what may leave headquarters.

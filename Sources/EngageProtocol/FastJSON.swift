@@ -347,6 +347,7 @@ extension PushResponse {
             return "{\"code\":" + JSON.quote(r.code) + current + ",\"message\":" + JSON.quote(r.message) + ",\"stamp\":\"" + r.stamp.encoded + "\"}"
         }.joined(separator: ",")
         let receipt = self.receipt.map { ",\"receipt\":[" + $0.map(String.init).joined(separator: ",") + "]" } ?? ""
-        return "{\"accepted\":[" + accepted + "],\"conflicts\":[" + conflicts + "]" + receipt + ",\"rejected\":[" + rejected + "]}"
+        let held = self.held.map { ",\"held\":[" + $0.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]" } ?? ""
+        return "{\"accepted\":[" + accepted + "],\"conflicts\":[" + conflicts + "]" + held + receipt + ",\"rejected\":[" + rejected + "]}"
     }
 }

@@ -118,14 +118,22 @@ public struct PushResponse: Codable, Sendable, Equatable {
     /// in the hub's change log (contiguous: one push is one transaction). A later pull given it
     /// (`own`) leaves those writes out. Absent when the push wrote nothing new.
     public var receipt: [Int64]?
+    /// Receipts for changes the hub held already, logged from this device (a batch sent again
+    /// after its answer was lost): runs of consecutive change-log ids, `[first, last]`, each
+    /// holding only that batch's entries, at most `maxHeld`. A pull given them (`own`) leaves
+    /// those out too. Absent when nothing was held.
+    public var held: [[Int64]]?
     /// Receipts a pull may name in `own` (a client merges adjacent ones).
     public static let maxReceipts = 64
+    /// Runs of held entries an answer names; a batch held in more pieces has the rest pulled back.
+    public static let maxHeld = 16
 
-    public init(accepted: [HLC], rejected: [Rejection], conflicts: [ConflictNotice], receipt: [Int64]? = nil) {
+    public init(accepted: [HLC], rejected: [Rejection], conflicts: [ConflictNotice], receipt: [Int64]? = nil, held: [[Int64]]? = nil) {
         self.accepted = accepted
         self.rejected = rejected
         self.conflicts = conflicts
         self.receipt = receipt
+        self.held = held
     }
 }
 

@@ -110,6 +110,10 @@ public struct Transcript: Codable, Sendable, Equatable {
     public var device: Device?
     /// The server's pull page limit, when the recording ran with a non-default one.
     public var pullLimit: Int?
+    /// The hub database the recording started from, when it was not a new one (imports,
+    /// registry changes, earlier syncs): a SQLite file, gzipped, in base64. A replay starts from
+    /// exactly this state; without it, from a new hub whose registry loads at `startedAt`.
+    public var hubSnapshot: String?
     public var exchanges: [Exchange]
 
     public init(kind: Kind, startedAt: Int64? = nil, device: Device? = nil, exchanges: [Exchange] = []) {

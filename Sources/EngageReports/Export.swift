@@ -25,7 +25,7 @@ public enum Export {
 
         public func matches(_ a: Activity) -> Bool {
             !a.deleted && (from.map { a.startDate >= $0 } ?? true) && (to.map { a.startDate <= $0 } ?? true)
-                && (country.map { a.country == $0 } ?? true) && (goal.map { a.goals.contains($0) } ?? true)
+                && (country.map { a.country == $0 || a.otherCountries.contains($0) } ?? true) && (goal.map { a.goals.contains($0) } ?? true)
                 && (kind.map { a.kind == $0 } ?? true) && (post.map { a.post == $0 } ?? true)
         }
     }
@@ -50,10 +50,11 @@ public enum Export {
         var lines = [columns.joined(separator: ",")]
         for a in activities {
             let fields = [
-                a.id.uuidString.lowercased(), a.kind.rawValue, a.title, a.country.code, a.location ?? "", a.post,
+                a.id.uuidString.lowercased(), a.kind.rawValue, a.title, a.country.code,
+                a.otherCountries.sorted().map(\.code).joined(separator: ";"), a.location ?? "", a.post,
                 a.partners.sorted().joined(separator: ";"), a.goals.sorted().map { String($0.rawValue) }.joined(separator: ";"),
-                a.startDate.description, a.endDate?.description ?? "", a.status.rawValue, a.participants.map(String.init) ?? "",
-                a.notes, a.sensitivity.rawValue, a.deleted ? "true" : "false",
+                a.startDate.description, a.endDate?.description ?? "", a.datePrecision.rawValue, a.status.rawValue,
+                a.participants.map(String.init) ?? "", a.amount?.description ?? "", a.notes, a.sensitivity.rawValue, a.deleted ? "true" : "false",
             ]
             lines.append(fields.map(quote).joined(separator: ","))
         }

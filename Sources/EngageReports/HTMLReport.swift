@@ -13,6 +13,14 @@ public enum HTMLReport {
         let t = r.coverage.totals
         body += "<div class=\"cards\">" + card("Activities", t.activities) + card("Completed", t.completed)
             + card("Participants trained", t.participants) + card("Countries", r.coverage.countries) + card("Posts", r.coverage.posts) + "</div>"
+        if r.coverage.multiCountry > 0 {
+            body += "<p class=\"note\">\(r.coverage.multiCountry) activities take place in several countries: each counts once per country "
+                + "in the country figures and once in the totals.</p>"
+        }
+        if r.coverage.yearOnly > 0 {
+            body += "<p class=\"note\">\(r.coverage.yearOnly) activities are dated only to the year: they count in the totals and by "
+                + "country, not in the quarterly figures.</p>"
+        }
 
         body += section("coverage", "Coverage")
         let byGoal = Dictionary(grouping: r.coverage.byGoalCountry, by: \.goal).mapValues { $0.reduce(0) { $0 + $1.tally.activities } }

@@ -49,6 +49,12 @@ public struct Report: Codable, Sendable, Equatable {
         public var countries: Int
         public var posts: Int
         public var cancelled: Int
+        /// Activities in more than one country: each counts once per country in the country
+        /// figures (by goal and country, shortfalls, redundancies) and once in totals.
+        public var multiCountry: Int
+        /// Activities whose dates are known only to the year: counted in totals and by country,
+        /// left out of the quarterly figures (kind × quarter, trend), which they cannot be placed in.
+        public var yearOnly: Int
     }
 
     public struct Shortfall: Codable, Sendable, Equatable {
@@ -85,7 +91,8 @@ public struct Report: Codable, Sendable, Equatable {
     /// Engagements that may duplicate each other: the same country and kind, dates that overlap
     /// (each with at least one other of the group, as a chain), a partner agency in common, and
     /// more than one post. Multilateral partners (registry type "multilateral", e.g. WCO
-    /// committees several posts attend) link nothing.
+    /// committees several posts attend) and the agency's own government (type "home-government")
+    /// link nothing.
     public struct RedundancyGroup: Codable, Sendable, Equatable {
         public var country: String
         public var kind: String

@@ -30,14 +30,22 @@ public enum ReportBuilder {
         var kindQuarter: [String: Report.KindQuarter] = [:]
         var partners: [String: Report.PartnerRow] = [:]
         var totals = Report.Tally()
+        var multiCountry = 0, yearOnly = 0
         for a in activities {
             totals.add(a)
+            if !a.otherCountries.isEmpty { multiCountry += 1 }
             for goal in a.goals {
-                let key = "\(goal.rawValue)|\(a.country.code)"
-                goalCountry[key, default: .init(goal: goal.rawValue, country: a.country.code, region: a.country.region, tally: .init())].tally.add(a)
+                for country in a.countries {
+                    let key = "\(goal.rawValue)|\(country.code)"
+                    goalCountry[key, default: .init(goal: goal.rawValue, country: country.code, region: country.region, tally: .init())].tally.add(a)
+                }
             }
-            let kq = "\(a.kind.rawValue)|\(a.startDate.quarter)"
-            kindQuarter[kq, default: .init(kind: a.kind.rawValue, quarter: a.startDate.quarter, tally: .init())].tally.add(a)
+            if a.datePrecision == .year {
+                yearOnly += 1
+            } else {
+                let kq = "\(a.kind.rawValue)|\(a.startDate.quarter)"
+                kindQuarter[kq, default: .init(kind: a.kind.rawValue, quarter: a.startDate.quarter, tally: .init())].tally.add(a)
+            }
             // Once per partner agency: a partner named by its code and by its name is one entry.
             var seen = Set<String>()
             for p in a.partners {
@@ -50,15 +58,16 @@ public enum ReportBuilder {
             byGoalCountry: goalCountry.values.sorted { ($0.goal, $0.country) < ($1.goal, $1.country) },
             byKindQuarter: kindQuarter.values.sorted { ($0.kind, $0.quarter) < ($1.kind, $1.quarter) },
             byPartner: partners.values.sorted { ($1.tally.activities, $0.partner) < ($0.tally.activities, $1.partner) },
-            totals: totals, countries: Set(activities.map(\.country)).count, posts: Set(activities.map(\.post)).count,
-            cancelled: cancelled)
+            totals: totals, countries: Set(activities.flatMap(\.countries)).count, posts: Set(activities.map(\.post)).count,
+            cancelled: cancelled, multiCountry: multiCountry, yearOnly: yearOnly)
     }
 
     static func shortfalls(_ activities: [Activity], _ priorities: Priorities) -> Report.Shortfalls {
         let scores = priorities.countries.map { ($0.country, priorities.score($0)) }
         let totalScore = scores.reduce(0) { $0 + $1.1 }
         let priorityCountries = Set(scores.map(\.0))
-        let counts = Dictionary(grouping: activities.filter { priorityCountries.contains($0.country) }, by: \.country).mapValues(\.count)
+        var counts: [Country: Int] = [:]
+        for a in activities { for c in a.countries where priorityCountries.contains(c) { counts[c, default: 0] += 1 } }
         let engaged = counts.values.reduce(0, +)
         var rows: [Report.Shortfall] = []
         for (country, score) in scores where totalScore > 0 {
@@ -71,22 +80,23 @@ public enum ReportBuilder {
         }
         rows.sort { ($1.priorityShare - $1.engagementShare, $0.country) < ($0.priorityShare - $0.engagementShare, $1.country) }
         var completedGoals: [Country: Set<StrategicGoal>] = [:]
-        for a in activities where a.status == .completed && priorityCountries.contains(a.country) {
-            completedGoals[a.country, default: []].formUnion(a.goals)
+        for a in activities where a.status == .completed {
+            for c in a.countries where priorityCountries.contains(c) { completedGoals[c, default: []].formUnion(a.goals) }
         }
         let gaps: [Report.GoalGap] = scores.map(\.0).sorted().compactMap { country in
             let done = completedGoals[country] ?? []
             let missing = StrategicGoal.allCases.filter { !done.contains($0) }.map(\.rawValue)
             return missing.isEmpty ? nil : .init(country: country.code, goals: missing)
         }
-        let withoutPriority = Set(activities.map(\.country)).subtracting(priorityCountries).map(\.code).sorted()
+        let withoutPriority = Set(activities.flatMap(\.countries)).subtracting(priorityCountries).map(\.code).sorted()
         return .init(countries: rows, goalGaps: gaps, withoutPriority: withoutPriority)
     }
 
     public static let groupsShown = 50
     public static let membersShown = 12
     static let redundancyRule = "same country and kind, overlapping dates, a partner agency in common, more than one post; "
-        + "multilateral partners (e.g. WCO committees several posts attend) link nothing"
+        + "multilateral partners (e.g. WCO committees several posts attend) and the agency's own government link nothing; "
+        + "an activity in several countries is compared in each"
 
     /// Redundancy groups by a sweep, O(n log n): per (country, kind, partner) the engagements
     /// sorted by start date are chained while each starts before the chain's latest end; chains
@@ -95,9 +105,9 @@ public enum ReportBuilder {
     static func redundancies(_ activities: [Activity], registry: PartnerRegistry) -> Report.Redundancies {
         var buckets: [String: [Int]] = [:]
         for (i, a) in activities.enumerated() {
-            for p in a.partners where registry.lookup(p)?.agencyType.lowercased() != "multilateral" {
+            for p in a.partners where links(p, registry) {
                 let partner = registry.lookup(p)?.code ?? p
-                buckets["\(a.country.code)|\(a.kind.rawValue)|\(partner.lowercased())", default: []].append(i)
+                for country in a.countries { buckets["\(country.code)|\(a.kind.rawValue)|\(partner.lowercased())", default: []].append(i) }
             }
         }
         var parent = Array(activities.indices)
@@ -129,15 +139,19 @@ public enum ReportBuilder {
             guard posts.count > 1 else { continue }
             var partnerCounts: [String: Int] = [:], spelling: [String: String] = [:]
             for a in list {
-                let linking = a.partners.filter { registry.lookup($0)?.agencyType.lowercased() != "multilateral" }
+                let linking = a.partners.filter { links($0, registry) }
                 for p in Set(linking.map { registry.lookup($0)?.code ?? $0 }.map { name in
                     let key = name.lowercased()
                     if spelling[key] == nil { spelling[key] = name }
                     return key
                 }) { partnerCounts[p, default: 0] += 1 }
             }
+            // The country most of the group shares (a regional activity is in several).
+            var countryCounts: [Country: Int] = [:]
+            for a in list { for c in a.countries { countryCounts[c, default: 0] += 1 } }
+            let country = countryCounts.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key
             groups.append(.init(
-                country: list[0].country.code, kind: list[0].kind.rawValue,
+                country: country.code, kind: list[0].kind.rawValue,
                 partners: partnerCounts.filter { $0.value > 1 }.keys.compactMap { spelling[$0] }.sorted(), posts: posts.sorted(),
                 from: list[0].startDate.description, to: list.map(\.lastDay).max()!.description, activities: list.count,
                 engagements: list.prefix(membersShown).map {
@@ -151,11 +165,19 @@ public enum ReportBuilder {
         return .init(rule: redundancyRule, found: groups.count, groups: Array(groups.prefix(groupsShown)))
     }
 
+    /// Whether a partner can link engagements as redundant: not a multilateral body, not the
+    /// agency's own government.
+    static func links(_ partner: String, _ registry: PartnerRegistry) -> Bool {
+        guard let entry = registry.lookup(partner) else { return true }
+        return entry.agencyType.lowercased() != Partner.multilateral && entry.isForeign
+    }
+
     /// Activities per goal and quarter, with the change from the quarter before: one pass.
+    /// Activities dated only to the year are left out (`Coverage.yearOnly` counts them).
     static func trend(_ activities: [Activity]) -> [Report.TrendPoint] {
         var counts: [StrategicGoal: [String: Int]] = [:]
         var quarters = Set<String>()
-        for a in activities {
+        for a in activities where a.datePrecision != .year {
             let quarter = a.startDate.quarter
             quarters.insert(quarter)
             for goal in a.goals { counts[goal, default: [:]][quarter, default: 0] += 1 }

@@ -82,7 +82,8 @@ extension Service {
                 .init(stamp: r.stamp, code: r.code, message: r.message, current: r.current.map { .init(stamp: $0.stamp, value: $0.value) })
             },
             conflicts: result.conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) },
-            receipt: result.logIDs.map { [$0.lowerBound, $0.upperBound] })
+            receipt: result.logIDs.map { [$0.lowerBound, $0.upperBound] },
+            held: result.held.isEmpty ? nil : result.held.prefix(PushResponse.maxHeld).map { [$0.lowerBound, $0.upperBound] })
         return rawJSONResponse(response.jsonText, now: environment.now())
     }
 

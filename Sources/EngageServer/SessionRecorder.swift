@@ -3,6 +3,7 @@ import EngageStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import CompressNIO
 import NIOCore
 
 /// Records every exchange the server handles, in order, as a transcript (`serve --record`).
@@ -27,6 +28,18 @@ public final class SessionRecorder: @unchecked Sendable {
         clock = base.now()
         transcript = Transcript(kind: .server, startedAt: clock)
         transcript.pullLimit = pullLimit
+    }
+
+    /// Records the hub's starting state (`Transcript.hubSnapshot`): what shaped it before the
+    /// recording began — imports, a registry, earlier syncs — replays with the exchanges.
+    public func startFrom(_ store: HubStore) throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("engage-snapshot-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try store.snapshot(to: copy.path, asBackup: false)
+        var buffer = ByteBuffer(bytes: try Data(contentsOf: copy))
+        var gzipped = try buffer.compress(with: .gzip())
+        let encoded = Data(gzipped.readBytes(length: gzipped.readableBytes) ?? []).base64EncodedString()
+        lock.withLock { transcript.hubSnapshot = encoded }
     }
 
     /// The environment the recorded server runs with.

@@ -1,3 +1,4 @@
+import CompressNIO
 import EngageProtocol
 import EngageStore
 import Foundation
@@ -47,6 +48,13 @@ public enum SessionReplayer {
         defer { try? FileManager.default.removeItem(at: temporary) }
         let path = databasePath ?? temporary.appendingPathComponent("server.sqlite").path
         script.set(clock: transcript.startedAt ?? transcript.exchanges.first?.at ?? 0)
+        if let snapshot = transcript.hubSnapshot {
+            guard let gzipped = Data(base64Encoded: snapshot) else { throw TranscriptError("hubSnapshot is not base64") }
+            var buffer = ByteBuffer(bytes: gzipped)
+            let sqlite = try buffer.decompress(with: .gzip())
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(sqlite.readableBytesView).write(to: URL(fileURLWithPath: path))
+        }
         var store = try openHubStore(path: path, environment: environment)
         if case .reverseTieBreak = fault { store.reverseTieBreak = true }
         // The hub's generation is drawn when its database is made: take the one the session saw.

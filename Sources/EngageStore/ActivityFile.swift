@@ -1,4 +1,4 @@
-import Crypto
+import EngageCore
 import EngageModel
 import Foundation
 
@@ -26,11 +26,13 @@ public enum ActivityFile {
         canonical.id = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = (try? encoder.encode(canonical)) ?? Data()
-        var b = Array(SHA256.hash(data: json).prefix(16))
-        b[6] = b[6] & 0x0F | 0x80  // version 8: a custom, name-based UUID (RFC 9562)
-        b[8] = b[8] & 0x3F | 0x80  // the RFC variant
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        var json = String(decoding: (try? encoder.encode(canonical)) ?? Data(), as: UTF8.self)
+        // The keys added in 1.1 are left out at their defaults, so an entry that does not use
+        // them keeps the id earlier versions derived for it (importing again finds it).
+        for key in ["\"amount\":null,", "\"datePrecision\":\"day\",", "\"otherCountries\":[],"] {
+            if let range = json.range(of: key) { json.removeSubrange(range) }
+        }
+        return UUID.nameBased(Data(json.utf8))
     }
 
     private struct IDProbe: Decodable {

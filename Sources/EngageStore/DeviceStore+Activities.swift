@@ -74,7 +74,11 @@ extension DeviceStore {
         var clauses: [String] = [], args: [any DatabaseValueConvertible] = []
         if !filter.includeDeleted { clauses.append("deleted = 0") }
         if let kind = filter.kind { clauses.append("kind = ?"); args.append(kind.rawValue) }
-        if let country = filter.country { clauses.append("country = ?"); args.append(country.code) }
+        if let country = filter.country {
+            // The main country, or one of a regional activity's others (codes are two letters, quoted in the array).
+            clauses.append("(country = ? OR other_countries LIKE ?)")
+            args += [country.code, "%\"\(country.code)\"%"]
+        }
         if let post = filter.post { clauses.append("post = ?"); args.append(post) }
         let condition = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
         return try read { db in try Self.fetchActivities(db, where: condition, args) }
@@ -206,7 +210,8 @@ extension DeviceStore {
     /// The typed row's columns in the order `activity(from:)` reads them by position: reading
     /// by name cost a case-insensitive lookup per column per row (a listing ran at 18× the raw read).
     static let activityColumns =
-        "id, kind, title, country, location, post, partners, goals, start_date, end_date, status, participants, notes, sensitivity, deleted"
+        "id, kind, title, country, location, post, partners, goals, start_date, end_date, status, participants, notes, sensitivity, deleted, "
+        + "other_countries, date_precision, amount"
 
     /// An activity from a row of `activityColumns`. The typed row holds values the model checked
     /// when they were merged; a row that no longer parses (written by a newer version) is skipped.
@@ -225,10 +230,21 @@ extension DeviceStore {
             guard let day = try? Day(end, field: "endDate") else { return nil }
             endDate = day
         }
+        var others = Set<Country>()
+        for code in stringArray(row[15]) {
+            guard let c = try? Country(code) else { return nil }
+            others.insert(c)
+        }
+        guard let precision = DatePrecision(rawValue: row[16]) else { return nil }
+        var amount: Amount?
+        if let text = row[17] as String? {
+            guard let a = try? Amount(text) else { return nil }
+            amount = a
+        }
         return Activity(
-            id: uuid, kind: kind, title: row[2], country: country, location: row[4], post: row[5], partners: Set(stringArray(row[6])),
-            goals: goals, startDate: start, endDate: endDate, status: status, participants: (row[11] as Int64?).map { Int($0) },
-            notes: row[12], sensitivity: sensitivity, deleted: row[14])
+            id: uuid, kind: kind, title: row[2], country: country, otherCountries: others, location: row[4], post: row[5],
+            partners: Set(stringArray(row[6])), goals: goals, startDate: start, endDate: endDate, datePrecision: precision, status: status,
+            participants: (row[11] as Int64?).map { Int($0) }, amount: amount, notes: row[12], sensitivity: sensitivity, deleted: row[14])
     }
 
     /// The elements of a typed row's JSON array column (`["SUNAT","WCO"]`, `[1,3]`) as strings.

@@ -1,3 +1,4 @@
+import EngageCore
 import EngageModel
 import EngageResources
 import Foundation
@@ -7,13 +8,16 @@ extension DeviceStore {
     public func partners(country: Country? = nil) throws(StoreError) -> [Partner] {
         try read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT code, name, country, agency_type FROM partner WHERE ?1 IS NULL OR country = ?1 ORDER BY country, code",
+                db, sql: "SELECT code, name, country, agency_type, aliases FROM partner WHERE ?1 IS NULL OR country = ?1 ORDER BY country, code",
                 arguments: [country?.code])
-            return rows.compactMap { row in
-                guard let c = try? Country(row[2] as String) else { return nil }
-                return Partner(code: row[0], name: row[1], country: c, agencyType: row[3])
-            }
+            return rows.compactMap(Self.partner(from:))
         }
+    }
+
+    /// A partner from a row of code, name, country, agency_type, aliases.
+    static func partner(from row: Row) -> Partner? {
+        guard let c = try? Country(row[2] as String) else { return nil }
+        return Partner(code: row[0], name: row[1], country: c, agencyType: row[3], aliases: PartnerFields.aliases(row[4]))
     }
 
     public func partnerRegistry() throws(StoreError) -> PartnerRegistry { PartnerRegistry(try partners()) }
@@ -26,8 +30,8 @@ extension DeviceStore {
     static func insertPartners(_ db: Database, _ partners: [Partner]) throws {
         for p in partners {
             try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO partner (code, name, country, agency_type) VALUES (?, ?, ?, ?)"
-            ).execute(arguments: [p.code, p.name, p.country.code, p.agencyType])
+                sql: "INSERT OR REPLACE INTO partner (code, name, country, agency_type, aliases) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [p.code, p.name, p.country.code, p.agencyType, PartnerFields.aliasesJSON(p.aliases)])
         }
     }
 

@@ -18,7 +18,7 @@ extension HubStore {
                 let state = try writer.state(key)
                 var touched = false
                 for (field, value) in PartnerFields.scalarValues(partner).sorted(by: { $0.key < $1.key })
-                where state.registers[field]?.value != value {
+                where (state.registers[field]?.value ?? PartnerFields.defaults[field]) != value {
                     try writer.apply(Change(collection: PartnerFields.collection, recordId: partner.code, field: field,
                                             op: .set(value), stamp: context.clock.tick(physicalMs: now), base: state.registers[field]?.stamp))
                     touched = true

@@ -286,7 +286,11 @@ extension HubStore {
     ) throws(StoreError) -> (activities: [Activity], more: Bool) {
         var clauses = ["deleted = 0", "id > ?"], args: [any DatabaseValueConvertible] = [cursor ?? ""]
         if let kind = filter.kind { clauses.append("kind = ?"); args.append(kind.rawValue) }
-        if let country = filter.country { clauses.append("country = ?"); args.append(country.code) }
+        if let country = filter.country {
+            // The main country, or one of a regional activity's others (codes are two letters, quoted in the array).
+            clauses.append("(country = ? OR other_countries LIKE ?)")
+            args += [country.code, "%\"\(country.code)\"%"]
+        }
         if let post = filter.post { clauses.append("post = ?"); args.append(post) }
         let chunk = max(limit + 1, 256)
         return try read { db in
@@ -311,9 +315,7 @@ extension HubStore {
 
     public func partnerRegistry() throws(StoreError) -> PartnerRegistry {
         try read { db in
-            PartnerRegistry(try Row.fetchAll(db, sql: "SELECT code, name, country, agency_type FROM partner").compactMap { row in
-                (try? Country(row[2] as String)).map { Partner(code: row[0], name: row[1], country: $0, agencyType: row[3]) }
-            })
+            PartnerRegistry(try Row.fetchAll(db, sql: "SELECT code, name, country, agency_type, aliases FROM partner").compactMap(DeviceStore.partner(from:)))
         }
     }
 }

@@ -21,17 +21,21 @@ public struct PushResult: Sendable {
     public var conflicts: [(id: String, activityId: String, field: String)] = []
     /// New for this push (not a retry): what the metrics count.
     public var newlyAccepted = 0
-    /// The first and last ids in `change_log` of the entries holding this push's accepted
-    /// changes: those it wrote (one transaction, so contiguous) and, for changes held already
-    /// (a batch sent again after its answer was lost), the entries the first copy wrote. The
-    /// device's pull leaves out its own entries in this range (`own`), so a batch sent twice does
-    /// not come back either. Entries of others inside the range are not hidden (the filter
-    /// checks the device and the value too).
+    /// The ids of this push's entries in `change_log` (one transaction, so contiguous).
     public var logIDs: ClosedRange<Int64>?
-
-    mutating func receipt(_ id: Int64) {
-        logIDs = min(logIDs?.lowerBound ?? id, id)...max(logIDs?.upperBound ?? id, id)
+    /// For changes the hub held already, logged from this device (a batch sent again after its
+    /// answer was lost): the ids of the entries the first copy wrote, as runs of consecutive ids.
+    /// Each run holds only this batch's own entries, so a pull told of it hides nothing the
+    /// device lacks (a range spanning other entries of the same device would: a database
+    /// restored from an older backup has not got them).
+    public var held: [ClosedRange<Int64>] {
+        var runs: [ClosedRange<Int64>] = []
+        for id in Set(heldIDs).sorted() {
+            if let last = runs.last, last.upperBound + 1 == id { runs[runs.count - 1] = last.lowerBound...id } else { runs.append(id...id) }
+        }
+        return runs
     }
+    var heldIDs: [Int64] = []
     public var conflictsRaised = 0
 }
 
@@ -88,7 +92,7 @@ extension HubStore {
                     clash = (held != Self.signature(change.op) || (relayed && removal)) && change.collection == ActivityFields.collection
                     if !clash {
                         result.accepted.append(change.stamp)
-                        if let id = heldIDs[logKey] { result.receipt(id) }
+                        if let id = heldIDs[logKey] { result.heldIDs.append(id) }
                         continue
                     }
                 }
@@ -126,7 +130,7 @@ extension HubStore {
                                     Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen,
                                     old?.jsonText, applied, device.id, now])
                     let id = db.lastInsertedRowID
-                    result.receipt(id)
+                    result.logIDs = (result.logIDs?.lowerBound ?? id)...id
                     heldIDs[logKey] = nil
                 }
                 for var conflict in conflicts {

@@ -10,13 +10,14 @@ enum Projection {
     /// a record whose required fields have not all arrived has no row yet.
     static let upsertActivitySQL = """
         INSERT INTO activity (id, kind, title, country, location, post, partners, goals,
-          start_date, end_date, status, participants, notes, sensitivity, deleted)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          start_date, end_date, status, participants, notes, sensitivity, deleted, other_countries, date_precision, amount)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title,
           country = excluded.country, location = excluded.location, post = excluded.post,
           partners = excluded.partners, goals = excluded.goals, start_date = excluded.start_date,
           end_date = excluded.end_date, status = excluded.status, participants = excluded.participants,
-          notes = excluded.notes, sensitivity = excluded.sensitivity, deleted = excluded.deleted
+          notes = excluded.notes, sensitivity = excluded.sensitivity, deleted = excluded.deleted,
+          other_countries = excluded.other_countries, date_precision = excluded.date_precision, amount = excluded.amount
         """
 
     static let deleteActivitySQL = "DELETE FROM activity WHERE id = ?"
@@ -48,6 +49,9 @@ enum Projection {
         upsert.bind(13, r["notes"]?.value.stringValue ?? "")
         upsert.bind(14, r["sensitivity"]?.value.stringValue ?? "unclassified")
         upsert.bind(15, Int64(r["deleted"]?.value.boolValue == true ? 1 : 0))
+        upsert.bind(16, JSON.array((sets["otherCountries"] ?? []).sorted()))
+        upsert.bind(17, r["datePrecision"]?.value.stringValue ?? DatePrecision.day.rawValue)
+        upsert.bind(18, r["amount"]?.value.stringValue)
         try upsert.run()
     }
 
@@ -55,6 +59,7 @@ enum Projection {
         "kind": "kind", "title": "title", "country": "country", "location": "location", "post": "post",
         "partners": "partners", "goals": "goals", "startDate": "start_date", "endDate": "end_date", "status": "status",
         "participants": "participants", "notes": "notes", "sensitivity": "sensitivity", "deleted": "deleted",
+        "otherCountries": "other_countries", "datePrecision": "date_precision", "amount": "amount",
     ]
 
     /// Updates just the columns of `fields` in an existing row; false when there is no row.
@@ -68,6 +73,8 @@ enum Projection {
             switch field {
             case "partners": update.bind(index, JSON.array((state.setValues["partners"] ?? []).sorted()))
             case "goals": update.bind(index, goalsJSON(state.setValues["goals"] ?? []))
+            case "otherCountries": update.bind(index, JSON.array((state.setValues["otherCountries"] ?? []).sorted()))
+            case "datePrecision": update.bind(index, state.registers[field]?.value.stringValue ?? DatePrecision.day.rawValue)
             default:
                 switch state.registers[field]?.value ?? .null {
                 case .null: update.bindNull(index)
@@ -109,7 +116,7 @@ enum Projection {
             let type = v["agencyType"]?.stringValue
         else { return }
         try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO partner (code, name, country, agency_type) VALUES (?, ?, ?, ?)"
-        ).execute(arguments: [code, name, country, type])
+            sql: "INSERT OR REPLACE INTO partner (code, name, country, agency_type, aliases) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [code, name, country, type, v["aliases"]?.stringValue ?? "[]"])
     }
 }

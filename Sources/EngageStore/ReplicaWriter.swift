@@ -216,7 +216,7 @@ struct ReplicaWriter {
             entries[key]?.dirtyFields = []
             switch key.collection {
             case ActivityFields.collection:
-                let isNew = !entry.existed && ActivityFields.scalars.allSatisfy { entry.state.registers[$0] != nil }
+                let isNew = !entry.existed && ActivityFields.createdScalars.allSatisfy { entry.state.registers[$0] != nil }
                 if entry.complete || isNew {
                     try Projection.activity(statements.upsertActivity, id: key.recordId, state: entry.state)
                 } else if entry.existed,

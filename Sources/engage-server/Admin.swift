@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngageImport
 import EngageModel
 import EngageServer
 import EngageStore
@@ -71,27 +72,82 @@ struct Devices: ParsableCommand {
 struct ImportData: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Load a partner registry (like samples/partners.json) or activities (like samples/activities.json).",
+        abstract: "Load a partner registry or activities (Engage JSON), or public records (--format fa-gov or iati).",
         discussion: """
             Loading the same file again changes nothing. Activities whose id exists are left as they are; an entry \
-            without an id gets one derived from its contents, the same each time.
+            without an id gets one derived from its contents, the same each time. With --format, each source record \
+            becomes one activity of --post, its id derived from the source's own identifier, and a mapping report says \
+            per record what was mapped, guessed (and why) and skipped (and why): see docs/importing.md.
             """)
 
     @OptionGroup var database: ServerDatabase
-    @Argument var file: String
+    @Argument(help: "The file: Engage JSON (activities or partners), or with --format a ForeignAssistance.gov CSV or IATI XML file")
+    var file: String
+    @Option(help: "fa-gov (a ForeignAssistance.gov country export, CSV) or iati (an IATI activity file, XML)") var format: ImportFormat?
+    @Option(help: "With --format: the post the imported activities belong to, e.g. SAN-SALVADOR") var post: String?
+    @Flag(help: "With --format: map and report, change nothing") var dryRun = false
+    @Option(help: "With --format: write the mapping report to this file (JSON when it ends in .json, else text)") var report: String?
+
+    func validate() throws {
+        if format == nil, post != nil || dryRun || report != nil {
+            throw ValidationError("--post, --dry-run and --report go with --format fa-gov or --format iati")
+        }
+        if format != nil {
+            guard let post else { throw ValidationError("--format needs --post: the post the imported activities belong to, e.g. --post SAN-SALVADOR") }
+            guard Activity.isValidPost(post) else { throw ValidationError("--post '\(post)' is not a post code; use letters, digits and '-', e.g. SAN-SALVADOR") }
+        }
+    }
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
-        let store = try openHubStore(path: database.path)
-        if let activities = try? ActivityFile.decode(data) {
-            let result = try store.importActivities(activities)
-            return print("imported \(result.created) activities (\(result.existing) already present)")
-        }
-        guard let partners = try? JSONDecoder().decode([Partner].self, from: data) else {
+        if let format, let post { return try importRecords(data, format: format, post: post) }
+        // A registry entry has an agencyType; anything else is read as activities, so a bad
+        // entry is reported with its activity error (entry, field and rule).
+        let isRegistry = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]])?.first?["agencyType"] != nil
+        let partners: [Partner]
+        do {
+            if !isRegistry {
+                let activities = try ActivityFile.decode(data)
+                let result = try openHubStore(path: database.path).importActivities(activities)
+                return print("imported \(result.created) activities (\(result.existing) already present)")
+            }
+            partners = try JSONDecoder().decode([Partner].self, from: data)
+        } catch let error as DecodingError {
             throw ValidationError(
-                "'\(file)' is neither an activities file (like samples/activities.json) nor a partners file (like samples/partners.json); nothing was imported")
+                "'\(file)' is not \(isRegistry ? "a partners file (like samples/partners.json)" : "an activities file (like samples/activities.json)"): "
+                    + "\(error.readableDescription); for public records give --format fa-gov or --format iati; nothing was imported")
+        } catch let error as CocoaError where error.code == .propertyListReadCorrupt {
+            throw ValidationError("'\(file)' is not JSON; for public records give --format fa-gov or --format iati; nothing was imported")
         }
+        let store = try openHubStore(path: database.path)
         let changed = try store.importPartners(partners)
         print("imported \(partners.count) partners (\(changed) new or changed)")
     }
+
+    func importRecords(_ data: Data, format: ImportFormat, post: String) throws {
+        // A dry run creates no database: without one, it maps with the bundled registry.
+        let store = dryRun && !FileManager.default.fileExists(atPath: database.path) ? nil : try openHubStore(path: database.path)
+        let registry = try store?.partnerRegistry() ?? PartnerRegistry(try DeviceStore.bundledPartners())
+        let mapping: MappingReport
+        do {
+            mapping = try format.read(data, post: post, registry: registry, today: Day.today)
+            try MappingOutput.write(mapping, to: report)
+        } catch let error as ImportError {
+            throw ValidationError("'\(file)': \(error.description); nothing was imported")
+        }
+        let unknown = mapping.unknownPartners
+        if !unknown.isEmpty {
+            FileHandle.standardError.write(Data(("warning: \(unknown.count) partner names are not in the registry (kept as written; add them, or aliases, with a partners file): "
+                + unknown.prefix(10).map { "'\($0.name)' (\($0.activities))" }.joined(separator: ", ") + (unknown.count > 10 ? ", …" : "") + "\n").utf8))
+        }
+        guard let store, !dryRun else {
+            if report == nil { print(mapping.text, terminator: "") }
+            return print("dry run: \(mapping.summary); nothing was imported")
+        }
+        let result = try store.importActivities(mapping.activities)
+        print("imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"
+            + (report.map { "; mapping report in \($0)" } ?? "; give --report FILE for the mapping report"))
+    }
 }
+
+extension ImportFormat: ExpressibleByArgument {}

@@ -29,7 +29,11 @@ struct Serve: AsyncParsableCommand {
         config.pullLimit = pullLimit
         let recorder = record.map { SessionRecorder(url: URL(fileURLWithPath: $0), pullLimit: pullLimit == 5_000 ? nil : pullLimit) }
         let environment = recorder?.environment ?? .system
+        let existed = FileManager.default.fileExists(atPath: config.databasePath)
         let store = try openHubStore(path: config.databasePath, environment: environment)
+        // A recording on a hub that was there before (imports, registry, earlier syncs) keeps a
+        // copy of it, so the transcript replays from the same state.
+        if let recorder, existed { try recorder.startFrom(store) }
         // Logs go to stderr: stdout's first line is the address, for scripts and tests.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "engage-server")

@@ -9,6 +9,12 @@ enum Parse {
     static func sensitivity(_ text: String?) throws -> Sensitivity? { try text.map { t throws(ModelError) in try Sensitivity.parse(t) } }
     static func country(_ text: String?) throws -> Country? { try text.map { t throws(ModelError) in try Country(t) } }
     static func day(_ text: String?, _ field: String) throws -> Day? { try text.map { t throws(ModelError) in try Day(t, field: field) } }
+    /// "2026-03-15", or "2026-03", "2026-Q1", "2026" when only that is known.
+    static func period(_ text: String?, _ field: String) throws -> (first: Day, last: Day, precision: DatePrecision)? {
+        try text.map { t throws(ModelError) in try Day.period(t, field: field) }
+    }
+    static func countries(_ codes: [String]) throws -> Set<Country> { Set(try codes.map { c throws(ModelError) in try Country(c) }) }
+    static func amount(_ text: String?) throws -> Amount? { try text.map { t throws(ModelError) in try Amount(t) } }
     static func goals(_ numbers: [Int]) throws -> Set<StrategicGoal> { Set(try numbers.map { n throws(ModelError) in try StrategicGoal.parse(n) }) }
 
     static func post(_ text: String?) throws -> String? {

@@ -13,8 +13,11 @@ struct Edit: ParsableCommand {
     @Option(help: "ISO 3166-1 alpha-2 code, e.g. PE") var country: String?
     @Option(help: "A location (\"\" clears it)") var location: String?
     @Option(help: "A post code, e.g. LIMA") var post: String?
-    @Option(help: "YYYY-MM-DD") var start: String?
-    @Option(help: "YYYY-MM-DD (\"\" clears it)") var end: String?
+    @Option(help: "YYYY-MM-DD, or YYYY-MM, YYYY-Qn or YYYY when only that is known") var start: String?
+    @Option(help: "YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY (\"\" clears it)") var end: String?
+    @Option(name: .customLong("add-country"), help: "Another country of a regional activity; repeatable") var addCountries: [String] = []
+    @Option(name: .customLong("remove-country"), help: "A further country to take off; repeatable") var removeCountries: [String] = []
+    @Option(help: "An obligation or budget, e.g. \"12000 USD\" (\"\" clears it)") var amount: String?
     @Option(help: ArgumentHelp("One of: \(Allowed.statuses)")) var status: String?
     @Option(help: "A number (-1 clears it)") var participants: Int?
     @Option(help: "Free text (\"\" clears it)") var notes: String?
@@ -28,9 +31,11 @@ struct Edit: ParsableCommand {
     func run() throws {
         // Parse everything before touching the database.
         let kind = try Parse.kind(kind), country = try Parse.country(country), post = try Parse.post(post)
-        let start = try Parse.day(start, "startDate"), status = try Parse.status(status)
+        let start = try Parse.period(start, "startDate"), status = try Parse.status(status)
         let sensitivity = try Parse.sensitivity(sensitivity)
-        let end = try end.flatMap { $0.isEmpty ? nil : try Parse.day($0, "endDate") }
+        let end = try end.flatMap { $0.isEmpty ? nil : try Parse.period($0, "endDate") }
+        let addCountries = try Parse.countries(addCountries), removeCountries = try Parse.countries(removeCountries)
+        let amount = try amount.flatMap { $0.isEmpty ? nil : try Parse.amount($0) }
         let addGoals = try Parse.goals(addGoals), removeGoals = try Parse.goals(removeGoals)
         let store = try database.openExisting()
         let activity = try store.edit(try store.resolveID(id)) { a in
@@ -39,8 +44,18 @@ struct Edit: ParsableCommand {
             if let country { a.country = country }
             if let location { a.location = location.isEmpty ? nil : location }
             if let post { a.post = post }
-            if let start { a.startDate = start }
-            if self.end != nil { a.endDate = end }
+            // Dates given as periods set the precision: the coarser of those given, else the one held.
+            if start != nil || end != nil {
+                let precision = [start?.precision, end?.precision].compactMap { $0 }.max()!
+                a.datePrecision = precision
+                if let start { a.startDate = start.first }
+                if self.end != nil { a.endDate = end?.last }
+                a.startDate = a.startDate.start(of: precision)
+                a.endDate = a.endDate?.end(of: precision)
+            }
+            if self.amount != nil { a.amount = amount }
+            a.otherCountries.formUnion(addCountries)
+            a.otherCountries.subtract(removeCountries)
             if let status { a.status = status }
             if let participants { a.participants = participants == -1 ? nil : participants }
             if let notes { a.notes = notes }

@@ -121,6 +121,12 @@ enum ReportText {
         let t = r.coverage.totals
         out.append("COVERAGE  \(t.activities) activities, \(t.completed) completed, \(t.participants) participants; "
                    + "\(r.coverage.countries) countries, \(r.coverage.posts) posts (\(r.coverage.cancelled) cancelled left out)")
+        if r.coverage.multiCountry > 0 {
+            out.append("  \(r.coverage.multiCountry) activities take place in several countries: once per country in the country figures, once in totals")
+        }
+        if r.coverage.yearOnly > 0 {
+            out.append("  \(r.coverage.yearOnly) activities are dated only to the year: in totals and by country, not in the quarterly figures")
+        }
         let goalCountry = r.coverage.byGoalCountry.sorted { ($1.tally.activities, $0.goal, $0.country) < ($0.tally.activities, $1.goal, $1.country) }
         out.append(Table.render(header: ["GOAL", "COUNTRY", "REGION", "ACTIVITIES▼", "COMPLETED", "PARTICIPANTS"],
                                 rows: top(goalCountry).map { ["\($0.goal)", $0.country, $0.region, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))

@@ -10,8 +10,10 @@ struct Log: ParsableCommand {
     @Option(help: ArgumentHelp("One of: \(Allowed.kinds)")) var kind: String
     @Option var title: String
     @Option(help: "ISO 3166-1 alpha-2 code, e.g. PE") var country: String
-    @Option(help: "YYYY-MM-DD") var start: String
-    @Option(help: "YYYY-MM-DD") var end: String?
+    @Option(help: "YYYY-MM-DD, or YYYY-MM, YYYY-Qn or YYYY when only that is known") var start: String
+    @Option(help: "YYYY-MM-DD, or YYYY-MM, YYYY-Qn or YYYY") var end: String?
+    @Option(name: .customLong("also-in"), help: "Another country of a regional activity (ISO code); repeatable") var otherCountries: [String] = []
+    @Option(help: "An obligation or budget: a sum and an ISO 4217 currency, e.g. \"12000 USD\"") var amount: String?
     @Option(help: "Your post code, e.g. LIMA") var post: String?
     @Option var location: String?
     @Option(name: .customLong("partner"), help: "A partner agency (registry code or name); repeatable") var partners: [String] = []
@@ -23,11 +25,13 @@ struct Log: ParsableCommand {
     @Flag(help: "Print the activity as JSON") var json = false
 
     func run() throws {
+        let start = try Parse.period(start, "startDate")!, end = try Parse.period(end, "endDate")
+        let precision = max(start.precision, end?.precision ?? .day)
         var activity = Activity(
-            kind: try Parse.kind(kind)!, title: title, country: try Parse.country(country)!,
+            kind: try Parse.kind(kind)!, title: title, country: try Parse.country(country)!, otherCountries: try Parse.countries(otherCountries),
             location: location, post: try Parse.post(post) ?? "", partners: Set(partners), goals: try Parse.goals(goals),
-            startDate: try Parse.day(start, "startDate")!, endDate: try Parse.day(end, "endDate"),
-            status: try Parse.status(status) ?? .planned, participants: participants, notes: notes ?? "",
+            startDate: start.first.start(of: precision), endDate: end.map { $0.last.end(of: precision) }, datePrecision: precision,
+            status: try Parse.status(status) ?? .planned, participants: participants, amount: try Parse.amount(amount), notes: notes ?? "",
             sensitivity: try Parse.sensitivity(sensitivity) ?? .unclassified)
         try activity.validate()
         let store = try database.open()

@@ -16,11 +16,12 @@ struct Show: ParsableCommand {
         if json { return try printJSON(a) }
         let lines: [(String, String)] = [
             ("id", a.id.uuidString.lowercased()), ("title", a.title), ("kind", a.kind.rawValue),
-            ("country", "\(a.country.code) (\(a.country.name))"), ("location", a.location ?? "—"), ("post", a.post),
+            ("country", a.countries.map { "\($0.code) (\($0.name))" }.joined(separator: ", ")), ("location", a.location ?? "—"), ("post", a.post),
             ("partners", a.partners.sorted().joined(separator: ", ")),
             ("goals", a.goals.sorted().map { "\($0.rawValue)" }.joined(separator: ", ")),
-            ("dates", a.startDate.description + (a.endDate.map { " – \($0)" } ?? "")), ("status", a.status.rawValue),
-            ("participants", a.participants.map(String.init) ?? "—"), ("sensitivity", a.sensitivity.rawValue),
+            ("dates", a.startDate.text(a.datePrecision) + (a.endDate.map { " – \($0.text(a.datePrecision))" } ?? "")
+                + (a.datePrecision == .day ? "" : " (known to the \(a.datePrecision.rawValue))")), ("status", a.status.rawValue),
+            ("participants", a.participants.map(String.init) ?? "—"), ("amount", a.amount?.description ?? "—"), ("sensitivity", a.sensitivity.rawValue),
             ("notes", a.notes), ("deleted", a.deleted ? "yes (engage restore \(a.id.uuidString.lowercased().prefix(8)))" : "no"),
         ]
         for (key, value) in lines { print("\(key.padding(toLength: 13, withPad: " ", startingAt: 0))\(value)") }

@@ -8,8 +8,9 @@ import Testing
                          goals: [.sharedStandards, .informationSharing], startDate: try Day("2025-06-12"))
         let data = try JSONEncoder().encode(a)
         let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        #expect(Set(object.keys) == ["id", "kind", "title", "country", "location", "post", "partners", "goals", "startDate",
-                                     "endDate", "status", "participants", "notes", "sensitivity", "deleted"])
+        #expect(Set(object.keys) == ["id", "kind", "title", "country", "otherCountries", "location", "post", "partners", "goals", "startDate",
+                                     "endDate", "datePrecision", "status", "participants", "amount", "notes", "sensitivity", "deleted"])
+        #expect(object["datePrecision"] as? String == "day" && object["amount"] is NSNull && object["otherCountries"] as? [String] == [])
         #expect(object["goals"] as? [Int] == [3, 4])
         #expect(object["startDate"] as? String == "2025-06-12")
         #expect(object["location"] is NSNull)

@@ -69,10 +69,11 @@ import Testing
             let again = try stack.hub.store.push(pending, from: device)
             let half = try stack.hub.store.push(Array(pending.prefix(pending.count / 2)), from: device)
             #expect(again.newlyAccepted == 0 && again.accepted.count == pending.count)
-            #expect(again.logIDs == first.logIDs)
-            let firstIDs = try #require(first.logIDs), halfIDs = try #require(half.logIDs)
-            #expect(halfIDs.lowerBound == firstIDs.lowerBound && halfIDs.upperBound < firstIDs.upperBound)
-            let page = try stack.hub.store.pull(after: cursor, for: device, limit: 5_000, maxBytes: 1 << 24, own: [try #require(again.logIDs)])
+            let firstIDs = try #require(first.logIDs)
+            #expect(again.logIDs == nil && again.held == [firstIDs])
+            let halfIDs = try #require(half.held.first)
+            #expect(half.held.count == 1 && halfIDs.lowerBound == firstIDs.lowerBound && halfIDs.upperBound < firstIDs.upperBound)
+            let page = try stack.hub.store.pull(after: cursor, for: device, limit: 5_000, maxBytes: 1 << 24, own: again.held)
             #expect(page.changes.isEmpty)
         }
     }

@@ -26,8 +26,18 @@ import Testing
 
     @Test func theLibraryHoldsTheNamedSessions() {
         let expected = ["first-sync", "different-fields", "same-field-conflict", "delete-vs-edit-restore", "lost-answer-retry",
-                        "clock-ahead", "offline-180-days", "revoked-device", "headquarters-pull", "large-pull-pages"]
+                        "clock-ahead", "offline-180-days", "revoked-device", "headquarters-pull", "large-pull-pages", "imported-hub"]
         #expect(Set(Self.sessions) == Set(expected.map { "\($0).json" }))
+    }
+
+    /// A recording on a hub loaded before it (an import) keeps a copy of that hub; without the
+    /// copy the same exchanges do not replay, which is why it is kept.
+    @Test func aRecordingOnALoadedHubReplaysFromItsCopy() async throws {
+        var transcript = try Self.load("imported-hub.json")
+        #expect(transcript.hubSnapshot != nil)
+        #expect(try await SessionReplayer.replay(transcript).mismatch == nil)
+        transcript.hubSnapshot = nil
+        #expect(try await SessionReplayer.replay(transcript).mismatch != nil)
     }
 
     @Test(arguments: sessions) func everyRecordedSessionReplays(_ name: String) async throws {

@@ -280,7 +280,11 @@ extension Components {
         public struct PushResponse: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/PushResponse/accepted`.
             public var accepted: [Components.Schemas.Stamp]
-            /// The first and last change-log ids of the entries holding this push's accepted changes: what it newly wrote (one transaction) and, for changes held already (a batch sent again), the entries the first copy wrote; name it in the next pulls' `own` to leave those writes out. Absent when no accepted change is logged from this device.
+            /// For changes the hub held already, logged from this device (a batch sent again after its answer was lost): runs of consecutive change-log ids of the entries the first copy wrote, each [first, last] and holding only that batch's entries, at most 16. Name them in `own` like `receipt`. Absent when nothing was held.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushResponse/held`.
+            public var held: [[Swift.Int64]]?
+            /// The first and last change-log ids of what this push newly wrote (one transaction); name it in the next pulls' `own` to leave those writes out. Absent when nothing new was written.
             ///
             /// - Remark: Generated from `#/components/schemas/PushResponse/receipt`.
             public var receipt: [Swift.Int64]?
@@ -387,22 +391,26 @@ extension Components {
             ///
             /// - Parameters:
             ///   - accepted:
-            ///   - receipt: The first and last change-log ids of the entries holding this push's accepted changes: what it newly wrote (one transaction) and, for changes held already (a batch sent again), the entries the first copy wrote; name it in the next pulls' `own` to leave those writes out. Absent when no accepted change is logged from this device.
+            ///   - held: For changes the hub held already, logged from this device (a batch sent again after its answer was lost): runs of consecutive change-log ids of the entries the first copy wrote, each [first, last] and holding only that batch's entries, at most 16. Name them in `own` like `receipt`. Absent when nothing was held.
+            ///   - receipt: The first and last change-log ids of what this push newly wrote (one transaction); name it in the next pulls' `own` to leave those writes out. Absent when nothing new was written.
             ///   - rejected:
             ///   - conflicts:
             public init(
                 accepted: [Components.Schemas.Stamp],
+                held: [[Swift.Int64]]? = nil,
                 receipt: [Swift.Int64]? = nil,
                 rejected: Components.Schemas.PushResponse.RejectedPayload,
                 conflicts: Components.Schemas.PushResponse.ConflictsPayload
             ) {
                 self.accepted = accepted
+                self.held = held
                 self.receipt = receipt
                 self.rejected = rejected
                 self.conflicts = conflicts
             }
             public enum CodingKeys: String, CodingKey {
                 case accepted
+                case held
                 case receipt
                 case rejected
                 case conflicts

@@ -1,0 +1,156 @@
+import EngageCore
+import EngageModel
+import Foundation
+import SWXMLHash
+
+/// Reads an IATI activity file (IATI Standard 2.x, `<iati-activities>`;
+/// https://iatistandard.org/en/iati-standard/203/activity-standard/). Each `<iati-activity>`
+/// becomes one activity, identified by its `<iati-identifier>`; the rules are in docs/importing.md.
+public struct IATI {
+    public var context: ImportContext
+
+    public init(_ context: ImportContext) { self.context = context }
+
+    /// IATI activity-status codes (https://iatistandard.org/en/iati-standard/203/codelists/activitystatus/).
+    static let statuses: [String: (ActivityStatus, String)] = [
+        "1": (.planned, "Pipeline/identification"), "2": (.inProgress, "Implementation"), "3": (.inProgress, "Finalisation"),
+        "4": (.completed, "Closed"), "5": (.cancelled, "Cancelled"), "6": (.inProgress, "Suspended"),
+    ]
+    /// Participating-org roles taken as partners: implementing (4), then accountable (2).
+    static let partnerRoles = ["4", "2"]
+
+    public func read(_ data: Data) throws -> MappingReport {
+        let xml = XMLHash.config { $0.detectParsingErrors = true }.parse(data)
+        if case .parsingError(let error) = xml {
+            throw ImportError("not well-formed XML (line \(error.line), column \(error.column)); give an IATI activity file")
+        }
+        let root = xml["iati-activities"]
+        guard root.element != nil else {
+            throw ImportError("not an IATI activity file: its root element is not <iati-activities>; give an IATI 2.x activity file")
+        }
+        var report = MappingReport(format: "iati")
+        for (i, activity) in root["iati-activity"].all.enumerated() { report.records.append(record(activity, number: i + 1)) }
+        return report
+    }
+
+    /// The narrative in English when there is one (by `xml:lang`, else the activity's language),
+    /// otherwise the first, with its language.
+    static func narrative(_ element: XMLIndexer, defaultLanguage: String) -> (text: String, language: String)? {
+        let all = element["narrative"].all.compactMap { n -> (String, String)? in
+            guard let e = n.element else { return nil }
+            let text = e.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty ? nil : (text, e.attribute(by: "xml:lang")?.text.lowercased() ?? defaultLanguage)
+        }
+        return all.first { $0.1.hasPrefix("en") } ?? all.first
+    }
+
+    func record(_ a: XMLIndexer, number: Int) -> MappingReport.Record {
+        let language = a.element?.attribute(by: "xml:lang")?.text.lowercased() ?? "en"
+        let identifier = a["iati-identifier"].element?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        var r = MappingReport.Record(source: "iati:\(identifier.isEmpty ? "activity-\(number)" : identifier)", rows: [number])
+        guard !identifier.isEmpty else { r.skipped("record", "no <iati-identifier>"); return r }
+        guard let name = Self.narrative(a["title"], defaultLanguage: language) else { r.skipped("record", "no title"); return r }
+        let (title, shortened) = Guesses.title(name.text)
+        if !name.language.hasPrefix("en") {
+            r.mapped("title", "in '\(name.language)': the activity has no English title")
+        } else if shortened {
+            r.guessed("title", "shortened to \(TextRules.maxTitle) characters at a word; the whole title is in notes")
+        } else {
+            r.mapped("title", "<title>")
+        }
+
+        // Countries: every recipient country, the largest share first.
+        var countries: [(Country, Double)] = []
+        for c in a["recipient-country"].all {
+            guard let code = c.element?.attribute(by: "code")?.text, !code.isEmpty else { continue }
+            if let country = try? Country(code) {
+                countries.append((country, Double(c.element?.attribute(by: "percentage")?.text ?? "") ?? 0))
+            } else {
+                r.skipped("country", "recipient-country '\(code)' is not an ISO 3166-1 code")
+            }
+        }
+        countries.sort { ($0.1, $1.0) > ($1.1, $0.0) }
+        let regions = a["recipient-region"].all.compactMap { $0.element?.attribute(by: "code")?.text }.filter { !$0.isEmpty }
+        guard let country = countries.first?.0 else {
+            r.skipped("record", regions.isEmpty ? "no recipient country" : "only a region (\(regions.joined(separator: ", "))), no country; Engage records countries")
+            return r
+        }
+        r.mapped("country", countries.count == 1 ? "\(country.code), the recipient country"
+            : "\(countries.map(\.0.code).joined(separator: ", ")): \(country.code) has the largest share, the others are otherCountries")
+        if !regions.isEmpty { r.skipped("country", "recipient-region \(regions.joined(separator: ", ")): Engage records countries, not regions") }
+
+        // Dates: actual before planned (activity-date types 2 and 1 for the start, 4 and 3 for the end).
+        var dates: [String: Day] = [:]
+        for d in a["activity-date"].all {
+            if let type = d.element?.attribute(by: "type")?.text, let text = d.element?.attribute(by: "iso-date")?.text,
+                let day = try? Day(String(text.prefix(10)))
+            {
+                dates[type] = day
+            }
+        }
+        guard let startType = ["2", "1"].first(where: { dates[$0] != nil }), let start = dates[startType] else {
+            r.skipped("record", "no start date (activity-date of type 1 or 2)")
+            return r
+        }
+        r.mapped("startDate", "\(start), the \(startType == "2" ? "actual" : "planned") start")
+        var end = ["4", "3"].lazy.compactMap { dates[$0] }.first
+        if let e = end {
+            if e < start {
+                r.skipped("endDate", "\(e) is before the start \(start)")
+                end = nil
+            } else {
+                r.mapped("endDate", "\(e), the \(dates["4"] != nil ? "actual" : "planned") end")
+            }
+        }
+
+        let description = Self.narrative(a["description"], defaultLanguage: language)?.text ?? ""
+        let (kind, kindWhy) = Guesses.kind(title, description)
+        r.guessed("kind", kindWhy)
+        let status: ActivityStatus
+        if let code = a["activity-status"].element?.attribute(by: "code")?.text, let (s, label) = Self.statuses[code] {
+            status = s
+            r.mapped("status", "\(s.rawValue), from activity-status \(code) (\(label))")
+        } else {
+            let (s, why) = Guesses.status(start: start, end: end, today: context.today)
+            status = s
+            r.guessed("status", why + " (no activity-status)")
+        }
+        var activity = Activity(
+            id: UUID.nameBased(Data(r.source.utf8)), kind: kind, title: title, country: country,
+            otherCountries: Set(countries.dropFirst().map(\.0)), post: context.post, startDate: start, endDate: end, status: status)
+
+        // Partners: implementing organisations (else accountable ones), through the registry.
+        let orgs = a["participating-org"].all
+        for role in Self.partnerRoles {
+            let named = orgs.filter { $0.element?.attribute(by: "role")?.text == role }
+                .compactMap { Self.narrative($0, defaultLanguage: language)?.text ?? $0.element?.attribute(by: "ref")?.text }
+            for orgName in named { context.addPartner(orgName, &activity, &r, role: " (role \(role))") }
+            if !named.isEmpty { break }
+        }
+        let sectors = a["sector"].all.compactMap { Self.narrative($0, defaultLanguage: language)?.text }
+        // The amount: the sum of the budgets in the activity's main currency.
+        let currency = a.element?.attribute(by: "default-currency")?.text
+        var sums: [String: Decimal] = [:], counts: [String: Int] = [:]
+        for b in a["budget"].all {
+            let v = b["value"]
+            guard let text = v.element?.text.trimmingCharacters(in: .whitespaces), let value = Amount.decimal(text),
+                let cur = v.element?.attribute(by: "currency")?.text ?? currency
+            else { continue }
+            sums[cur, default: 0] += value
+            counts[cur, default: 0] += 1
+        }
+        if let (cur, total) = sums.max(by: { (counts[$0.key]!, $1.key) < (counts[$1.key]!, $0.key) }), let amount = try? Amount(value: total, currency: cur) {
+            activity.amount = amount
+            r.mapped("amount", "\(amount), the sum of \(counts[cur]!) budget\(counts[cur]! == 1 ? "" : "s")"
+                + (sums.count > 1 ? "; budgets in \(sums.keys.filter { $0 != cur }.sorted().joined(separator: ", ")) left out" : ""))
+        }
+        var notes: [String] = []
+        if shortened { notes.append(name.text) }
+        if !description.isEmpty { notes.append(description) }
+        let publisher = Self.narrative(a["reporting-org"], defaultLanguage: language)?.text
+        notes.append("IATI activity \(identifier)" + (publisher.map { ", published by \($0)" } ?? ""))
+        r.mapped("notes", "description and source (identifier, publisher)")
+        context.finish(&activity, &r, goalTexts: sectors + [title], from: "the sectors and title", title: name.text, notes: notes)
+        return r
+    }
+}
