@@ -73,7 +73,15 @@ public struct PartnerRegistry: Sendable {
         return kept.isEmpty ? text.lowercased() : kept
     }
 
-    public func lookup(_ codeOrName: String) -> Partner? { exact[codeOrName.lowercased()] ?? folded[Self.key(codeOrName)] }
+    /// The entry for a code, name or alias; "Name (ACRONYM)", as publishers often write, is
+    /// also found by the name or the acronym alone.
+    public func lookup(_ codeOrName: String) -> Partner? {
+        if let p = exact[codeOrName.lowercased()] ?? folded[Self.key(codeOrName)] { return p }
+        guard codeOrName.hasSuffix(")"), let open = codeOrName.lastIndex(of: "("), open > codeOrName.startIndex else { return nil }
+        let name = codeOrName[..<open].trimmingCharacters(in: .whitespaces)
+        let acronym = codeOrName[codeOrName.index(after: open)..<codeOrName.index(before: codeOrName.endIndex)]
+        return folded[Self.key(name)] ?? exact[acronym.lowercased()]
+    }
 
     /// Warnings for partners the registry does not know. They are accepted: an advisor in
     /// the field must be able to record an agency headquarters has not registered yet.

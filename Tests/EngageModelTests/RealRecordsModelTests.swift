@@ -63,5 +63,9 @@ import Testing
         #expect(registry.lookup("dhs")?.code == "DHS" && registry.lookup("DHS")?.isForeign == false)
         #expect(registry.lookup("superintendencia de administracion tributaria")?.code == "SAT-GT")
         #expect(registry.lookup("Department of State") == nil)
+        // "Name (ACRONYM)" finds the entry by either part.
+        #expect(registry.lookup("Department of Homeland Security (DHS)")?.code == "DHS")
+        #expect(registry.lookup("Homeland agency (DHS)")?.code == "DHS")
+        #expect(registry.lookup("Unknown (XYZ)") == nil)
     }
 }
