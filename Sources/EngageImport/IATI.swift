@@ -59,12 +59,27 @@ public struct IATI {
             r.mapped("title", "<title>")
         }
 
-        // Countries: every recipient country, the largest share first.
-        var countries: [(Country, Double)] = []
+        // Countries: every recipient country, the largest share first. IATI gives them on the
+        // activity or, instead, on its transactions (then the share is how many name each).
+        var shares: [(code: String, share: Double)] = []
         for c in a["recipient-country"].all {
             guard let code = c.element?.attribute(by: "code")?.text, !code.isEmpty else { continue }
+            shares.append((code, Double(c.element?.attribute(by: "percentage")?.text ?? "") ?? 0))
+        }
+        let onTransactions = shares.isEmpty
+        if onTransactions {
+            var counts: [String: Double] = [:], order: [String] = []
+            for c in a["transaction"].all.flatMap({ $0["recipient-country"].all }) {
+                guard let code = c.element?.attribute(by: "code")?.text else { continue }
+                if counts[code] == nil { order.append(code) }
+                counts[code, default: 0] += 1
+            }
+            shares = order.map { ($0, counts[$0]!) }
+        }
+        var countries: [(Country, Double)] = []
+        for (code, share) in shares where !code.isEmpty {
             if let country = try? Country(code) {
-                countries.append((country, Double(c.element?.attribute(by: "percentage")?.text ?? "") ?? 0))
+                countries.append((country, share))
             } else {
                 r.skipped("country", "recipient-country '\(code)' is not an ISO 3166-1 code")
             }
@@ -75,8 +90,9 @@ public struct IATI {
             r.skipped("record", regions.isEmpty ? "no recipient country" : "only a region (\(regions.joined(separator: ", "))), no country; Engage records countries")
             return r
         }
-        r.mapped("country", countries.count == 1 ? "\(country.code), the recipient country"
-            : "\(countries.map(\.0.code).joined(separator: ", ")): \(country.code) has the largest share, the others are otherCountries")
+        let whose = onTransactions ? "the transactions' recipient country" : "the recipient country"
+        r.mapped("country", countries.count == 1 ? "\(country.code), \(whose)"
+            : "\(countries.map(\.0.code).joined(separator: ", ")) from \(whose): \(country.code) has the largest share, the others are otherCountries")
         if !regions.isEmpty { r.skipped("country", "recipient-region \(regions.joined(separator: ", ")): Engage records countries, not regions") }
 
         // Dates: actual before planned (activity-date types 2 and 1 for the start, 4 and 3 for the end).

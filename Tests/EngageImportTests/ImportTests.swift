@@ -65,6 +65,9 @@ import Testing
         #expect(report.records.contains { $0.notes.contains { $0.field == "title" && $0.detail.contains("no English title") } })
         // IATI status codes: 2 (implementation) is in progress.
         #expect(activities.contains { $0.status == .inProgress })
+        // Countries given on the transactions instead of the activity (IATI allows either).
+        let usaid = try #require(report.records.first { $0.source == "iati:US-GOV-1-720FDA18CA00052" }?.activity)
+        #expect(usaid.country.code == "CD")
         let oxfam = try #require(report.records.first { $0.source == "iati:GB-CHC-202918-MLIB06" }?.activity)
         let (start, end) = (try Day("2014-11-28"), try Day("2015-07-31"))
         #expect(oxfam.country.code == "ML" && oxfam.startDate == start && oxfam.endDate == end)
