@@ -47,8 +47,9 @@ public enum ReportBuilder {
                 kindQuarter[kq, default: .init(kind: a.kind.rawValue, quarter: a.startDate.quarter, tally: .init())].tally.add(a)
             }
             // Once per partner agency: a partner named by its code and by its name is one entry.
+            // The agency's own government is not a foreign partner: not in this coverage.
             var seen = Set<String>()
-            for p in a.partners {
+            for p in a.partners where registry.lookup(p)?.isForeign != false {
                 let code = registry.lookup(p)?.code ?? p
                 guard seen.insert(code.lowercased()).inserted else { continue }
                 partners[code, default: .init(partner: code, name: registry.lookup(p)?.name, tally: .init())].tally.add(a)

@@ -36,6 +36,7 @@ import Testing
         let b = Self.activity(2, post: "CUSCO", "PE", partners: ["U.S. Government - Department of Homeland Security"], start: "2026-03-05")
         let r = ReportBuilder.build(activities: [a, b], priorities: Self.priorities, registry: Self.registry, openConflicts: 0)
         #expect(r.redundancies.found == 0)
+        #expect(r.coverage.byPartner.isEmpty)  // not a foreign partner
         // A foreign partner named once by code and once by an alias does link them.
         let c = Self.activity(3, post: "LIMA", "PE", partners: ["SUNAT"], start: "2026-03-02", end: "2026-03-20")
         let d = Self.activity(4, post: "CUSCO", "PE", partners: ["aduanas del peru"], start: "2026-03-05")
