@@ -18,7 +18,8 @@ public struct ForeignAssistanceGov {
     public func read(_ text: String) throws -> MappingReport {
         let csv: CSV<Named>
         do { csv = try CSV<Named>(string: text, delimiter: .comma, loadColumns: false) } catch {
-            throw ImportError("not a CSV file (\(error)); give a ForeignAssistance.gov country export")
+            throw ImportError("not a CSV file: a quoted field is not closed, or a quote is followed by other characters (\(error)); "
+                + "give a ForeignAssistance.gov country export as downloaded")
         }
         let missing = Self.required.filter { !csv.header.contains($0) }
         guard missing.isEmpty else {
@@ -48,7 +49,8 @@ public struct ForeignAssistanceGov {
             return seen
         }
         guard key.hasPrefix("row-") == false else { r.skipped("record", "no Activity ID"); return r }
-        guard let name = first("Activity Name"), !name.contains(Self.redacted) else {
+        guard let name = first("Activity Name") else { r.skipped("record", "no title (Activity Name is empty)"); return r }
+        guard !name.contains(Self.redacted) else {
             r.skipped("record", "the title is redacted by the publisher (Foreign Aid Transparency and Accountability Act exceptions)")
             return r
         }
@@ -72,25 +74,40 @@ public struct ForeignAssistanceGov {
         let (title, shortened) = Guesses.title(name)
         if shortened { r.guessed("title", "shortened to \(TextRules.maxTitle) characters at a word; the whole title is in notes") } else { r.mapped("title", "Activity Name") }
 
-        // Dates: the record's own when given (to the day); else its fiscal years (October to
-        // September), to the month.
-        let years = all("Fiscal Year").compactMap(Int.init).sorted()
-        let given = (start: first("Activity Start Date").flatMap { try? Day($0) }, end: first("Activity End Date").flatMap { try? Day($0) })
+        // Dates: the record's own when given (to the day; the earliest start and latest end of its
+        // rows); else its fiscal years (October to September), to the month.
+        var years: [Int] = []
+        for text in all("Fiscal Year") {
+            if let y = Int(text), (1901...2999).contains(y) { years.append(y) } else { r.skipped("startDate", "Fiscal Year '\(text)' is not a year from 1901 to 2999") }
+        }
+        years.sort()
+        func days(_ column: String) -> [Day] {
+            var found: [Day] = []
+            for text in all(column) {
+                if let day = try? Day(text) { found.append(day) } else { r.skipped(column == "Activity Start Date" ? "startDate" : "endDate", "\(column) '\(text)' is not a date written YYYY-MM-DD") }
+            }
+            return found
+        }
+        let starts = days("Activity Start Date"), ends = days("Activity End Date")
+        let given = (start: starts.min(), end: ends.max())
+        let spread = starts.count > 1 || ends.count > 1 ? " (the earliest start and latest end of the record's rows)" : ""
         var start: Day, end: Day?, precision = DatePrecision.day
         if let s = given.start {
             start = s
             end = given.end
-            r.mapped("startDate", "Activity Start Date \(s)")
-            if let e = given.end { r.mapped("endDate", "Activity End Date \(e)") }
-        } else if let fy = years.first {
+            r.mapped("startDate", "Activity Start Date \(s)\(spread)")
+            if let e = given.end { r.mapped("endDate", "Activity End Date \(e)\(spread)") }
+        } else if let fy = years.first, let last = years.last {
             precision = .month
-            start = try! Day(year: fy - 1, month: 10, day: 1)
-            if let e = given.end, e < start { start = e.start(of: .month) }
-            end = given.end.map { $0.end(of: .month) } ?? (try! Day(year: years.last!, month: 9, day: 30))
+            let fiscalStart = try! Day(year: fy - 1, month: 10, day: 1)
+            start = min(fiscalStart, given.end?.start(of: .month) ?? fiscalStart)
+            end = given.end.map { $0.end(of: .month) } ?? (try! Day(year: last, month: 9, day: 30))
             r.guessed("startDate", "\(start.text(.month)), to the month: no start date; the first fiscal year obligated (FY\(fy) begins in October)"
-                + (given.end.map { $0 < (try! Day(year: fy - 1, month: 10, day: 1)) ? " or the end date's month, which is earlier" : "" } ?? ""))
-            if let e = given.end { r.mapped("endDate", "Activity End Date \(e), kept to the month as the start") } else {
-                r.guessed("endDate", "\(end!.text(.month)): the end of the last fiscal year obligated, FY\(years.last!)")
+                + (start < fiscalStart ? " or the end date's month, which is earlier" : ""))
+            if let e = given.end {
+                r.guessed("endDate", "\(e.text(.month)), Activity End Date \(e) kept to the month like the start")
+            } else {
+                r.guessed("endDate", "\(end!.text(.month)): the end of the last fiscal year obligated, FY\(last)")
             }
         } else {
             r.skipped("record", "no date: neither a start date nor a fiscal year")
@@ -120,11 +137,22 @@ public struct ForeignAssistanceGov {
             }
         }
         // The amount: the sum of the rows' current dollars.
-        let amounts = rows.compactMap { $0.row["Current Dollar Amount"].flatMap(Amount.decimal) }
-        if !amounts.isEmpty, let total = try? Amount(value: amounts.reduce(0, +), currency: "USD") {
-            activity.amount = total
-            r.mapped("amount", "\(total), the sum of \(amounts.count) \(first("Transaction Type Name")?.lowercased() ?? "row") "
-                + "(FY\(years.map(String.init).joined(separator: ", FY")))")
+        var amounts: [Decimal] = []
+        for (line, row) in rows {
+            let text = row["Current Dollar Amount", default: ""].trimmingCharacters(in: .whitespaces)
+            if let value = Amount.decimal(text) { amounts.append(value) } else if !text.isEmpty {
+                r.skipped("amount", "row \(line): Current Dollar Amount '\(text)' is not a number written in plain digits; left out of the sum")
+            }
+        }
+        if !amounts.isEmpty {
+            do {
+                let total = try Amount(value: amounts.reduce(0, +), currency: "USD")
+                activity.amount = total
+                r.mapped("amount", "\(total), the sum of \(amounts.count) \(first("Transaction Type Name")?.lowercased() ?? "row") "
+                    + "(FY\(years.map(String.init).joined(separator: ", FY")))")
+            } catch {
+                r.skipped("amount", "the sum of \(amounts.count) rows: \(error.message)")
+            }
         }
         var notes: [String] = []
         if shortened { notes.append(name) }

@@ -1,6 +1,9 @@
 import EngageCore
 import EngageModel
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import SWXMLHash
 
 /// Reads an IATI activity file (IATI Standard 2.x, `<iati-activities>`;
@@ -20,9 +23,18 @@ public struct IATI {
     static let partnerRoles = ["4", "2"]
 
     public func read(_ data: Data) throws -> MappingReport {
+        // IATI files have no document type declaration; one can define entities whose text the
+        // parser drops, or that expand without bound. Refused before parsing.
+        if data.range(of: Data("<!DOCTYPE".utf8)) != nil || data.range(of: Data("<!ENTITY".utf8)) != nil {
+            throw ImportError("has a document type declaration (<!DOCTYPE or <!ENTITY); IATI activity files have none: remove it")
+        }
         let xml = XMLHash.config { $0.detectParsingErrors = true }.parse(data)
-        if case .parsingError(let error) = xml {
-            throw ImportError("not well-formed XML (line \(error.line), column \(error.column)); give an IATI activity file")
+        if case .parsingError = xml {
+            // Foundation's parser says where (SWXMLHash does not keep the position).
+            let parser = FoundationXML.XMLParser(data: data)
+            _ = parser.parse()
+            let why = parser.parserError.map { " (\(($0 as NSError).localizedDescription))" } ?? ""
+            throw ImportError("not well-formed XML at line \(parser.lineNumber), column \(parser.columnNumber)\(why); give an IATI activity file")
         }
         let root = xml["iati-activities"]
         guard root.element != nil else {
@@ -63,7 +75,7 @@ public struct IATI {
         // activity or, instead, on its transactions (then the share is how many name each).
         var shares: [(code: String, share: Double)] = []
         for c in a["recipient-country"].all {
-            guard let code = c.element?.attribute(by: "code")?.text, !code.isEmpty else { continue }
+            guard let code = c.element?.attribute(by: "code")?.text.uppercased(), !code.isEmpty, !shares.contains(where: { $0.code == code }) else { continue }
             shares.append((code, Double(c.element?.attribute(by: "percentage")?.text ?? "") ?? 0))
         }
         let onTransactions = shares.isEmpty
@@ -98,10 +110,9 @@ public struct IATI {
         // Dates: actual before planned (activity-date types 2 and 1 for the start, 4 and 3 for the end).
         var dates: [String: Day] = [:]
         for d in a["activity-date"].all {
-            if let type = d.element?.attribute(by: "type")?.text, let text = d.element?.attribute(by: "iso-date")?.text,
-                let day = try? Day(String(text.prefix(10)))
-            {
-                dates[type] = day
+            guard let type = d.element?.attribute(by: "type")?.text, let text = d.element?.attribute(by: "iso-date")?.text else { continue }
+            if let day = try? Day(String(text.prefix(10))) { dates[type] = day } else {
+                r.skipped(["1", "2"].contains(type) ? "startDate" : "endDate", "activity-date type \(type) '\(text)' is not a date from 1900 to 2999 written YYYY-MM-DD")
             }
         }
         guard let startType = ["2", "1"].first(where: { dates[$0] != nil }), let start = dates[startType] else {
@@ -123,13 +134,14 @@ public struct IATI {
         let (kind, kindWhy) = Guesses.kind(title, description)
         r.guessed("kind", kindWhy)
         let status: ActivityStatus
-        if let code = a["activity-status"].element?.attribute(by: "code")?.text, let (s, label) = Self.statuses[code] {
+        let statusCode = a["activity-status"].element?.attribute(by: "code")?.text
+        if let code = statusCode, let (s, label) = Self.statuses[code] {
             status = s
             r.mapped("status", "\(s.rawValue), from activity-status \(code) (\(label))")
         } else {
             let (s, why) = Guesses.status(start: start, end: end, today: context.today)
             status = s
-            r.guessed("status", why + " (no activity-status)")
+            r.guessed("status", why + (statusCode.map { " (activity-status '\($0)' is not an IATI status code, 1 to 6)" } ?? " (no activity-status)"))
         }
         var activity = Activity(
             id: UUID.nameBased(Data(r.source.utf8)), kind: kind, title: title, country: country,
@@ -146,19 +158,35 @@ public struct IATI {
         let sectors = a["sector"].all.compactMap { Self.narrative($0, defaultLanguage: language)?.text }
         // The amount: the sum of the budgets in the activity's main currency.
         let currency = a.element?.attribute(by: "default-currency")?.text
-        var sums: [String: Decimal] = [:], counts: [String: Int] = [:]
-        for b in a["budget"].all {
+        var sums: [String: Decimal] = [:], counts: [String: Int] = [:], order: [String] = []
+        for (i, b) in a["budget"].all.enumerated() {
             let v = b["value"]
-            guard let text = v.element?.text.trimmingCharacters(in: .whitespaces), let value = Amount.decimal(text),
-                let cur = v.element?.attribute(by: "currency")?.text ?? currency
-            else { continue }
+            let text = v.element?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard let value = Amount.decimal(text) else {
+                r.skipped("amount", "budget \(i + 1): value '\(text)' is not a number written in plain digits")
+                continue
+            }
+            guard let cur = (v.element?.attribute(by: "currency")?.text ?? currency)?.uppercased() else {
+                r.skipped("amount", "budget \(i + 1): no currency (neither on the value nor the activity's default-currency)")
+                continue
+            }
+            if sums[cur] == nil { order.append(cur) }
             sums[cur, default: 0] += value
             counts[cur, default: 0] += 1
         }
-        if let (cur, total) = sums.max(by: { (counts[$0.key]!, $1.key) < (counts[$1.key]!, $0.key) }), let amount = try? Amount(value: total, currency: cur) {
-            activity.amount = amount
-            r.mapped("amount", "\(amount), the sum of \(counts[cur]!) budget\(counts[cur]! == 1 ? "" : "s")"
-                + (sums.count > 1 ? "; budgets in \(sums.keys.filter { $0 != cur }.sorted().joined(separator: ", ")) left out" : ""))
+        // The currency most budgets use; on a tie, the activity's default currency, then the first given.
+        let rank = { (c: String) in (counts[c]!, c == currency ? 1 : 0, -order.firstIndex(of: c)!) }
+        let main = order.max { rank($0) < rank($1) }
+        if let cur = main {
+            do {
+                let amount = try Amount(value: sums[cur]!, currency: cur)
+                activity.amount = amount
+                r.mapped("amount", "\(amount), the sum of \(counts[cur]!) budget\(counts[cur]! == 1 ? "" : "s")")
+            } catch {
+                r.skipped("amount", "the sum of \(counts[cur]!) budgets in \(cur): \(error.message)")
+            }
+            let others = sums.keys.filter { $0 != cur }.sorted()
+            if !others.isEmpty { r.skipped("amount", "budgets in \(others.joined(separator: ", ")) left out: one amount has one currency") }
         }
         var notes: [String] = []
         if shortened { notes.append(name.text) }

@@ -79,13 +79,26 @@ public enum ImportFormat: String, CaseIterable, Sendable {
     /// Maps `data` to activities of `post`, partners resolved through `registry`, statuses
     /// judged on `today`. Throws `ImportError` when the file is not of the format.
     public func read(_ data: Data, post: String, registry: PartnerRegistry, today: Day) throws -> MappingReport {
+        var report: MappingReport
         switch self {
         case .faGov:
             guard let text = String(data: data, encoding: .utf8) else { throw ImportError("not UTF-8 text; give a ForeignAssistance.gov CSV export") }
-            return try ForeignAssistanceGov(ImportContext(post: post, registry: registry, today: today)).read(text)
+            report = try ForeignAssistanceGov(ImportContext(post: post, registry: registry, today: today)).read(text)
         case .iati:
-            return try IATI(ImportContext(post: post, registry: registry, today: today)).read(data)
+            report = try IATI(ImportContext(post: post, registry: registry, today: today)).read(data)
         }
+        // One source identifier is one activity: a record repeating an earlier one's is skipped, saying so.
+        var first: [String: [Int]] = [:]
+        for i in report.records.indices {
+            let source = report.records[i].source
+            if let earlier = first[source] {
+                report.records[i].activity = nil
+                report.records[i].skipped("record", "the same identifier as the record at \(earlier.map(String.init).joined(separator: ", ")); the first is kept")
+            } else {
+                first[source] = report.records[i].rows
+            }
+        }
+        return report
     }
 }
 
@@ -100,6 +113,23 @@ extension MappingReport {
 
 /// Writes mapping reports where the commands are told to.
 public enum MappingOutput {
+    /// Refuses a report path that would overwrite one of `files` — the database (and its
+    /// `-wal`, `-shm`, `-journal` files) or the file being imported — before anything is read.
+    public static func check(_ path: String?, against files: [String]) throws {
+        guard let path else { return }
+        let target = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        for file in files {
+            let base = URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path
+            if [base, base + "-wal", base + "-shm", base + "-journal"].contains(target) {
+                throw ImportError("--report '\(path)' would overwrite \(file); give the report a file of its own")
+            }
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ImportError("--report '\(path)' is a folder; give a file name, e.g. \(path)/mapping.txt")
+        }
+    }
+
     /// Writes `report` to `path` (nothing without one): JSON when the name ends in .json, else text.
     public static func write(_ report: MappingReport, to path: String?) throws {
         guard let path else { return }

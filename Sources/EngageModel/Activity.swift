@@ -128,9 +128,8 @@ extension Activity: Codable {
     public var countries: [Country] { [country] + otherCountries.sorted() }
 
     /// Decodes activity JSON; only `kind`, `title`, `country` and `startDate` are required.
-    /// Dates may be given as "2026-07", "2026-Q3" or "2026" when only that is known: they are
-    /// kept as the first (start) and last (end) day of the period, with the coarser of the two
-    /// precisions as `datePrecision` unless one is given.
+    /// Dates may be given as "2026-07", "2026-Q3" or "2026" when only that is known (both to the
+    /// same precision): they are kept as the first (start) and last (end) day of the period.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decodeIfPresent(UUID.self, forKey: .id) ?? UUID()
@@ -145,31 +144,30 @@ extension Activity: Codable {
             throw DecodingError.dataCorruptedError(forKey: .goals, in: c, debugDescription: error.message)
         }
         otherCountries = Set(try c.decodeIfPresent([Country].self, forKey: .otherCountries) ?? [])
-        let start = try Activity.period(c, .startDate)!, end = try Activity.period(c, .endDate)
         var given: DatePrecision?
         if c.contains(.datePrecision), try !c.decodeNil(forKey: .datePrecision) { given = try Activity.vocabulary(c, .datePrecision) }
-        let precision = given ?? max(start.precision, end?.precision ?? .day)
-        datePrecision = precision
-        startDate = start.first.start(of: precision)
-        endDate = end.map { $0.last.end(of: precision) }
+        let startText = try c.decode(String.self, forKey: .startDate), endText = try c.decodeIfPresent(String.self, forKey: .endDate)
+        do {
+            // Dates as typed: periods to one precision, or days with the precision stated
+            // (`validate()` then refuses a day that is not its period's first or last).
+            let dates = try Day.periods(start: startText, end: endText)
+            if let given, given != dates.precision {
+                guard dates.precision == .day else {
+                    throw ModelError(field: "datePrecision", message: "datePrecision \(given.rawValue) does not match the dates, given to the \(dates.precision.rawValue)")
+                }
+            }
+            datePrecision = given ?? dates.precision
+            startDate = dates.start
+            endDate = dates.end
+        } catch let error as ModelError {
+            throw DecodingError.dataCorruptedError(forKey: error.field == "startDate" ? .startDate : error.field == "datePrecision" ? .datePrecision : .endDate, in: c, debugDescription: error.message)
+        }
         status = c.contains(.status) ? try Activity.vocabulary(c, .status) : .planned
         participants = try c.decodeIfPresent(Int.self, forKey: .participants)
         amount = try c.decodeIfPresent(Amount.self, forKey: .amount)
         notes = try c.decodeIfPresent(String.self, forKey: .notes) ?? ""
         sensitivity = c.contains(.sensitivity) ? try Activity.vocabulary(c, .sensitivity) : .unclassified
         deleted = try c.decodeIfPresent(Bool.self, forKey: .deleted) ?? false
-    }
-
-    private static func period(
-        _ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys
-    ) throws -> (first: Day, last: Day, precision: DatePrecision)? {
-        guard let text = try c.decodeIfPresent(String.self, forKey: key) else {
-            if key == .startDate { _ = try c.decode(String.self, forKey: key) }  // the usual "missing" error
-            return nil
-        }
-        do { return try Day.period(text, field: key.stringValue) } catch {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: error.message)
-        }
     }
 
     /// A vocabulary value; a word outside it is a `DecodingError` at its key, so the message

@@ -10,13 +10,14 @@ public struct Amount: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public init(value: Decimal, currency: String) throws(ModelError) {
         let code = currency.trimmingCharacters(in: .whitespaces).uppercased()
-        guard code.utf8.count == 3, code.utf8.allSatisfy({ (0x41...0x5A).contains($0) }),
-            Locale.commonISOCurrencyCodes.contains(code)
-        else {
-            throw ModelError(field: "amount", message: "currency '\(currency)' is not an ISO 4217 code; use three letters, e.g. USD or EUR")
+        guard Amount.currencies.contains(code) else {
+            throw ModelError(field: "amount", message: "currency '\(currency)' is not an ISO 4217 currency code; use one such as USD, EUR or XDR")
         }
-        guard value.isFinite, abs(value) < Decimal(sign: .plus, exponent: 15, significand: 1) else {
-            throw ModelError(field: "amount", message: "amount \(value) is out of range; give it in whole units of the currency, under 10^15")
+        guard value.isFinite, abs(value) < Amount.limit else {
+            throw ModelError(field: "amount", message: "amount is out of range; give it in units of the currency, below 10^15 (a thousand trillion)")
+        }
+        guard Amount.plain(value).filter(\.isNumber).count <= 30 else {
+            throw ModelError(field: "amount", message: "amount has more than 30 digits; round it to the currency's smallest unit")
         }
         self.value = value
         self.currency = code
@@ -25,6 +26,9 @@ public struct Amount: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Parses the replicated form, "12000000 USD" or "1500.50 EUR".
     public init(_ text: String) throws(ModelError) {
         let parts = text.split(separator: " ")
+        if parts.count == 2, parts[0].filter(\.isNumber).count > 30 {
+            throw ModelError(field: "amount", message: "amount has more than 30 digits; round it to the currency's smallest unit")
+        }
         guard parts.count == 2, let value = Amount.decimal(String(parts[0])) else {
             throw ModelError(field: "amount", message: "amount '\(text)' is not a sum and a currency; write it like 12000 USD")
         }
@@ -34,6 +38,9 @@ public struct Amount: Hashable, Sendable, Codable, CustomStringConvertible {
     /// "12000000 USD": the decimal in plain digits (no exponent, no grouping), then the code.
     public var description: String { "\(Amount.plain(value)) \(currency)" }
 
+    /// Amounts must be below this, in units of the currency.
+    public static let limit = Decimal(sign: .plus, exponent: 15, significand: 1)
+
     /// A decimal written as plain digits with an optional sign and point ("-1321", "0.5");
     /// nil for anything else (grouping, exponents, letters).
     public static func decimal(_ text: String) -> Decimal? {
@@ -41,7 +48,8 @@ public struct Amount: Hashable, Sendable, Codable, CustomStringConvertible {
         for (i, c) in text.enumerated() {
             if c.isASCII && c.isNumber { digits += 1 } else if c == "." { points += 1 } else if c == "-" && i == 0 { continue } else { return nil }
         }
-        guard digits > 0, points <= 1 else { return nil }
+        // More digits than a Decimal holds exactly would be rounded without a word: refused.
+        guard digits > 0, digits <= 30, points <= 1 else { return nil }
         return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
     }
 

@@ -32,6 +32,22 @@ extension Day {
         }
     }
 
+    /// A start and an optional end given as text, to one precision: the start's first day, the
+    /// end's last day and their precision. Dates of two precisions are refused (rounding one of
+    /// them would change what was typed).
+    public static func periods(start: String, end: String?) throws(ModelError) -> (start: Day, end: Day?, precision: DatePrecision) {
+        let s = try period(start, field: "startDate")
+        guard let end else { return (s.first, nil, s.precision) }
+        let e = try period(end, field: "endDate")
+        guard e.precision == s.precision else {
+            throw ModelError(
+                field: "endDate",
+                message: "startDate '\(start)' is known to the \(s.precision.rawValue) and endDate '\(end)' to the \(e.precision.rawValue); "
+                    + "give both to the same precision, e.g. \(s.first.text(s.precision)) and \(e.last.text(s.precision))")
+        }
+        return (s.first, e.last, s.precision)
+    }
+
     /// The first day of the period of `precision` holding this day.
     public func start(of precision: DatePrecision) -> Day {
         switch precision {

@@ -17,7 +17,23 @@ public enum ActivityFile {
         for i in activities.indices where given[i].id == nil {
             activities[i].id = derivedID(activities[i])
         }
-        return activities
+        // One id is one activity: identical entries are one; two different ones under one id
+        // are refused, naming both, rather than the second silently taken as "already present".
+        var seen: [UUID: Int] = [:], unique: [Activity] = []
+        for (i, a) in activities.enumerated() {
+            if let j = seen[a.id] {
+                guard activities[j] == a else {
+                    throw DecodingError.dataCorrupted(.init(
+                        codingPath: [IndexKey(i)],
+                        debugDescription: "entries [\(j)] and [\(i)] have the same id \(a.id.uuidString.lowercased()) with different contents; "
+                            + "give each activity its own id (or leave the id out)"))
+                }
+                continue
+            }
+            seen[a.id] = i
+            unique.append(a)
+        }
+        return unique
     }
 
     /// The id an entry without one gets: the same for the same contents.
@@ -33,6 +49,14 @@ public enum ActivityFile {
             if let range = json.range(of: key) { json.removeSubrange(range) }
         }
         return UUID.nameBased(Data(json.utf8))
+    }
+
+    private struct IndexKey: CodingKey {
+        var intValue: Int?
+        var stringValue: String { "\(intValue ?? 0)" }
+        init(_ index: Int) { intValue = index }
+        init?(stringValue: String) { nil }
+        init?(intValue: Int) { self.intValue = intValue }
     }
 
     private struct IDProbe: Decodable {

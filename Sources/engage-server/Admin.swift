@@ -94,13 +94,15 @@ struct ImportData: ParsableCommand {
         }
         if format != nil {
             guard let post else { throw ValidationError("--format needs --post: the post the imported activities belong to, e.g. --post SAN-SALVADOR") }
-            guard Activity.isValidPost(post) else { throw ValidationError("--post '\(post)' is not a post code; use letters, digits and '-', e.g. SAN-SALVADOR") }
+            guard Activity.isValidPost(post.uppercased()) else {
+                throw ValidationError("--post '\(post)' is not a post code: 2 to 32 letters, digits and '-', e.g. SAN-SALVADOR")
+            }
         }
     }
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
-        if let format, let post { return try importRecords(data, format: format, post: post) }
+        if let format, let post { return try importRecords(data, format: format, post: post.uppercased()) }
         // A registry entry has an agencyType; anything else is read as activities, so a bad
         // entry is reported with its activity error (entry, field and rule).
         let isRegistry = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]])?.first?["agencyType"] != nil
@@ -125,6 +127,9 @@ struct ImportData: ParsableCommand {
     }
 
     func importRecords(_ data: Data, format: ImportFormat, post: String) throws {
+        do { try MappingOutput.check(report, against: [database.path, file]) } catch let error as ImportError {
+            throw ValidationError(error.description + "; nothing was imported")
+        }
         // A dry run creates no database: without one, it maps with the bundled registry.
         let store = dryRun && !FileManager.default.fileExists(atPath: database.path) ? nil : try openHubStore(path: database.path)
         let registry = try store?.partnerRegistry() ?? PartnerRegistry(try DeviceStore.bundledPartners())

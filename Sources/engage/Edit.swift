@@ -34,25 +34,29 @@ struct Edit: ParsableCommand {
         let start = try Parse.period(start, "startDate"), status = try Parse.status(status)
         let sensitivity = try Parse.sensitivity(sensitivity)
         let end = try end.flatMap { $0.isEmpty ? nil : try Parse.period($0, "endDate") }
+        // Both dates: one precision, which becomes the activity's. One date alone keeps the other
+        // as it is, so it must be given to the activity's precision.
+        let dates = try self.start.flatMap { s in self.end.map { e in (s, e) } }.map { s, e in try Day.periods(start: s, end: e.isEmpty ? nil : e) }
         let addCountries = try Parse.countries(addCountries), removeCountries = try Parse.countries(removeCountries)
         let amount = try amount.flatMap { $0.isEmpty ? nil : try Parse.amount($0) }
         let addGoals = try Parse.goals(addGoals), removeGoals = try Parse.goals(removeGoals)
         let store = try database.openExisting()
-        let activity = try store.edit(try store.resolveID(id)) { a in
+        let activity = try store.edit(try store.resolveID(id)) { (a: inout Activity) throws(ModelError) in
+            let alone = dates == nil ? (start ?? end) : nil
+            if let alone, alone.precision != a.datePrecision {
+                throw ModelError(
+                    field: start != nil ? "startDate" : "endDate",
+                    message: "this activity's dates are known to the \(a.datePrecision.rawValue), and the date given is to the \(alone.precision.rawValue); "
+                        + "give --start and --end together to change the precision")
+            }
             if let title { a.title = title }
             if let kind { a.kind = kind }
             if let country { a.country = country }
             if let location { a.location = location.isEmpty ? nil : location }
             if let post { a.post = post }
-            // Dates given as periods set the precision: the coarser of those given, else the one held.
-            if start != nil || end != nil {
-                let precision = [start?.precision, end?.precision].compactMap { $0 }.max()!
-                a.datePrecision = precision
-                if let start { a.startDate = start.first }
-                if self.end != nil { a.endDate = end?.last }
-                a.startDate = a.startDate.start(of: precision)
-                a.endDate = a.endDate?.end(of: precision)
-            }
+            if let dates { (a.startDate, a.endDate, a.datePrecision) = (dates.start, dates.end, dates.precision) }
+            if let start, self.end == nil { a.startDate = start.first }
+            if let text = self.end, start == nil { a.endDate = text.isEmpty ? nil : end?.last }
             if self.amount != nil { a.amount = amount }
             a.otherCountries.formUnion(addCountries)
             a.otherCountries.subtract(removeCountries)

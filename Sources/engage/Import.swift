@@ -28,7 +28,9 @@ struct Import: ParsableCommand {
         if format == nil, post != nil || dryRun || report != nil {
             throw ValidationError("--post, --dry-run and --report go with --format fa-gov or --format iati")
         }
-        if let post, !Activity.isValidPost(post) { throw ValidationError("--post '\(post)' is not a post code; use letters, digits and '-', e.g. LIMA") }
+        if let post, !Activity.isValidPost(post.uppercased()) {
+            throw ValidationError("--post '\(post)' is not a post code: 2 to 32 letters, digits and '-', e.g. LIMA")
+        }
     }
 
     func run() throws {
@@ -51,14 +53,19 @@ struct Import: ParsableCommand {
     }
 
     func importRecords(_ data: Data, format: ImportFormat) throws {
-        let store = try database.open()
-        let enrolled = try store.enrollment()?.post
-        guard let post = post ?? enrolled else {
+        do { try MappingOutput.check(report, against: [database.path, file]) } catch let error as ImportError {
+            throw ValidationError(error.description + "; nothing was imported")
+        }
+        // A dry run creates no database: without one, it maps with the bundled registry.
+        let store = dryRun && !FileManager.default.fileExists(atPath: database.path) ? nil : try database.open()
+        let enrolled = try store?.enrollment()?.post
+        guard let post = post?.uppercased() ?? enrolled else {
             throw ValidationError("this device is not enrolled for a post; give --post, e.g. --post LIMA")
         }
+        let registry = try store?.partnerRegistry() ?? PartnerRegistry(try DeviceStore.bundledPartners())
         let mapping: MappingReport
         do {
-            mapping = try format.read(data, post: post, registry: try store.partnerRegistry(), today: Day.today)
+            mapping = try format.read(data, post: post, registry: registry, today: Day.today)
             try MappingOutput.write(mapping, to: report)
         } catch let error as ImportError {
             throw ValidationError("'\(file)': \(error.description); nothing was imported")
@@ -74,6 +81,7 @@ struct Import: ParsableCommand {
             if report == nil { print(mapping.text, terminator: "") }
             return print("dry run: \(mapping.summary); nothing was imported")
         }
+        guard let store else { return }
         let result = try store.importActivities(mapping.activities)
         if json { return try printJSON(Summary(created: result.created, existing: result.existing, skipped: skipped)) }
         print("imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"

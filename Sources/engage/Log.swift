@@ -25,12 +25,11 @@ struct Log: ParsableCommand {
     @Flag(help: "Print the activity as JSON") var json = false
 
     func run() throws {
-        let start = try Parse.period(start, "startDate")!, end = try Parse.period(end, "endDate")
-        let precision = max(start.precision, end?.precision ?? .day)
+        let dates = try Day.periods(start: start, end: end)
         var activity = Activity(
             kind: try Parse.kind(kind)!, title: title, country: try Parse.country(country)!, otherCountries: try Parse.countries(otherCountries),
             location: location, post: try Parse.post(post) ?? "", partners: Set(partners), goals: try Parse.goals(goals),
-            startDate: start.first.start(of: precision), endDate: end.map { $0.last.end(of: precision) }, datePrecision: precision,
+            startDate: dates.start, endDate: dates.end, datePrecision: dates.precision,
             status: try Parse.status(status) ?? .planned, participants: participants, amount: try Parse.amount(amount), notes: notes ?? "",
             sensitivity: try Parse.sensitivity(sensitivity) ?? .unclassified)
         try activity.validate()

@@ -66,3 +66,56 @@ import Testing
         #expect(listed.allSatisfy { ($0["country"] as? String) == "LR" || (($0["otherCountries"] as? [String]) ?? []).contains("LR") })
     }
 }
+
+/// The terminal client on the 1.1 fields, and imports that must not touch what they should not.
+@Suite struct RealRecordsCLITests {
+    func run(_ tool: String, _ args: [String], expect status: Int32 = 0) throws -> Executables.Result {
+        let result = try Executables.run(tool, args)
+        #expect(result.status == status, "\(tool) \(args.joined(separator: " ")): \(result.stderr)")
+        return result
+    }
+
+    @Test func aReportPathThatIsTheDatabaseOrTheInputIsRefusedAndNothingIsTouched() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = dir.path("device.sqlite"), input = dir.path("records.xml")
+        try FileManager.default.copyItem(atPath: ImportCLITests.real.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples/iati-sample.xml").path, toPath: input)
+        let id = try run("engage", ["log", "--db", db, "--kind", "training", "--title", "Keep me", "--country", "PE", "--start", "2026", "--post", "LIMA"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for (tool, database) in [("engage", db), ("engage-server", dir.path("hub.sqlite"))] {
+            for target in [database, database + "-wal", input] {
+                let refused = try run(tool, ["import", "--db", database, "--format", "iati", input, "--post", "LIMA", "--report", target], expect: 64)
+                #expect(refused.stderr.contains("would overwrite"), "\(refused.stderr)")
+            }
+        }
+        #expect(try run("engage", ["show", "--db", db, id]).stdout.contains("Keep me"))
+        #expect(try String(contentsOfFile: input, encoding: .utf8).contains("<iati-activities"))
+        // A dry run on a device database that does not exist creates none.
+        _ = try run("engage", ["import", "--db", dir.path("none.sqlite"), "--format", "iati", input, "--post", "LIMA", "--dry-run"])
+        #expect(!FileManager.default.fileExists(atPath: dir.path("none.sqlite")))
+    }
+
+    @Test func datesAreKeptAsTypedOrRefusedSayingWhatToGive() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = dir.path("device.sqlite")
+        let mixed = try run("engage", ["log", "--db", db, "--kind", "training", "--title", "T", "--country", "PE", "--start", "2026", "--end", "2026-03"], expect: 1)
+        #expect(mixed.stderr.contains("give both to the same precision"))
+        let id = try run("engage", ["log", "--db", db, "--kind", "training", "--title", "T", "--country", "XK", "--also-in", "AL", "--start", "2026-07-15",
+                                    "--end", "2026-08-20", "--amount", "1500.50 eur", "--status", "in-progress"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // One date coarser than the activity's: refused, the other date untouched.
+        let coarse = try run("engage", ["edit", "--db", db, id, "--start", "2026"], expect: 1)
+        #expect(coarse.stderr.contains("give --start and --end together"))
+        try run("engage", ["edit", "--db", db, id, "--end", ""])  // "" clears the end
+        var shown = try JSONSerialization.jsonObject(with: Data(try run("engage", ["show", "--db", db, id, "--json"]).stdout.utf8)) as! [String: Any]
+        #expect(shown["startDate"] as? String == "2026-07-15" && shown["endDate"] is NSNull)
+        #expect(shown["otherCountries"] as? [String] == ["AL"] && shown["status"] as? String == "in-progress")
+        #expect((shown["amount"] as? [String: String]) == ["value": "1500.5", "currency": "EUR"])
+        try run("engage", ["edit", "--db", db, id, "--start", "2026-Q3", "--end", "2026-Q4"])
+        shown = try JSONSerialization.jsonObject(with: Data(try run("engage", ["show", "--db", db, id, "--json"]).stdout.utf8)) as! [String: Any]
+        #expect(shown["startDate"] as? String == "2026-07-01" && shown["endDate"] as? String == "2026-12-31" && shown["datePrecision"] as? String == "quarter")
+        #expect(try run("engage", ["show", "--db", db, id]).stdout.contains("2026-Q3 – 2026-Q4 (known to the quarter)"))
+        #expect(try run("engage", ["list", "--db", db, "--country", "AL"]).stdout.contains(String(id.prefix(8))))
+    }
+}

@@ -22,10 +22,10 @@ import Testing
     }
 
     @Test func activityJSONTakesPeriodsAndKeepsThePrecision() throws {
-        let json = #"{"kind":"training","title":"Planned course","country":"XK","otherCountries":["AL","MK"],"startDate":"2027-Q2","endDate":"2027","status":"in-progress","amount":{"value":"1500.50","currency":"eur"}}"#
+        let json = #"{"kind":"training","title":"Planned course","country":"XK","otherCountries":["AL","MK"],"startDate":"2027-Q2","endDate":"2027-Q4","status":"in-progress","amount":{"value":"1500.50","currency":"eur"}}"#
         let a = try JSONDecoder().decode(Activity.self, from: Data(json.utf8))
-        #expect(a.datePrecision == .year)  // the coarser of the two
-        #expect(a.startDate.description == "2027-01-01" && a.endDate?.description == "2027-12-31")
+        #expect(a.datePrecision == .quarter)
+        #expect(a.startDate.description == "2027-04-01" && a.endDate?.description == "2027-12-31")
         #expect(a.status == .inProgress && a.countries.map(\.code) == ["XK", "AL", "MK"])
         #expect(a.amount?.description == "1500.5 EUR")
         try a.validate()
