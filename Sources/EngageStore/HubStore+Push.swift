@@ -199,9 +199,8 @@ extension HubStore {
     }
 
     /// The log keys of the batch's changes the hub already holds, with what each wrote
-    /// (`signature`), read in a few queries.
-    /// The log entries of `changes`' stamps: each one's signature, and the ids of those `device`
-    /// sent (for the receipt of a batch sent again).
+    /// (`signature`), and the log ids of those `device` sent (for `PushResult.held`), read in a
+    /// few queries.
     static func receivedKeys(_ changes: [Change], device: String, db: Database) throws -> (keys: [String: String], ids: [String: Int64]) {
         var keys: [String: String] = [:], ids: [String: Int64] = [:]
         let stamps = Array(Set(changes.map(\.stamp.encoded)))
