@@ -84,3 +84,14 @@ import Testing
         do { try a.validate(); Issue.record("accepted") } catch { #expect(error.message.contains("write 2026-07-01")) }
     }
 }
+
+/// An entry without an id keeps the id earlier versions derived for it (the 1.1 keys at their
+/// defaults are left out of the hash), so importing an old file again finds its activities.
+@Suite struct DerivedIDTests {
+    @Test func anEntryWithoutAnIDKeepsTheIDVersion1Derived() throws {
+        // Derived by engage-server at eb0b995 (before the 1.1 fields) from this very entry.
+        let json = #"[{"kind": "training", "title": "Canine detection team training for port and airport units", "country": "TZ", "location": "Dar es Salaam", "post": "DAR-ES-SALAAM", "partners": ["TPF", "TRA"], "goals": [1], "startDate": "2025-02-10", "endDate": "2025-03-07", "status": "completed", "participants": 18, "notes": "Six handler\u2013dog teams certified; two teams posted to Julius Nyerere International Airport.", "sensitivity": "unclassified", "deleted": false}]"#
+        let a = try #require(try ActivityFile.decode(Data(json.utf8)).first)
+        #expect(a.id.uuidString.lowercased() == "c2fb09e5-6211-847c-91f3-7c2a719c4d0a")
+    }
+}
