@@ -133,7 +133,10 @@ let package = Package(
         ),
         .testTarget(name: "EngageModelTests", dependencies: ["EngageModel", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "EngageImportTests", dependencies: ["EngageImport", "EngageStore", "EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngageImportTests", dependencies: ["EngageImport", "EngageStore", "EngageTestSupport"],
+            exclude: ["real"],  // the real public files, read by path (#filePath), not bundled
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageReportsTests",
             dependencies: ["EngageReports", "EngageTestSupport", .product(name: "SwiftCSV", package: "SwiftCSV")],
