@@ -55,7 +55,8 @@ import Testing
             let plan = try Self.plan(store, sql)
             #expect(plan.contains { $0.hasPrefix("SEARCH \(table) USING") && $0.contains("INDEX \(table)_seq (seq>?") },
                     "\(device.role): \(plan)")
-            #expect(!plan.contains { $0.contains("TEMP B-TREE") || $0.hasPrefix("SCAN") }, "\(device.role): \(plan)")
+            // The counts read a bounded subquery (its rows, through the index), not the table.
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") || ($0.hasPrefix("SCAN") && !$0.contains("subquery")) }, "\(device.role): \(plan)")
             // The post's activities are looked up once per statement, by the post index.
             if device.role == .advisor {
                 #expect(plan.contains { $0.contains("activity USING COVERING INDEX activity_post") }, "\(plan)")
