@@ -103,6 +103,12 @@ public enum ImportFormat: String, CaseIterable, Sendable {
 }
 
 extension MappingReport {
+    /// The first ten of `unknownPartners` for a warning line: "'WFP' (73), 'DOJ' (12), …".
+    public var unknownPartnersShown: String {
+        let unknown = unknownPartners
+        return unknown.prefix(10).map { "'\($0.name)' (\($0.activities))" }.joined(separator: ", ") + (unknown.count > 10 ? ", …" : "")
+    }
+
     /// Partner names no registry entry matched, each once, with how many activities name it.
     public var unknownPartners: [(name: String, activities: Int)] {
         var counts: [String: Int] = [:]

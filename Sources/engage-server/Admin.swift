@@ -143,7 +143,7 @@ struct ImportData: ParsableCommand {
         let unknown = mapping.unknownPartners
         if !unknown.isEmpty {
             FileHandle.standardError.write(Data(("warning: \(unknown.count) partner names are not in the registry (kept as written; add them, or aliases, with a partners file): "
-                + unknown.prefix(10).map { "'\($0.name)' (\($0.activities))" }.joined(separator: ", ") + (unknown.count > 10 ? ", …" : "") + "\n").utf8))
+                + mapping.unknownPartnersShown + "\n").utf8))
         }
         guard let store, !dryRun else {
             if report == nil { print(mapping.text, terminator: "") }

@@ -73,7 +73,7 @@ struct Import: ParsableCommand {
         let unknown = mapping.unknownPartners
         if !unknown.isEmpty {
             warn("\(unknown.count) partner names are not in the registry (kept as written; see `engage partners`): "
-                + unknown.prefix(10).map { "'\($0.name)' (\($0.activities))" }.joined(separator: ", ") + (unknown.count > 10 ? ", …" : ""))
+                + mapping.unknownPartnersShown)
         }
         let skipped = mapping.records.filter(\.skipped).count
         if dryRun {
