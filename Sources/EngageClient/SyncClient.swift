@@ -16,11 +16,14 @@ public struct SyncClient: Sendable {
         self.now = now
     }
 
-    /// A round trip's timing and the server's clock, for offset correction.
+    /// A round trip's timing and the server's clock, for offset correction, and the sizes of its
+    /// two bodies as JSON (before any Content-Encoding), in bytes, for progress.
     public struct Timing: Sendable {
         public var sentMs: Int64
         public var receivedMs: Int64
         public var serverMs: Int64?
+        public var sentBytes = 0
+        public var receivedBytes = 0
     }
 
     public func enroll(code: String, nodeId: String) async throws -> (EnrollResponse, Timing) {
@@ -73,7 +76,8 @@ public struct SyncClient: Sendable {
         if body != nil { headers["Content-Type"] = "application/json" }
         let sent = now()
         let response = try await transport.send(.init(method: method, path: path, headers: headers, body: body))
-        let timing = Timing(sentMs: sent, receivedMs: now(), serverMs: response.headers[ProtocolVersion.serverTimeHeader.lowercased()].flatMap { Int64($0) })
+        let timing = Timing(sentMs: sent, receivedMs: now(), serverMs: response.headers[ProtocolVersion.serverTimeHeader.lowercased()].flatMap { Int64($0) },
+                            sentBytes: body?.count ?? 0, receivedBytes: response.body.count)
         guard (200..<300).contains(response.status) else {
             let error = try? WireJSON.decode(ErrorResponse.self, from: response.body)
             throw ClientError.server(status: response.status, code: error?.error.code ?? "http_\(response.status)",

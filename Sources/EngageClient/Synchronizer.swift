@@ -261,7 +261,7 @@ public struct Synchronizer: Sendable {
         var linkBytes = Int.max
         while start < changes.count {
             var batch = Self.batch(changes, from: start, maxBytes: min(maxBytes, linkBytes))
-            let answer: PushResponse
+            let answer: PushResponse, sentBytes: Int
             do {
                 let pushClient = client, first = batch, from = start
                 let (a, timing, sent, failed) = try await retrying { failed in
@@ -277,6 +277,7 @@ public struct Synchronizer: Sendable {
                 }
                 try learn(timing)
                 answer = a
+                sentBytes = timing.sentBytes
             } catch ClientError.server(413, _, let message) {
                 if batch.count > 1 {
                     maxBytes = max(1024, Self.bytes(batch) / 2)
@@ -296,7 +297,7 @@ public struct Synchronizer: Sendable {
             start += batch.count
             for run in answer.held ?? [] { summary.addReceipt(run) }
             summary.addReceipt(answer.receipt)
-            summary.pushedBytes += Self.bytes(batch)
+            summary.pushedBytes += sentBytes
             let refused = answer.rejected.filter { $0.code != "stamp_ahead" }
             ahead.formUnion(answer.rejected.filter { $0.code == "stamp_ahead" }.map(\.stamp))
             let done = Set(answer.accepted).union(refused.map(\.stamp))
@@ -410,7 +411,9 @@ public struct Synchronizer: Sendable {
                 summary.pullTotal = summary.pulled + page.changes.count + remaining
             }
             summary.pulled += page.changes.count
-            summary.pulledBytes += Self.bytes(page.changes)
+            // The body's size as it came, not the changes encoded again: that cost a 100,000-activity
+            // pull 7 % of its time (docs/BENCHMARKS.md).
+            summary.pulledBytes += timing.receivedBytes
             progress?(summary.progress)
             if !page.more { return }
             if !prefetch {

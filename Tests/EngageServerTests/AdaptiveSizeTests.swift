@@ -16,6 +16,7 @@ final class NotingTransport: Transport, @unchecked Sendable {
     let losing: [String: Set<Int>]
     private let lock = NSLock()
     private var sent: [(path: String, bytes: Int)] = []
+    private var answered: [(path: String, bytes: Int)] = []
 
     init(_ inner: any Transport, losing: [String: Set<Int>]) {
         self.inner = inner
@@ -23,6 +24,8 @@ final class NotingTransport: Transport, @unchecked Sendable {
     }
 
     var pushBytes: [Int] { lock.withLock { sent.filter { $0.path.hasPrefix("/v1/push") }.map(\.bytes) } }
+    /// The JSON bytes of the pull answers that arrived.
+    var pullAnswerBytes: [Int] { lock.withLock { answered.filter { $0.path.hasPrefix("/v1/pull") }.map(\.bytes) } }
     var pullLimits: [Int] {
         lock.withLock {
             sent.filter { $0.path.hasPrefix("/v1/pull") }.compactMap {
@@ -40,6 +43,7 @@ final class NotingTransport: Transport, @unchecked Sendable {
         }
         let response = try await inner.send(request)
         if lose { throw ClientError.unreachable("the server", "connection closed before the answer") }
+        lock.withLock { answered.append((request.path, response.body.count)) }
         return response
     }
 }
@@ -88,5 +92,42 @@ final class NotingTransport: Transport, @unchecked Sendable {
             // 100, 200 (lost), 100 (arrived), then growing from 100 again.
             #expect(Array(bLink.pullLimits.prefix(6)) == [100, 200, 100, 100, 200, 400], "\(bLink.pullLimits)")
         }
+    }
+
+    /// The progress line counts the JSON that crossed, each page and batch once: what the pull
+    /// answers and push requests carried (before gzip), not the changes encoded again.
+    @Test func progressCountsTheBytesThatCrossed() async throws {
+        let f = try Fixture(maxBodyBytes: 8 * 1024 * 1024, maxBatch: 5_000)
+        try await f.app.test(.live) { client in
+            let port = try #require(client.port)
+            let (a, aLink, aSync) = try await device(f, port: port, losing: [:])
+            let seen = Seen()
+            var writer = aSync
+            writer.pushMaxBytes = 16 * 1024
+            writer.progress = { seen.last = $0 }
+            for i in 0..<60 { _ = try a.log(.at("LIMA", "Port security course \(i)")) }
+            _ = try await writer.sync()
+            let pushed = try #require(seen.last)
+            #expect(aLink.pushBytes.count > 2 && pushed.pushedBytes == aLink.pushBytes.reduce(0, +), "\(pushed) \(aLink.pushBytes)")
+
+            let (_, bLink, bSync) = try await device(f, port: port, losing: [:])
+            var reader = bSync
+            reader.progress = { seen.last = $0 }
+            let summary = try await reader.sync()
+            let pulled = try #require(seen.last)
+            #expect(summary.pulled > 600 && bLink.pullAnswerBytes.count > 2)
+            #expect(pulled.pulledBytes == bLink.pullAnswerBytes.reduce(0, +), "\(pulled) \(bLink.pullAnswerBytes)")
+        }
+    }
+}
+
+/// The last progress a sync reported.
+final class Seen: @unchecked Sendable {
+    // @unchecked: `value` is guarded by `lock`.
+    private let lock = NSLock()
+    private var value: SyncProgress?
+    var last: SyncProgress? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }
