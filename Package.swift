@@ -5,7 +5,10 @@ import PackageDescription
 //   executables  engage, engage-server, engage-bench
 //   client       EngageClient   server  EngageServer
 //   protocol     EngageProtocol (over EngageWire: types generated from sync-protocol/openapi.yaml)
-//   store        EngageStore (GRDB)     resources  EngageResources (schema/, samples/)
+//   stores       EngageStore (the device's, GRDB)   EngageHubSQLite (the hub's, GRDB)
+//                EngageReplica (the replicated write path both SQLite stores share, GRDB)
+//   storage      EngageStorage (pure: StoreError, the async HubStorage protocol and its plain types)
+//   resources    EngageResources (schema/, samples/)
 //   import       EngageImport (CSV, XML readers: source records → activities, with a mapping report)
 //   sync core    EngageCore (pure)
 //   model        EngageModel (Foundation only)
@@ -57,7 +60,8 @@ let package = Package(
             name: "EngageResources",
             path: ".",
             exclude: [
-                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore", "Sources/EngageReports", "Sources/EngageImport",
+                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore", "Sources/EngageStorage", "Sources/EngageReplica",
+                "Sources/EngageHubSQLite", "Sources/EngageReports", "Sources/EngageImport",
                 "Sources/EngageProtocol", "Sources/EngageWire", "Sources/EngageServer", "Sources/EngageClient",
                 "Sources/engage", "Sources/engage-server", "Sources/engage-bench",
                 "Sources/EngageTestSupport", "Tests", "docs", "sync-protocol", ".ci", "scripts",
@@ -67,11 +71,29 @@ let package = Package(
             resources: [.copy("schema"), .copy("samples")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "EngageStorage", dependencies: ["EngageModel", "EngageCore", "EngageResources"], swiftSettings: swiftSettings),
+        .target(
+            name: "EngageReplica",
+            dependencies: [
+                "EngageModel", "EngageCore", "EngageStorage", "EngageResources",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "EngageStore",
             dependencies: [
-                "EngageModel", "EngageCore", "EngageResources",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "EngageModel", "EngageCore", "EngageStorage", "EngageReplica", "EngageResources",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EngageHubSQLite",
+            dependencies: [
+                "EngageModel", "EngageCore", "EngageStorage", "EngageReplica", "EngageResources",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -83,7 +105,7 @@ let package = Package(
         .target(
             name: "EngageServer",
             dependencies: [
-                "EngageCore", "EngageStore", "EngageProtocol", "EngageModel", "EngageReports", "EngageResources",
+                "EngageCore", "EngageStorage", "EngageHubSQLite", "EngageProtocol", "EngageModel", "EngageReports", "EngageResources",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -96,7 +118,7 @@ let package = Package(
         .target(
             name: "EngageClient",
             dependencies: [
-                "EngageModel", "EngageCore", "EngageStore", "EngageProtocol",
+                "EngageModel", "EngageCore", "EngageStorage", "EngageStore", "EngageProtocol",
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: swiftSettings
@@ -104,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "engage",
             dependencies: [
-                "EngageClient", "EngageStore", "EngageModel", "EngageCore", "EngageProtocol", "EngageReports", "EngageResources",
+                "EngageClient", "EngageStorage", "EngageStore", "EngageModel", "EngageCore", "EngageProtocol", "EngageReports", "EngageResources",
                 "EngageImport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -112,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "engage-server",
             dependencies: [
-                "EngageServer", "EngageStore", "EngageModel", "EngageProtocol", "EngageImport",
+                "EngageServer", "EngageStorage", "EngageHubSQLite", "EngageModel", "EngageProtocol", "EngageImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,33 +143,36 @@ let package = Package(
         .executableTarget(
             name: "engage-bench",
             dependencies: [
-                "EngageStore", "EngageCore", "EngageModel", "EngageClient", "EngageProtocol",
+                "EngageStore", "EngageStorage", "EngageHubSQLite", "EngageCore", "EngageModel", "EngageClient", "EngageProtocol",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "EngageTestSupport",
-            dependencies: ["EngageModel", "EngageCore", "EngageStore"],
+            dependencies: ["EngageModel", "EngageCore", "EngageStorage", "EngageStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EngageModelTests", dependencies: ["EngageModel", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "EngageImportTests", dependencies: ["EngageImport", "EngageStore", "EngageTestSupport"],
+            name: "EngageImportTests", dependencies: ["EngageImport", "EngageStorage", "EngageStore", "EngageHubSQLite", "EngageTestSupport"],
             exclude: ["real"],  // the real public files, read by path (#filePath), not bundled
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageReportsTests",
             dependencies: ["EngageReports", "EngageTestSupport", .product(name: "SwiftCSV", package: "SwiftCSV")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "EngageStoreTests", dependencies: ["EngageStore", "EngageTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngageStoreTests", dependencies: ["EngageStorage", "EngageReplica", "EngageStore", "EngageHubSQLite", "EngageTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageCLITests", dependencies: ["EngageTestSupport", "engage", "engage-server"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageServerTests",
             dependencies: [
-                "EngageServer", "EngageClient", "EngageProtocol", "EngageStore", "EngageTestSupport",
+                "EngageServer", "EngageClient", "EngageProtocol", "EngageStorage", "EngageStore", "EngageHubSQLite",
+                "EngageTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],

@@ -1,5 +1,6 @@
 import EngageCore
 import EngageProtocol
+import EngageStorage
 import EngageStore
 import Foundation
 

@@ -24,6 +24,10 @@ public enum HubRules {
 
     public static let deletedField = "deleted"
 
+    /// The hub's own node id, whatever database it runs on: the stamps of the conflicts it
+    /// raises and of its imports. No device may take it.
+    public static let node = NodeID("hub")!
+
     /// The conflicts a new (never seen) change raises. Call it before applying the change;
     /// duplicates must be filtered out by the caller first (a retried push raises nothing).
     public static func conflicts(for change: Change, in view: View) -> [Conflict] {

@@ -47,13 +47,6 @@ public enum Merge {
         return value != current.value && value.jsonText > current.value.jsonText
     }
 
-    /// The same with the order reversed: the earlier write wins. Wrong on purpose; replays use
-    /// it to show that they notice a server that merges differently.
-    public static func registerReversed(_ current: Register?, _ value: FieldValue, stamp: HLC) -> Register? {
-        guard let current else { return Register(value: value, stamp: stamp) }
-        return stamp < current.stamp ? Register(value: value, stamp: stamp) : nil
-    }
-
     /// The tags of one element after `op`; nil when nothing changes.
     ///
     /// An add inserts its own tag. A remove marks the tags it observed — inserting them already

@@ -1,5 +1,5 @@
 import EngageProtocol
-import EngageStore
+import EngageStorage
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,6 @@
+import EngageHubSQLite
 import EngageModel
-import EngageStore
+import EngageStorage
 import Foundation
 import Hummingbird
 import Logging
@@ -38,6 +39,6 @@ public func buildApplication(
 /// `samples/partners.json`.
 public func openHubStore(path: String, environment: ServerEnvironment = .system) throws -> HubStore {
     let store = try HubStore(path: path, physicalMs: environment.now)
-    if try store.partnerCount() == 0 { try store.importPartners(try DeviceStore.bundledPartners()) }
+    if try store.partnerCount() == 0 { try store.importPartners(try BundledData.partners()) }
     return store
 }

@@ -2,7 +2,7 @@ import EngageModel
 import EngageProtocol
 import EngageReports
 import EngageResources
-import EngageStore
+import EngageStorage
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -54,8 +54,8 @@ extension Service {
         }
         let store = store, pageLimit = limit
         let sqlFilter = ActivityFilter(kind: filter.kind, country: filter.country, post: filter.post)
-        var (page, more) = try await database { () throws(StoreError) in
-            try store.activityPage(after: cursor, limit: pageLimit, filter: sqlFilter, matching: filter.matches)
+        var (page, more) = try await database { () async throws(StoreError) in
+            try await store.activityPage(after: cursor, limit: pageLimit, filter: sqlFilter, matching: filter.matches)
         }
         let next = page.last?.id.uuidString.lowercased()
         if shareable { page = Export.shareable(page) }
@@ -72,8 +72,8 @@ extension Service {
             throw APIError(.internalServerError, "internal", "the server's country priorities could not be read; reinstall it")
         }
         let store = store
-        let (activities, registry, conflicts) = try await database { () throws(StoreError) in
-            (try store.activities(after: nil), try store.partnerRegistry(), try store.openConflictCount())
+        let (activities, registry, conflicts) = try await database { () async throws(StoreError) in
+            (try await store.activities(after: nil), try await store.partnerRegistry(), try await store.openConflictCount())
         }
         let report = ReportBuilder.build(activities: activities, from: from, to: to, priorities: priorities, registry: registry,
                                          openConflicts: conflicts)

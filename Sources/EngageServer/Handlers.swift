@@ -1,7 +1,7 @@
 import EngageCore
 import EngageModel
 import EngageProtocol
-import EngageStore
+import EngageStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,22 +17,17 @@ struct Service: Sendable {
     /// record's contents, which GRDB keeps out of its messages).
     let logger: Logger
 
-    /// Runs blocking database work off the event loop.
-    func database<T: Sendable>(_ work: @escaping @Sendable () throws(StoreError) -> T) async throws -> T {
-        let logger = logger
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do { continuation.resume(returning: try work()) } catch let error as StoreError {
-                    if error.code == .database || error.code == .file {
-                        logger.error("the store failed; answering 500", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
-                    } else if error.code == .diskFull {
-                        logger.error("the disk is full; writes answer 503 until space is freed", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
-                    }
-                    continuation.resume(throwing: APIError.from(error))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+    /// Runs store work, turning its errors into API errors (and logging the server's own).
+    func database<T: Sendable>(_ work: () async throws(StoreError) -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch {
+            if error.code == .database || error.code == .file {
+                logger.error("the store failed; answering 500", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+            } else if error.code == .diskFull {
+                logger.error("the disk is full; writes answer 503 until space is freed", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
             }
+            throw APIError.from(error)
         }
     }
 
@@ -89,7 +84,7 @@ struct Service: Sendable {
         }
         let hash = Secrets.hash(String(header.dropFirst(7)))
         let store = store
-        guard let device = try await database({ () throws(StoreError) in try store.device(tokenHash: hash) }) else {
+        guard let device = try await database({ () async throws(StoreError) in try await store.device(tokenHash: hash) }) else {
             throw APIError(.unauthorized, "invalid_token", "this token is not known to the server; enrol the device again")
         }
         if device.revoked {
@@ -99,7 +94,7 @@ struct Service: Sendable {
         let now = environment.now()
         if (device.lastSeen ?? 0) < now - 60_000 {
             // Bookkeeping: on a full disk the request still goes on (pulls only read).
-            do { try await database({ () throws(StoreError) in try store.touch(deviceId: device.id) }) } catch let error as APIError
+            do { try await database({ () async throws(StoreError) in try await store.touch(deviceId: device.id) }) } catch let error as APIError
             where error.code == StoreError.Code.diskFull.rawValue {}
         }
         return device

@@ -1,6 +1,6 @@
 import EngageCore
 import EngageProtocol
-import EngageStore
+import EngageStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -26,15 +26,15 @@ extension Service {
 
     func enroll(_ request: Request) async throws -> Response {
         let body = try await decode(EnrollRequest.self, request, limit: Self.enrolBodyLimit)
-        if let node = body.nodeId, NodeID(node) == nil || node == HubStore.node.rawValue {
+        if let node = body.nodeId, NodeID(node) == nil || node == HubRules.node.rawValue {
             throw APIError.badRequest("invalid_value", "nodeId '\(node)' is not a node id; use lower-case letters, digits and '-'")
         }
         let codeHash = Secrets.hash(Secrets.normalizedCode(body.code))
         let token = environment.draw(.token), deviceId = environment.draw(.deviceID)
         let nodeId = body.nodeId ?? environment.draw(.nodeID)
         let store = store
-        let device = try await database { () throws(StoreError) in
-            try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: Secrets.hash(token))
+        let device = try await database { () async throws(StoreError) in
+            try await store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: Secrets.hash(token))
         }
         return try enrolled(device, token: token)
     }
@@ -53,13 +53,13 @@ extension Service {
     func newIdentity(_ request: Request) async throws -> Response {
         let device = try await authenticate(request)
         let body = try await decode(IdentityRequest.self, request, limit: Self.enrolBodyLimit)
-        guard NodeID(body.nodeId) != nil, body.nodeId != HubStore.node.rawValue else {
+        guard NodeID(body.nodeId) != nil, body.nodeId != HubRules.node.rawValue else {
             throw APIError.badRequest("invalid_value", "nodeId '\(body.nodeId.prefix(64))' is not a device node id; use lower-case letters, digits and '-'")
         }
         let token = environment.draw(.token), deviceId = environment.draw(.deviceID)
         let store = store
-        let created = try await database { () throws(StoreError) in
-            try store.split(device: device, deviceId: deviceId, nodeId: body.nodeId, tokenHash: Secrets.hash(token))
+        let created = try await database { () async throws(StoreError) in
+            try await store.split(device: device, deviceId: deviceId, nodeId: body.nodeId, tokenHash: Secrets.hash(token))
         }
         return try enrolled(created, token: token)
     }
@@ -72,9 +72,9 @@ extension Service {
                 "batch_too_large", "\(body.changes.count) changes in one push; split it into batches of at most \(configuration.maxBatchChanges)")
         }
         let store = store
-        let changes = configuration.pushFilter?(body.changes) ?? body.changes
+        let changes = body.changes
         let relay = body.relay == true
-        let result = try await database { () throws(StoreError) in try store.push(changes, from: device, relay: relay) }
+        let result = try await database { () async throws(StoreError) in try await store.push(changes, from: device, relay: relay) }
         metrics.accepted(result.newlyAccepted, conflicts: result.conflictsRaised, rejected: result.rejected.count)
         let response = PushResponse(
             accepted: result.accepted,
@@ -120,8 +120,8 @@ extension Service {
             total = text == "1"
         }
         let store = store, maxBytes = configuration.pullMaxBytes, pageLimit = limit, ownRange = own, countRemaining = total
-        let page = try await database { () throws(StoreError) in
-            try store.pull(after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes, own: ownRange, countRemaining: countRemaining)
+        let page = try await database { () async throws(StoreError) in
+            try await store.pull(after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes, own: ownRange, countRemaining: countRemaining)
         }
         let body = PullResponse(changes: page.changes, cursor: page.cursor, more: page.more, generation: page.generation,
                                 remaining: page.remaining).jsonText
@@ -132,7 +132,7 @@ extension Service {
         let device = try await authenticate(request)
         let key = id.lowercased()
         let store = store
-        guard let post = try await database({ () throws(StoreError) in try store.post(ofActivity: key) }) else {
+        guard let post = try await database({ () async throws(StoreError) in try await store.post(ofActivity: key) }) else {
             throw APIError(.notFound, "not_found", "no activity has id '\(id)' at the server; sync first if it was logged offline")
         }
         switch device.role {
@@ -140,7 +140,7 @@ extension Service {
         case .advisor where device.post == post: break
         default: throw APIError(.forbidden, "out_of_scope", "the history of activity \(id.prefix(8)) is readable by headquarters and by advisors of \(post)")
         }
-        let entries = try await database { () throws(StoreError) in try store.history(activityId: key) }.map { e in
+        let entries = try await database { () async throws(StoreError) in try await store.history(activityId: key) }.map { e in
             let (op, element, value): (HistoryEntry.OpPayload, String?, FieldValue?) = switch e.change.op {
             case .set(let v): (.set, nil, v)
             case .add(let x): (.add, x, nil)

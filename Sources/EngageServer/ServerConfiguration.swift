@@ -23,8 +23,6 @@ public struct ServerConfiguration: Sendable {
     public var minBodyBytesPerWindow = 1_024
     /// Enrolment codes expire after this long.
     public var enrolmentLifetimeMs: Int64 = 72 * 3_600_000
-    /// Replays only: alters each push before it reaches the store (to show a replay notices).
-    var pushFilter: (@Sendable ([Change]) -> [Change])?
 
     public init(databasePath: String) { self.databasePath = databasePath }
 }

@@ -1,9 +1,10 @@
+import CompressNIO
+import EngageHubSQLite
 import EngageProtocol
-import EngageStore
+import EngageStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
-import CompressNIO
 import NIOCore
 
 /// Records every exchange the server handles, in order, as a transcript (`serve --record`).
@@ -174,14 +175,14 @@ struct RecordingMiddleware<Context: RequestContext>: RouterMiddleware {
         var setup = Transcript.Setup()
         if case .object(var object) = message.body, request.uri.path == "/v1/enroll", case .string(let code) = object["code"] {
             let placeholder = recorder.redactedCode(code)
-            if let e = try? store.enrolment(codeHash: Secrets.hash(Secrets.normalizedCode(code))) {
+            if let e = try? await store.enrolment(codeHash: Secrets.hash(Secrets.normalizedCode(code))) {
                 setup.enrolment = .init(code: placeholder, name: e.name, post: e.post, role: e.role, expiresAt: e.expiresAt)
             }
             object["code"] = .string(placeholder)
             message.body = .object(object)
         }
         if let auth = request.headers[.authorization], auth.hasPrefix("Bearer "),
-            let device = try? store.device(tokenHash: Secrets.hash(String(auth.dropFirst(7)))), device.revoked
+            let device = try? await store.device(tokenHash: Secrets.hash(String(auth.dropFirst(7)))), device.revoked
         {
             setup.revoked = device.id
         }

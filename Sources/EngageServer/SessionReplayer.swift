@@ -1,13 +1,15 @@
 import CompressNIO
+import EngageHubSQLite
 import EngageProtocol
-import EngageStore
+import EngageStorage
 import Foundation
-#if canImport(FoundationNetworking)
 import FoundationNetworking
-#endif
 import Hummingbird
 import Logging
 import ServiceLifecycle
+
+#if canImport(FoundationNetworking)
+#endif
 
 /// Replays a transcript against a fresh server (or a given database) with the recorded clock
 /// and draws, and compares each answer with the recorded one.
@@ -30,18 +32,15 @@ public enum SessionReplayer {
         public var ok: Bool { mismatch == nil }
     }
 
-    /// Ways to break the server on purpose, to show that a replay notices.
-    public enum Fault: Sendable {
-        /// The hub drops the change at this index of every push.
-        case dropChange(Int)
-        /// The hub's last-writer-wins tie-break is reversed.
-        case reverseTieBreak
-    }
-
     /// Responses whose body is volatile by nature (documented in sync-protocol/sessions/README.md).
     static let volatileBodies: Set<String> = ["/metrics"]
 
-    public static func replay(_ transcript: Transcript, databasePath: String? = nil, fault: Fault? = nil) async throws -> Report {
+    /// Replays `transcript` against a fresh hub (or the one at `databasePath`), started from its
+    /// `hubSnapshot` when it has one. `serving` makes the storage the service is built on from the
+    /// opened store: a test gives it a store that merges differently, to show a replay notices.
+    public static func replay(
+        _ transcript: Transcript, databasePath: String? = nil, serving: @Sendable (HubStore) -> any HubStorage = { SQLiteHub($0) }
+    ) async throws -> Report {
         let script = Script()
         let environment = script.environment
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("engage-replay-\(UUID().uuidString)")
@@ -56,7 +55,6 @@ public enum SessionReplayer {
             try Data(sqlite.readableBytesView).write(to: URL(fileURLWithPath: path))
         }
         var store = try openHubStore(path: path, environment: environment)
-        if case .reverseTieBreak = fault { store.reverseTieBreak = true }
         // The hub's generation is drawn when its database is made: take the one the session saw.
         if let generation = transcript.exchanges.lazy.compactMap({ exchange -> String? in
             if case .object(let body)? = exchange.response.body, case .string(let g)? = body["generation"] { return g }
@@ -69,14 +67,11 @@ public enum SessionReplayer {
         }
         var configuration = ServerConfiguration(databasePath: path)
         configuration.port = 0
-        if case .dropChange(let index) = fault {
-            configuration.pushFilter = { changes in changes.enumerated().filter { $0.offset != index }.map(\.element) }
-        }
         if let limit = transcript.pullLimit { configuration.pullLimit = limit }
         var logger = Logger(label: "engage-replay")
         logger.logLevel = .error
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(configuration: configuration, store: store, environment: environment, logger: logger) { _, port in
+        let app = buildApplication(configuration: configuration, store: serving(store), environment: environment, logger: logger) { _, port in
             portSink.yield(port)
         }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))

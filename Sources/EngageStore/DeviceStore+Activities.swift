@@ -1,22 +1,9 @@
 import EngageCore
 import EngageModel
+import EngageReplica
+import EngageStorage
 import Foundation
 import GRDB
-
-/// Filters for listing activities.
-public struct ActivityFilter: Sendable {
-    public var kind: ActivityKind?
-    public var country: Country?
-    public var post: String?
-    public var includeDeleted = false
-
-    public init(kind: ActivityKind? = nil, country: Country? = nil, post: String? = nil, includeDeleted: Bool = false) {
-        self.kind = kind
-        self.country = country
-        self.post = post
-        self.includeDeleted = includeDeleted
-    }
-}
 
 extension DeviceStore {
     /// Records a new activity. The id is the activity's own (made on the device).
@@ -64,7 +51,7 @@ extension DeviceStore {
     }
 
     public func activity(_ id: UUID) throws(StoreError) -> Activity {
-        guard let a = try read({ db in try Self.fetchActivities(db, where: "id = ?", [Self.key(id)]).first }) else {
+        guard let a = try read({ db in try SQLiteStore.fetchActivities(db, where: "id = ?", [Self.key(id)]).first }) else {
             throw Self.notFound(Self.key(id))
         }
         return a
@@ -81,7 +68,7 @@ extension DeviceStore {
         }
         if let post = filter.post { clauses.append("post = ?"); args.append(post) }
         let condition = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
-        return try read { db in try Self.fetchActivities(db, where: condition, args) }
+        return try read { db in try SQLiteStore.fetchActivities(db, where: condition, args) }
     }
 
     /// Resolves a full id or a unique prefix of at least 6 characters, as git does.
@@ -199,86 +186,5 @@ extension DeviceStore {
                           arguments: [ActivityFields.collection, key(id)]) ?? false
     }
 
-    static func fetchActivities(
-        _ db: Database, where condition: String, _ args: [any DatabaseValueConvertible], orderBy order: String = "start_date, title, id"
-    ) throws -> [Activity] {
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT \(activityColumns) FROM activity WHERE \(condition) ORDER BY \(order)", arguments: StatementArguments(args) ?? [])
-        return rows.compactMap(activity(from:))
-    }
 
-    /// The typed row's columns in the order `activity(from:)` reads them by position: reading
-    /// by name cost a case-insensitive lookup per column per row (a listing ran at 18× the raw read).
-    static let activityColumns =
-        "id, kind, title, country, location, post, partners, goals, start_date, end_date, status, participants, notes, sensitivity, deleted, "
-        + "other_countries, date_precision, amount"
-
-    /// An activity from a row of `activityColumns`. The typed row holds values the model checked
-    /// when they were merged; a row that no longer parses (written by a newer version) is skipped.
-    static func activity(from row: Row) -> Activity? {
-        guard let uuid = UUID(uuidString: row[0]), let kind = ActivityKind(rawValue: row[1]),
-            let country = try? Country(row[3] as String), let start = try? Day(row[8] as String, field: "startDate"),
-            let status = ActivityStatus(rawValue: row[10]), let sensitivity = Sensitivity(rawValue: row[13])
-        else { return nil }
-        var goals = Set<StrategicGoal>()
-        for g in stringArray(row[7]) {
-            guard let n = Int(g), let goal = StrategicGoal(rawValue: n) else { return nil }
-            goals.insert(goal)
-        }
-        var endDate: Day?
-        if let end = row[9] as String? {
-            guard let day = try? Day(end, field: "endDate") else { return nil }
-            endDate = day
-        }
-        var others = Set<Country>()
-        for code in stringArray(row[15]) {
-            guard let c = try? Country(code) else { return nil }
-            others.insert(c)
-        }
-        guard let precision = DatePrecision(rawValue: row[16]) else { return nil }
-        var amount: Amount?
-        if let text = row[17] as String? {
-            guard let a = try? Amount(text) else { return nil }
-            amount = a
-        }
-        return Activity(
-            id: uuid, kind: kind, title: row[2], country: country, otherCountries: others, location: row[4], post: row[5],
-            partners: Set(stringArray(row[6])), goals: goals, startDate: start, endDate: endDate, datePrecision: precision, status: status,
-            participants: (row[11] as Int64?).map { Int($0) }, amount: amount, notes: row[12], sensitivity: sensitivity, deleted: row[14])
-    }
-
-    /// The elements of a typed row's JSON array column (`["SUNAT","WCO"]`, `[1,3]`) as strings.
-    /// Without a backslash no element can hold a quote, so splitting on the separators is exact;
-    /// anything else goes to Foundation's parser. A per-row JSONDecoder made listing 7× slower
-    /// than reading the rows.
-    static func stringArray(_ json: String?) -> [String] {
-        guard let json, json.utf8.count > 2 else { return [] }
-        let fast: [String]? = json.utf8.withContiguousStorageIfAvailable { b in
-            let n = b.count
-            guard b[0] == 0x5B, b[n - 1] == 0x5D, !b.contains(0x5C) else { return nil }  // [ … ], no backslash
-            var out: [String] = []
-            if b[1] == 0x22 {  // ["a","b"]: every quote delimits, elements are separated by `","`
-                var i = 2
-                while i < n - 1 {
-                    var j = i
-                    while j < n - 1, b[j] != 0x22 { j += 1 }
-                    guard j < n - 1 else { return nil }
-                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self))
-                    i = j + 3
-                }
-            } else {  // [1,3]
-                var i = 1
-                while i < n - 1 {
-                    var j = i
-                    while j < n - 1, b[j] != 0x2C { j += 1 }
-                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self).filter { $0 != " " })
-                    i = j + 1
-                }
-            }
-            return out
-        } ?? nil
-        if let fast { return fast }
-        let parsed = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [Any] ?? []
-        return parsed.map { "\($0)" }
-    }
 }

@@ -1,4 +1,6 @@
 import EngageCore
+import EngageReplica
+import EngageStorage
 import Foundation
 import GRDB
 
@@ -244,7 +246,7 @@ extension DeviceStore {
         do {
             try Self.createPrivateFile(path)  // empty, as VACUUM INTO requires, and private
             try writer.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
-        } catch { throw Self.wrap(error) }
+        } catch { throw SQLiteStore.wrap(error) }
     }
 }
 

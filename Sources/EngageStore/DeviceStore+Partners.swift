@@ -1,6 +1,8 @@
 import EngageCore
 import EngageModel
+import EngageReplica
 import EngageResources
+import EngageStorage
 import Foundation
 import GRDB
 
@@ -10,14 +12,8 @@ extension DeviceStore {
             let rows = try Row.fetchAll(
                 db, sql: "SELECT code, name, country, agency_type, aliases FROM partner WHERE ?1 IS NULL OR country = ?1 ORDER BY country, code",
                 arguments: [country?.code])
-            return rows.compactMap(Self.partner(from:))
+            return rows.compactMap(SQLiteStore.partner(from:))
         }
-    }
-
-    /// A partner from a row of code, name, country, agency_type, aliases.
-    static func partner(from row: Row) -> Partner? {
-        guard let c = try? Country(row[2] as String) else { return nil }
-        return Partner(code: row[0], name: row[1], country: c, agencyType: row[3], aliases: PartnerFields.aliases(row[4]))
     }
 
     public func partnerRegistry() throws(StoreError) -> PartnerRegistry { PartnerRegistry(try partners()) }
@@ -35,9 +31,6 @@ extension DeviceStore {
         }
     }
 
-    /// The registry shipped in `samples/partners.json`.
-    public static func bundledPartners() throws -> [Partner] {
-        let url = EngageResources.samplesDirectory.appendingPathComponent("partners.json")
-        return try JSONDecoder().decode([Partner].self, from: Data(contentsOf: url))
-    }
+    /// The registry shipped in `samples/partners.json` (`BundledData.partners`).
+    public static func bundledPartners() throws -> [Partner] { try BundledData.partners() }
 }

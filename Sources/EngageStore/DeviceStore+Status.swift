@@ -1,4 +1,6 @@
 import EngageCore
+import EngageReplica
+import EngageStorage
 import Foundation
 import GRDB
 

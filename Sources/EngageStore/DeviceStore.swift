@@ -1,6 +1,8 @@
 import EngageCore
 import EngageModel
+import EngageReplica
 import EngageResources
+import EngageStorage
 import Foundation
 import GRDB
 
@@ -23,30 +25,30 @@ public struct DeviceStore: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Self.createPrivateFile(path)
-            try self.init(writer: DatabasePool(path: path, configuration: Self.configuration), physicalMs: physicalMs, path: path)
+            try self.init(writer: DatabasePool(path: path, configuration: SQLiteStore.configuration), physicalMs: physicalMs, path: path)
         } catch let error as StoreError {
             throw error
         } catch {
-            if Self.isDiskFull(error, path: path) {
-                var configuration = Self.configuration
+            if SQLiteStore.isDiskFull(error, path: path) {
+                var configuration = SQLiteStore.configuration
                 configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
                 if let queue = try? DatabaseQueue(path: path, configuration: configuration),
-                    let store = try? DeviceStore(writer: queue, physicalMs: physicalMs, path: path, writesRefused: Self.diskFull(path))
+                    let store = try? DeviceStore(writer: queue, physicalMs: physicalMs, path: path, writesRefused: SQLiteStore.diskFull(path))
                 {
                     self = store
                     return
                 }
-                throw Self.diskFull(path)
+                throw SQLiteStore.diskFull(path)
             }
-            throw StoreError(.file, "cannot open the database at \(path): \(Self.describe(error)); check the path and its permissions")
+            throw StoreError(.file, "cannot open the database at \(path): \(SQLiteStore.describe(error)); check the path and its permissions")
         }
     }
 
     /// An in-memory database, for tests and benchmarks.
     public static func inMemory(physicalMs: @escaping @Sendable () -> Int64 = DeviceStore.systemMs) throws(StoreError) -> DeviceStore {
         do {
-            return try DeviceStore(writer: DatabaseQueue(configuration: configuration), physicalMs: physicalMs)
-        } catch let error as StoreError { throw error } catch { throw StoreError(.database, Self.describe(error)) }
+            return try DeviceStore(writer: DatabaseQueue(configuration: SQLiteStore.configuration), physicalMs: physicalMs)
+        } catch let error as StoreError { throw error } catch { throw StoreError(.database, SQLiteStore.describe(error)) }
     }
 
     init(writer: any DatabaseWriter, physicalMs: @escaping @Sendable () -> Int64, path: String = "the database",
@@ -57,7 +59,7 @@ public struct DeviceStore: Sendable {
         if writesRefused != nil {
             // Read as it is: a database that needs migrating or its first rows waits for space.
             guard try writer.read({ db in try Migrations.migrator(["replica", "device"]).hasCompletedMigrations(db) }) else {
-                throw Self.diskFull(path)
+                throw SQLiteStore.diskFull(path)
             }
             return
         }
@@ -82,13 +84,7 @@ public struct DeviceStore: Sendable {
         }
     }
 
-    public static let systemMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
-
-    static var configuration: Configuration {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        return config
-    }
+    public static let systemMs: @Sendable () -> Int64 = SQLiteStore.systemMs
 
     /// The names of the migrations applied to this database, in order.
     public func appliedMigrations() throws(StoreError) -> [String] {
@@ -98,49 +94,19 @@ public struct DeviceStore: Sendable {
     // MARK: - Transactions with errors wrapped
 
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.read(body) } catch { throw Self.wrap(error) }
+        do { return try writer.read(body) } catch { throw SQLiteStore.wrap(error) }
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         if let writesRefused { throw writesRefused }
-        do { return try writer.write(body) } catch { throw Self.wrap(error) }
+        do { return try writer.write(body) } catch { throw SQLiteStore.wrap(error) }
     }
 
-    static func wrap(_ error: any Error) -> StoreError {
-        switch error {
-        case let error as StoreError: error
-        case let error as ModelError: StoreError(error)
-        case let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_FULL:
-            StoreError(.diskFull, "the disk holding the database is full; nothing was changed — free some space, then try again (reading works meanwhile)")
-        default: StoreError(.database, "the database failed: \(describe(error)); nothing was changed")
-        }
-    }
 
-    /// Whether opening `path` failed for want of space: SQLite's "disk full", or an I/O error
-    /// on a file system with no room left (its shared-memory file could not grow).
-    static func isDiskFull(_ error: any Error, path: String) -> Bool {
-        guard let error = error as? DatabaseError, FileManager.default.fileExists(atPath: path) else { return false }
-        switch error.resultCode.primaryResultCode {
-        case .SQLITE_FULL: return true
-        case .SQLITE_IOERR: return freeBytes(path).map { $0 < 1 << 20 } ?? false
-        default: return false
-        }
-    }
+}
 
-    /// Bytes free on the file system holding `path`, if known.
-    static func freeBytes(_ path: String) -> Int64? {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return (try? FileManager.default.attributesOfFileSystem(forPath: folder))?[.systemFreeSize].flatMap { ($0 as? NSNumber)?.int64Value }
-    }
-
-    static func diskFull(_ path: String) -> StoreError {
-        let free = freeBytes(path).map { " (\($0 / 1024) KiB free)" } ?? ""
-        return StoreError(.diskFull, "the disk holding \(path) is full\(free); nothing was changed — free some space, then try again (reading works meanwhile)")
-    }
-
-    /// GRDB hides bound arguments in descriptions, so no record contents leak into messages.
-    static func describe(_ error: any Error) -> String {
-        if let db = error as? DatabaseError { return db.message ?? db.resultCode.description }
-        return String(describing: error)
-    }
+extension DeviceStore {
+    /// Every record's replicated state (registers without sequence numbers), keyed by
+    /// `collection/recordId`.
+    public func replicatedRecords() throws(StoreError) -> [String: RecordState] { try read(ReplicatedState.read) }
 }

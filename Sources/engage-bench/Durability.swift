@@ -1,4 +1,6 @@
 import EngageCore
+import EngageHubSQLite
+import EngageStorage
 import EngageStore
 import Foundation
 

@@ -1,10 +1,13 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
+import EngageStorage
 import EngageStore
 import Foundation
-#if canImport(FoundationNetworking)
 import FoundationNetworking
+
+#if canImport(FoundationNetworking)
 #endif
 
 /// Headquarters at agency scale (issue 12), release build, one run: a hub of N activities over

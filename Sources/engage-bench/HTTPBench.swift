@@ -1,7 +1,9 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
+import EngageStorage
 import EngageStore
 import Foundation
 

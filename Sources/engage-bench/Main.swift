@@ -1,5 +1,6 @@
 import EngageCore
 import EngageModel
+import EngageStorage
 import EngageStore
 import Foundation
 

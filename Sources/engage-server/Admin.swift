@@ -2,10 +2,10 @@ import ArgumentParser
 import EngageImport
 import EngageModel
 import EngageServer
-import EngageStore
+import EngageStorage
 import Foundation
 
-struct EnrollDevice: ParsableCommand {
+struct EnrollDevice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll", abstract: "Create a one-time enrolment code (valid 72 hours) for a device.")
 
@@ -21,9 +21,9 @@ struct EnrollDevice: ParsableCommand {
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name is empty; name the device") }
     }
 
-    func run() throws {
-        let store = try openHubStore(path: database.path)
-        let enrolment = try Administration.createEnrolment(
+    func run() async throws {
+        let store = try await database.open()
+        let enrolment = try await Administration.createEnrolment(
             store: store, name: name, post: post.uppercased(), role: DeviceRecord.Role(rawValue: role)!)
         if json {
             let encoder = JSONEncoder()
@@ -38,13 +38,13 @@ struct EnrollDevice: ParsableCommand {
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List or revoke enrolled devices.", subcommands: [ListDevices.self, Revoke.self])
 
-    struct ListDevices: ParsableCommand {
+    struct ListDevices: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List enrolled devices.")
         @OptionGroup var database: ServerDatabase
         @Flag(help: "Print the result as JSON") var json = false
 
-        func run() throws {
-            let devices = try openHubStore(path: database.path).devices()
+        func run() async throws {
+            let devices = try await database.open().devices()
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -57,19 +57,19 @@ struct Devices: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a device; its next request is refused. It keeps its local data.")
         @OptionGroup var database: ServerDatabase
         @Argument(help: "The device id (or a unique prefix)") var deviceID: String
 
-        func run() throws {
-            let device = try openHubStore(path: database.path).revoke(deviceId: deviceID)
+        func run() async throws {
+            let device = try await database.open().revoke(deviceId: deviceID)
             print("revoked \(device.id) (\(device.name))")
         }
     }
 }
 
-struct ImportData: ParsableCommand {
+struct ImportData: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Load a partner registry or activities (Engage JSON), or public records (--format fa-gov or iati).",
@@ -100,20 +100,21 @@ struct ImportData: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
-        if let format, let post { return try importRecords(data, format: format, post: post.uppercased()) }
+        if let format, let post { return try await importRecords(data, format: format, post: post.uppercased()) }
         // A registry entry has an agencyType; anything else is read as activities, so a bad
         // entry is reported with its activity error (entry, field and rule).
         let isRegistry = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]])?.first?["agencyType"] != nil
-        let partners: [Partner]
+        let partners: [Partner], activities: [Activity]
         do {
-            if !isRegistry {
-                let activities = try ActivityFile.decode(data)
-                let result = try openHubStore(path: database.path).importActivities(activities)
-                return print("imported \(result.created) activities (\(result.existing) already present)")
+            if isRegistry {
+                partners = try JSONDecoder().decode([Partner].self, from: data)
+                activities = []
+            } else {
+                activities = try ActivityFile.decode(data)
+                partners = []
             }
-            partners = try JSONDecoder().decode([Partner].self, from: data)
         } catch let error as DecodingError {
             throw ValidationError(
                 "'\(file)' is not \(isRegistry ? "a partners file (like samples/partners.json)" : "an activities file (like samples/activities.json)"): "
@@ -121,18 +122,22 @@ struct ImportData: ParsableCommand {
         } catch let error as CocoaError where error.code == .propertyListReadCorrupt {
             throw ValidationError("'\(file)' is not JSON; for public records give --format fa-gov or --format iati; nothing was imported")
         }
-        let store = try openHubStore(path: database.path)
-        let changed = try store.importPartners(partners)
+        let store = try await database.open()
+        if !isRegistry {
+            let result = try await store.importActivities(activities)
+            return print("imported \(result.created) activities (\(result.existing) already present)")
+        }
+        let changed = try await store.importPartners(partners)
         print("imported \(partners.count) partners (\(changed) new or changed)")
     }
 
-    func importRecords(_ data: Data, format: ImportFormat, post: String) throws {
+    func importRecords(_ data: Data, format: ImportFormat, post: String) async throws {
         do { try MappingOutput.check(report, against: [database.path, file]) } catch let error as ImportError {
             throw ValidationError(error.description + "; nothing was imported")
         }
         // A dry run creates no database: without one, it maps with the bundled registry.
-        let store = dryRun && !FileManager.default.fileExists(atPath: database.path) ? nil : try openHubStore(path: database.path)
-        let registry = try store?.partnerRegistry() ?? PartnerRegistry(try DeviceStore.bundledPartners())
+        let store = dryRun && !database.exists ? nil : try await database.open()
+        let registry = if let store { try await store.partnerRegistry() } else { PartnerRegistry(try BundledData.partners()) }
         let mapping: MappingReport
         do {
             mapping = try format.read(data, post: post, registry: registry, today: Day.today)
@@ -149,7 +154,7 @@ struct ImportData: ParsableCommand {
             if report == nil { print(mapping.text, terminator: "") }
             return print("dry run: \(mapping.summary); nothing was imported")
         }
-        let result = try store.importActivities(mapping.activities)
+        let result = try await store.importActivities(mapping.activities)
         print("imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"
             + (report.map { "; mapping report in \($0)" } ?? "; give --report FILE for the mapping report"))
     }

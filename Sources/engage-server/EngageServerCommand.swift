@@ -1,4 +1,8 @@
 import ArgumentParser
+import EngageHubSQLite
+import EngageServer
+import EngageStorage
+import Foundation
 
 @main
 struct EngageServerCommand: AsyncParsableCommand {
@@ -14,4 +18,17 @@ struct EngageServerCommand: AsyncParsableCommand {
 struct ServerDatabase: ParsableArguments {
     @Option(name: .long, help: "The server database (default: $ENGAGE_SERVER_DB, else ./engage-server.sqlite).")
     var db: String?
+
+    var path: String {
+        db ?? ProcessInfo.processInfo.environment["ENGAGE_SERVER_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "engage-server.sqlite"
+    }
+
+    /// Whether the database is there already.
+    var exists: Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// Opens the hub's database (creating and migrating it, and loading the bundled partner
+    /// registry on first start).
+    func open(environment: ServerEnvironment = .system) async throws -> any HubStorage {
+        SQLiteHub(try openHubStore(path: path, environment: environment))
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngageHubSQLite
 import EngageServer
 import Foundation
 import Hummingbird
@@ -38,16 +39,10 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "engage-server")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let app = buildApplication(configuration: config, store: store, environment: environment, logger: logger, recorder: recorder) { host, port in
+        let app = buildApplication(configuration: config, store: SQLiteHub(store), environment: environment, logger: logger, recorder: recorder) { host, port in
             // Written unbuffered: scripts and tests wait for this first line.
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
         }
         try await app.runService()
-    }
-}
-
-extension ServerDatabase {
-    var path: String {
-        db ?? ProcessInfo.processInfo.environment["ENGAGE_SERVER_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "engage-server.sqlite"
     }
 }

@@ -1,8 +1,9 @@
-import EngageModel
-import Foundation
 import ArgumentParser
 import EngageCore
+import EngageModel
+import EngageStorage
 import EngageStore
+import Foundation
 
 struct Conflicts: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List open conflicts: concurrent edits that need a decision.")

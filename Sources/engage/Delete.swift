@@ -1,7 +1,8 @@
-import EngageModel
-import Foundation
 import ArgumentParser
+import EngageModel
+import EngageStorage
 import EngageStore
+import Foundation
 
 struct Delete: ParsableCommand {
     static let configuration = CommandConfiguration(

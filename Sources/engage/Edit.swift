@@ -1,7 +1,8 @@
-import Foundation
 import ArgumentParser
 import EngageModel
+import EngageStorage
 import EngageStore
+import Foundation
 
 struct Edit: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Change fields of an activity; only what you name changes.")

@@ -3,6 +3,7 @@ import EngageClient
 import EngageModel
 import EngageReports
 import EngageResources
+import EngageStorage
 import EngageStore
 import Foundation
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngageImport
 import EngageModel
+import EngageStorage
 import EngageStore
 import Foundation
 

@@ -1,7 +1,8 @@
-import Foundation
 import ArgumentParser
 import EngageModel
+import EngageStorage
 import EngageStore
+import Foundation
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List activities, oldest first.")

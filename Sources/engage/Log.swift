@@ -1,7 +1,8 @@
-import Foundation
 import ArgumentParser
 import EngageModel
+import EngageStorage
 import EngageStore
+import Foundation
 
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Record a new activity; prints its id.")

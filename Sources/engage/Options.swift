@@ -1,5 +1,6 @@
-import EngageModel
 import ArgumentParser
+import EngageModel
+import EngageStorage
 import EngageStore
 import Foundation
 

@@ -1,7 +1,8 @@
-import Foundation
 import ArgumentParser
 import EngageModel
+import EngageStorage
 import EngageStore
+import Foundation
 
 struct Partners: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the partner-agency registry.")

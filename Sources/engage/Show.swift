@@ -1,7 +1,8 @@
-import Foundation
 import ArgumentParser
 import EngageModel
+import EngageStorage
 import EngageStore
+import Foundation
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show one activity (by id or a unique prefix of 6+ characters).")

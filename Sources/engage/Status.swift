@@ -1,7 +1,8 @@
-import EngageModel
-import Foundation
 import ArgumentParser
+import EngageModel
+import EngageStorage
 import EngageStore
+import Foundation
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show this device: node id, counts, pending changes.")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngageClient
 import EngageModel
+import EngageStorage
 import EngageStore
 import Foundation
 

@@ -1,5 +1,6 @@
 import EngageImport
 import EngageModel
+import EngageStorage
 import EngageStore
 import Foundation
 import Testing

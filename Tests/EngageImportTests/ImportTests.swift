@@ -1,5 +1,7 @@
+import EngageHubSQLite
 import EngageImport
 import EngageModel
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation

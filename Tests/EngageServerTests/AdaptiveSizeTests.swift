@@ -1,5 +1,9 @@
 import EngageClient
+import EngageCore
+import EngageHubSQLite
+import EngageModel
 import EngageProtocol
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -54,7 +58,7 @@ final class NotingTransport: Transport, @unchecked Sendable {
     func device(_ f: Fixture, port: Int, losing: [String: Set<Int>]) async throws -> (DeviceStore, NotingTransport, Synchronizer) {
         let store = try DeviceStore.inMemory(physicalMs: f.clock.now)
         let url = "http://127.0.0.1:\(port)"
-        _ = try await Synchronizer.enroll(store: store, serverURL: url, code: try f.code())
+        _ = try await Synchronizer.enroll(store: store, serverURL: url, code: try await f.code())
         let transport = NotingTransport(URLSessionTransport(baseURL: URL(string: url)!), losing: losing)
         var sync = Synchronizer(store: store, client: SyncClient(transport: transport, token: try #require(try store.enrollment()).token, now: f.clock.now))
         sync.retryDelays = [.zero, .zero, .zero]

@@ -1,6 +1,10 @@
 import CompressNIO
 import EngageClient
+import EngageCore
+import EngageHubSQLite
+import EngageModel
 import EngageProtocol
+import EngageStorage
 import EngageTestSupport
 import Foundation
 import HTTPTypes
@@ -18,7 +22,7 @@ import Testing
 
     @Test func aGzippedPushIsTakenAndBombsAndUnknownCodingsAreRefused() async throws {
         let f = try Fixture(maxBodyBytes: 64 * 1024)
-        let code = try f.code()
+        let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             var zipped = headers(token: token)
@@ -48,7 +52,7 @@ import Testing
     /// short or followed by other bytes is refused as gzip, not passed on as broken JSON.
     @Test func gzipFramingIsCheckedWholeAcrossMembers() async throws {
         let f = try Fixture(maxBodyBytes: 64 * 1024)
-        let code = try f.code()
+        let code = try await f.code()
         @Sendable func cut(_ buffer: ByteBuffer, dropping n: Int) -> ByteBuffer { buffer.getSlice(at: 0, length: buffer.readableBytes - n)! }
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
@@ -85,7 +89,7 @@ import Testing
 
     @Test func answersAreGzippedOnlyWhenAskedAndWorthIt() async throws {
         let f = try Fixture()
-        let code = try f.code()
+        let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             var asking = headers(token: token)

@@ -1,7 +1,9 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -80,7 +82,7 @@ import Testing
 
     @Test func badReceiptsAreRefused() async throws {
         let f = try Fixture()
-        let code = try f.code()
+        let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             for bad in ["x", "5-1", "0-3", "1-2-3", "1-", Array(repeating: "1-2", count: 65).joined(separator: ",")] {

@@ -1,4 +1,7 @@
 import EngageCore
+import EngageHubSQLite
+import EngageModel
+import EngageStorage
 import EngageTestSupport
 import Foundation
 import Testing

@@ -1,8 +1,10 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -34,11 +36,11 @@ struct Fixture {
     var app: some ApplicationProtocol {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return buildApplication(configuration: configuration, store: store, environment: environment, logger: logger)
+        return buildApplication(configuration: configuration, store: SQLiteHub(store), environment: environment, logger: logger)
     }
 
-    func code(post: String = "LIMA", role: DeviceRecord.Role = .advisor, lifetimeMs: Int64 = 72 * 3_600_000) throws -> String {
-        try Administration.createEnrolment(store: store, name: "test \(post)", post: post, role: role, environment: environment,
+    func code(post: String = "LIMA", role: DeviceRecord.Role = .advisor, lifetimeMs: Int64 = 72 * 3_600_000) async throws -> String {
+        try await Administration.createEnrolment(store: SQLiteHub(store), name: "test \(post)", post: post, role: role, environment: environment,
                                            lifetimeMs: lifetimeMs).code
     }
 }

@@ -1,10 +1,13 @@
-@testable import EngageProtocol
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
+import EngageStorage
 import EngageTestSupport
 import Foundation
 import Testing
+
+@testable import EngageProtocol
 
 /// Every message of the protocol, built from fixed values and encoded by the real encoder, must
 /// equal its golden file in sync-protocol/examples/ (so a wire change shows up as a diff), and

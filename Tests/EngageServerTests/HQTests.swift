@@ -1,8 +1,10 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -16,8 +18,8 @@ import Testing
         let f = try Fixture(maxBodyBytes: 8 * 1024 * 1024, maxBatch: 5_000)
         try await f.app.test(.live) { client in
             let port = try #require(client.port)
-            let advisor = try await TestDevice(port: port, code: try f.code(post: "LIMA"), clock: f.clock)
-            let hq = try await TestDevice(port: port, code: try f.code(post: "HQ", role: .hq), clock: f.clock)
+            let advisor = try await TestDevice(port: port, code: try await f.code(post: "LIMA"), clock: f.clock)
+            let hq = try await TestDevice(port: port, code: try await f.code(post: "HQ", role: .hq), clock: f.clock)
             let activities = (0..<20).map { Activity.at("LIMA", "Course \($0)") }
             for a in activities { try advisor.store.log(a) }
             _ = try await advisor.sync.sync()
@@ -36,7 +38,7 @@ import Testing
 
     @Test func headquartersToolsReadActivitiesAndTheReport() async throws {
         let f = try Fixture(maxBatch: 1_000)
-        let lima = try f.code(post: "LIMA"), hqCode = try f.code(post: "HQ", role: .hq)
+        let lima = try await f.code(post: "LIMA"), hqCode = try await f.code(post: "HQ", role: .hq)
         try await f.app.test(.router) { client in
             let advisor = try await enroll(client, code: lima, node: "device-a").token
             let hq = try await enroll(client, code: hqCode, node: "device-h").token

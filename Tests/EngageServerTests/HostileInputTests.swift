@@ -1,19 +1,22 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageReports
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
+import Glibc
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// Single requests that used to crash or bloat the service.
@@ -26,7 +29,7 @@ import Glibc
 
     @Test func escapesAndNestingThatCrashedTheReaderGetA400() async throws {
         let f = try Fixture(maxBodyBytes: 1024 * 1024)
-        let code = try f.code()
+        let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             let change = #"{"collection":"activities","record":"r","field":"title","op":"set","stamp":"019b76daa8000000-device-a","value":"\ud800\u0041"}"#
@@ -69,7 +72,7 @@ import Glibc
     /// same id at headquarters: every spelling but the canonical one is refused, per change.
     @Test func anActivityIdHasOneSpelling() async throws {
         let f = try Fixture()
-        let code = try f.code()
+        let code = try await f.code()
         let id = UUID().uuidString  // upper-case
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token

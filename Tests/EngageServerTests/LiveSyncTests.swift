@@ -1,8 +1,10 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -38,8 +40,8 @@ struct TestDevice {
 
     @Test func createSyncSeeAndEditDifferentFieldsOffline() async throws {
         try await live { f, port in
-            let a = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
-            let b = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
+            let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
+            let b = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
             let pushed = try await a.sync.sync()
             #expect(pushed.pushed > 0 && pushed.rejected.isEmpty)
@@ -60,9 +62,9 @@ struct TestDevice {
 
     @Test func sameFieldOneWinnerEverywhereAndAConflictThenResolved() async throws {
         try await live { f, port in
-            let a = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
-            let b = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
-            let c = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
+            let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
+            let b = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
+            let c = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
             _ = try await a.sync.sync(); _ = try await b.sync.sync()
             try a.store.edit(activity.id) { $0.notes = "from A" }
@@ -112,8 +114,8 @@ struct TestDevice {
 
     @Test func deleteVersusEditKeepsTheFieldsAndRaisesAConflict() async throws {
         try await live { f, port in
-            let a = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
-            let b = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
+            let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
+            let b = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
             _ = try await a.sync.sync(); _ = try await b.sync.sync()
             try a.store.delete(activity.id)
@@ -132,7 +134,7 @@ struct TestDevice {
 
     @Test func aPushWhoseAnswerIsLostIsRetriedWithoutDuplicates() async throws {
         try await live { f, port in
-            let a = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
+            let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
             a.transport.loseNextAnswer(to: "/v1/push")
             await #expect(throws: SyncError.self) { try await a.sync.sync() }  // the pull still ran
@@ -154,7 +156,7 @@ struct TestDevice {
 
     @Test func aRevokedDeviceIsRefusedAndKeepsItsData() async throws {
         try await live { f, port in
-            let a = try await TestDevice(port: port, code: try f.code(), clock: f.clock)
+            let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
             _ = try await a.sync.sync()
             try f.store.revoke(deviceId: try #require(try a.store.enrollment()).deviceId)
@@ -172,9 +174,9 @@ struct TestDevice {
 
     @Test func anAdvisorOfAnotherPostNeitherReadsNorWritesAndIsToldWhy() async throws {
         try await live { f, port in
-            let lima = try await TestDevice(port: port, code: try f.code(post: "LIMA"), clock: f.clock)
-            let santiago = try await TestDevice(port: port, code: try f.code(post: "SANTIAGO"), clock: f.clock)
-            let hq = try await TestDevice(port: port, code: try f.code(post: "HQ", role: .hq), clock: f.clock)
+            let lima = try await TestDevice(port: port, code: try await f.code(post: "LIMA"), clock: f.clock)
+            let santiago = try await TestDevice(port: port, code: try await f.code(post: "SANTIAGO"), clock: f.clock)
+            let hq = try await TestDevice(port: port, code: try await f.code(post: "HQ", role: .hq), clock: f.clock)
             let mine = try lima.store.log(.at("LIMA"))
             // The device refuses at once what its enrolment may not do, saying why.
             #expect { try santiago.store.log(.at("LIMA", "Logged at the wrong post")) } throws: {

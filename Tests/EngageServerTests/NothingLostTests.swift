@@ -1,8 +1,10 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation

@@ -1,7 +1,9 @@
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -29,8 +31,8 @@ import Testing
 
     @Test func enrolmentCodesAreOneTimeAndExpire() async throws {
         let f = try Fixture()
-        let code = try f.code()
-        let expiring = try f.code(lifetimeMs: 1_000)
+        let code = try await f.code()
+        let expiring = try await f.code(lifetimeMs: 1_000)
         try await f.app.test(.router) { client in
             let device = try await enroll(client, code: code.lowercased(), node: "device-a")
             #expect(device.post == "LIMA" && device.role == .advisor && device.token.count == 64)
@@ -50,7 +52,7 @@ import Testing
 
     @Test func tokensAreRequiredCheckedAndRevocable() async throws {
         let f = try Fixture()
-        let code = try f.code()
+        let code = try await f.code()
         try await f.app.test(.router) { client in
             let device = try await enroll(client, code: code, node: "device-a")
             try await client.execute(uri: "/v1/pull", method: .get) { #expect($0.status == .unauthorized && $0.errorCode == "missing_token") }
@@ -67,7 +69,7 @@ import Testing
 
     @Test func badInputGets4xxAndChangesNothing() async throws {
         let f = try Fixture(maxBodyBytes: 4_096, maxBatch: 5)
-        let code = try f.code()
+        let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             let before = try f.store.cursor()
@@ -97,7 +99,7 @@ import Testing
 
     @Test func aPushIsIdempotentAndOneBadChangeDoesNotSinkTheRest() async throws {
         let f = try Fixture()
-        let code = try f.code()
+        let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             var changes = creation(.at("LIMA"), node: "device-a")
@@ -123,7 +125,7 @@ import Testing
 
     @Test func advisorsStayInTheirPostAndHeadquartersReadsAll() async throws {
         let f = try Fixture()
-        let lima = try f.code(post: "LIMA"), santiago = try f.code(post: "SANTIAGO"), hq = try f.code(post: "HQ", role: .hq)
+        let lima = try await f.code(post: "LIMA"), santiago = try await f.code(post: "SANTIAGO"), hq = try await f.code(post: "HQ", role: .hq)
         try await f.app.test(.router) { client in
             let a = try await enroll(client, code: lima, node: "device-a").token
             let b = try await enroll(client, code: santiago, node: "device-b").token
@@ -172,7 +174,7 @@ import Testing
 
     @Test func pullsArePagedByCountWithoutLosingAnything() async throws {
         let f = try Fixture(maxBatch: 1_000)
-        let code = try f.code()
+        let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             let activities = (0..<20).map { Activity.at("LIMA", "Course \($0)") }
@@ -221,7 +223,7 @@ import Testing
     /// An advisor's count covers only what it may see.
     @Test func theRemainingCountIsTheCallersView() async throws {
         let f = try Fixture(maxBatch: 1_000)
-        let lima = try f.code(), quito = try f.code(post: "QUITO")
+        let lima = try await f.code(), quito = try await f.code(post: "QUITO")
         try await f.app.test(.router) { client in
             let a = try await enroll(client, code: lima, node: "device-a").token
             let b = try await enroll(client, code: quito, node: "device-b").token

@@ -1,6 +1,8 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation

@@ -1,7 +1,10 @@
 import EngageClient
+import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -47,12 +50,16 @@ import Testing
     }
 
     @Test func aServerWithTheTieBreakReversedIsCaught() async throws {
-        let report = try await SessionReplayer.replay(try Self.load("same-field-conflict.json"), fault: .reverseTieBreak)
+        let report = try await SessionReplayer.replay(try Self.load("same-field-conflict.json")) { store in
+            var reversed = store
+            reversed.registerRule = Self.registerReversed
+            return SQLiteHub(reversed)
+        }
         #expect(!report.ok)
     }
 
     @Test func aServerThatDropsAChangeIsCaught() async throws {
-        let report = try await SessionReplayer.replay(try Self.load("different-fields.json"), fault: .dropChange(3))
+        let report = try await SessionReplayer.replay(try Self.load("different-fields.json")) { DroppingHub(inner: SQLiteHub($0), index: 3) }
         let mismatch = try #require(report.mismatch)
         #expect(mismatch.request.contains("/v1/push") || mismatch.request.contains("/v1/pull"))
     }
@@ -75,10 +82,10 @@ import Testing
         configuration.port = 0
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let app = buildApplication(configuration: configuration, store: store, logger: logger)
+        let app = buildApplication(configuration: configuration, store: SQLiteHub(store), logger: logger)
         try await app.test(.live) { client in
             let url = "http://127.0.0.1:\(try #require(client.port))"
-            let code = try Administration.createEnrolment(store: store, name: "tablet", post: "LIMA", role: .advisor).code
+            let code = try await Administration.createEnrolment(store: SQLiteHub(store), name: "tablet", post: "LIMA", role: .advisor).code
             let device = try DeviceStore(path: dir.path("device.sqlite"))
             _ = try await Synchronizer.enroll(store: device, serverURL: url, code: code)
             var activity = Activity.sample("Recorded course")
@@ -97,5 +104,21 @@ import Testing
         // Then it replays, exchange by exchange, against that state
         let report = try await SessionReplayer.replay(transcript, databasePath: dir.path("before.sqlite"))
         #expect(report.ok, "\(report.mismatch.map { "\($0)" } ?? "")")
+    }
+
+    /// The register rule reversed: the earlier write wins. Wrong on purpose.
+    @Sendable static func registerReversed(_ current: Register?, _ value: FieldValue, stamp: HLC) -> Register? {
+        guard let current else { return Register(value: value, stamp: stamp) }
+        return stamp < current.stamp ? Register(value: value, stamp: stamp) : nil
+    }
+}
+
+/// A hub that loses the change at `index` of every push.
+struct DroppingHub: ForwardingHub {
+    let inner: any HubStorage
+    let index: Int
+
+    func push(_ changes: [Change], from device: DeviceRecord, relay: Bool) async throws(StoreError) -> PushResult {
+        try await inner.push(changes.enumerated().filter { $0.offset != index }.map(\.element), from: device, relay: relay)
     }
 }

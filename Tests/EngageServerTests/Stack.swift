@@ -1,8 +1,10 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -73,8 +75,8 @@ final class Stack: @unchecked Sendable {
         for d in devices { d.clock.set(nowMs + d.skewMs) }
     }
 
-    func code(post: String, role: DeviceRecord.Role) throws -> String {
-        try Administration.createEnrolment(store: hub, name: "test", post: post, role: role,
+    func code(post: String, role: DeviceRecord.Role) async throws -> String {
+        try await Administration.createEnrolment(store: hub, name: "test", post: post, role: role,
                                            environment: ServerEnvironment(now: clock.now, draw: ServerEnvironment.systemDraw)).code
     }
 }
@@ -102,7 +104,7 @@ final class StackDevice: @unchecked Sendable {
     func enroll(post: String, role: DeviceRecord.Role = .advisor) async throws {
         let client = SyncClient(transport: transport, token: nil, now: clock.now)
         _ = try await Synchronizer.enroll(store: store, client: client, serverURL: "http://stack",
-                                          code: try stack.code(post: post, role: role))
+                                          code: try await stack.code(post: post, role: role))
     }
 
     func synchronizer() throws -> Synchronizer {

@@ -1,6 +1,9 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
+import EngageModel
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation

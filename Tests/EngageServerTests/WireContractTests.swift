@@ -1,5 +1,8 @@
 import EngageCore
+import EngageHubSQLite
+import EngageModel
 import EngageProtocol
+import EngageStorage
 import Foundation
 import Testing
 

@@ -1,5 +1,7 @@
 import EngageCore
+@testable import EngageHubSQLite
 import EngageModel
+import EngageStorage
 import EngageTestSupport
 import Foundation
 import GRDB

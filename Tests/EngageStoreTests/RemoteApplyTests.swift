@@ -1,5 +1,7 @@
 import EngageCore
+import EngageHubSQLite
 import EngageModel
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation

@@ -1,5 +1,8 @@
 import EngageCore
+@testable import EngageHubSQLite
 import EngageModel
+import EngageReplica
+import EngageStorage
 import EngageTestSupport
 import Foundation
 import GRDB
@@ -121,8 +124,8 @@ import Testing
         let samples: [[String]] = [[], [""], ["SUNAT"], ["SUNAT", "WCO"], ["a\",\"b"], ["back\\slash", "x"], ["comma, inside", "ünïcödé 税关"],
                                    ["tab\there", "new\nline"], ["[", "]"], ["\"quoted\""], ["/"]]
         for sample in samples {
-            #expect(Set(DeviceStore.stringArray(JSON.array(sample.sorted()))) == Set(sample), "\(sample)")
+            #expect(Set(SQLiteStore.stringArray(JSON.array(sample.sorted()))) == Set(sample), "\(sample)")
         }
-        #expect(DeviceStore.stringArray("[1,3]") == ["1", "3"] && DeviceStore.stringArray("[]") == [] && DeviceStore.stringArray(nil) == [])
+        #expect(SQLiteStore.stringArray("[1,3]") == ["1", "3"] && SQLiteStore.stringArray("[]") == [] && SQLiteStore.stringArray(nil) == [])
     }
 }

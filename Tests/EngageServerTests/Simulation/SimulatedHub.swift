@@ -1,10 +1,12 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
-import EngageTestSupport
 import EngageServer
+import EngageStorage
 import EngageStore
+import EngageTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -13,7 +15,7 @@ import NIOCore
 /// The real `HubStore` on a real SQLite file, behind a box the simulation can swap: a restart
 /// reopens the file, a restore replaces it with an older backup. The service sees only
 /// `HubStorage`, exactly as in production.
-final class SimulatedHub: HubStorage, @unchecked Sendable {
+final class SimulatedHub: ForwardingHub, @unchecked Sendable {
     // @unchecked: `current` is only read and replaced under `lock`.
     private let lock = NSLock()
     private var current: HubStore
@@ -51,43 +53,9 @@ final class SimulatedHub: HubStorage, @unchecked Sendable {
         }
     }
 
-    // MARK: HubStorage, forwarded
+    // MARK: HubStorage, forwarded to the store open now
 
-    var generation: String { store.generation }
-
-    func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) throws(StoreError) {
-        try store.createEnrolment(codeHash: codeHash, name: name, post: post, role: role, expiresAt: expiresAt)
-    }
-    func enrolment(codeHash: String) throws(StoreError) -> EnrolmentRecord? { try store.enrolment(codeHash: codeHash) }
-    func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord {
-        try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
-    }
-    func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord {
-        try store.split(device: device, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
-    }
-    func device(tokenHash: String) throws(StoreError) -> DeviceRecord? { try store.device(tokenHash: tokenHash) }
-    func touch(deviceId: String) throws(StoreError) { try store.touch(deviceId: deviceId) }
-    func revoke(deviceId: String) throws(StoreError) -> DeviceRecord { try store.revoke(deviceId: deviceId) }
-    func push(_ changes: [Change], from device: DeviceRecord, relay: Bool) throws(StoreError) -> PushResult {
-        try store.push(changes, from: device, relay: relay)
-    }
-    func pull(
-        after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>], countRemaining: Bool
-    ) throws(StoreError) -> PullPage {
-        try store.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes, own: own, countRemaining: countRemaining)
-    }
-    func history(activityId: String) throws(StoreError)
-        -> [(stamp: HLC, deviceId: String, deviceName: String?, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
-    { try store.history(activityId: activityId) }
-    func post(ofActivity id: String) throws(StoreError) -> String? { try store.post(ofActivity: id) }
-    func activities(after cursor: String?) throws(StoreError) -> [Activity] { try store.activities(after: cursor) }
-    func activityPage(
-        after cursor: String?, limit: Int, filter: ActivityFilter, matching: (Activity) -> Bool
-    ) throws(StoreError) -> (activities: [Activity], more: Bool) {
-        try store.activityPage(after: cursor, limit: limit, filter: filter, matching: matching)
-    }
-    func partnerRegistry() throws(StoreError) -> PartnerRegistry { try store.partnerRegistry() }
-    func openConflictCount() throws(StoreError) -> Int { try store.openConflictCount() }
+    var inner: any HubStorage { SQLiteHub(store) }
 }
 
 /// A clock the simulation sets; reads are thread-safe.

@@ -1,5 +1,7 @@
 import EngageCore
+import EngageHubSQLite
 import EngageModel
+import EngageStorage
 import EngageStore
 import Foundation
 
@@ -13,7 +15,7 @@ extension StackSimulation {
             guard let body = s.registers[ConflictRecord.bodyField]?.value.stringValue else { return nil }
             return try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8))
         }
-        var histories: [String: [(stamp: HLC, deviceId: String, deviceName: String?, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]] = [:]
+        var histories: [String: [ChangeLogEntry]] = [:]
         func history(_ id: String) throws -> [Change] {
             if histories[id] == nil { histories[id] = try hubStore.history(activityId: id) }
             return histories[id]!.map(\.change)

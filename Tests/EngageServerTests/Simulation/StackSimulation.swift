@@ -1,8 +1,10 @@
 import EngageClient
 import EngageCore
+import EngageHubSQLite
 import EngageModel
 import EngageProtocol
 import EngageServer
+import EngageStorage
 import EngageStore
 import EngageTestSupport
 import Foundation
@@ -146,7 +148,7 @@ final class StackSimulation: @unchecked Sendable {
     }
 
     func enroll(_ d: Int) async throws {
-        let code = try Administration.createEnrolment(
+        let code = try await Administration.createEnrolment(
             store: hub, name: devices[d].name, post: devices[d].post, role: devices[d].role,
             environment: ServerEnvironment(now: hubClock.now, draw: ServerEnvironment.systemDraw)).code
         let client = SyncClient(transport: transport(devices[d].name), token: nil, now: devices[d].clock.now)

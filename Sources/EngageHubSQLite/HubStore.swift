@@ -1,5 +1,7 @@
 import EngageCore
 import EngageModel
+import EngageReplica
+import EngageStorage
 import Foundation
 import GRDB
 
@@ -9,28 +11,28 @@ public struct HubStore: Sendable {
     let writer: any DatabaseWriter
     /// The server's physical clock in ms; injected so recorded sessions replay.
     let physicalMs: @Sendable () -> Int64
-    public static let node = NodeID("hub")!
+    public static let node = HubRules.node
     /// This database's generation: made when it is created, and anew each time a backup copy
     /// (`snapshot(to:)`) is opened, so devices notice a hub restored from a backup.
     public private(set) var generation: String
-    /// Reverses the last-writer-wins tie-break. A deliberate fault, for showing that a replay
-    /// of recorded sessions notices a server that merges differently; never set in service.
-    public var reverseTieBreak = false
+    /// The register rule of every merge: last writer wins (`Merge.register`). Replaceable so a
+    /// test can stand up a hub that merges differently and show a replay notices.
+    public var registerRule: @Sendable (Register?, FieldValue, HLC) -> Register? = { Merge.register($0, $1, stamp: $2) }
 
     /// Opens (creating and migrating) the server database at `path`, in WAL mode.
-    public init(path: String, physicalMs: @escaping @Sendable () -> Int64 = DeviceStore.systemMs) throws(StoreError) {
+    public init(path: String, physicalMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         do {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             try self.init(writer: DatabasePool(path: path, configuration: Self.configuration), physicalMs: physicalMs, path: path)
         } catch let error as StoreError { throw error } catch {
-            throw StoreError(.file, "cannot open the server database at \(path): \(DeviceStore.describe(error)); check the path and its permissions")
+            throw StoreError(.file, "cannot open the server database at \(path): \(SQLiteStore.describe(error)); check the path and its permissions")
         }
     }
 
-    public static func inMemory(physicalMs: @escaping @Sendable () -> Int64 = DeviceStore.systemMs) throws(StoreError) -> HubStore {
+    public static func inMemory(physicalMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) -> HubStore {
         do { return try HubStore(writer: DatabaseQueue(configuration: configuration), physicalMs: physicalMs) } catch {
-            throw DeviceStore.wrap(error)
+            throw SQLiteStore.wrap(error)
         }
     }
 
@@ -55,7 +57,7 @@ public struct HubStore: Sendable {
     /// The hub commits durably before it answers: in WAL mode, `synchronous = FULL` syncs the
     /// log at every commit, so a power cut cannot take back a push a device was told is stored.
     static var configuration: Configuration {
-        var config = DeviceStore.configuration
+        var config = SQLiteStore.configuration
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         return config
     }
@@ -73,7 +75,7 @@ public struct HubStore: Sendable {
     /// it takes milliseconds on any size): at the first open and after bulk loads. Without them its
     /// default estimates chose plans that read a whole post and sort it.
     public func refreshStatistics() throws(StoreError) {
-        do { try Self.analyze(writer) } catch { throw DeviceStore.wrap(error) }
+        do { try Self.analyze(writer) } catch { throw SQLiteStore.wrap(error) }
     }
 
     static func analyze(_ writer: any DatabaseWriter) throws {
@@ -90,11 +92,11 @@ public struct HubStore: Sendable {
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.read(body) } catch { throw DeviceStore.wrap(error) }
+        do { return try writer.read(body) } catch { throw SQLiteStore.wrap(error) }
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try writer.write(body) } catch { throw DeviceStore.wrap(error) }
+        do { return try writer.write(body) } catch { throw SQLiteStore.wrap(error) }
     }
 }
 
@@ -112,7 +114,13 @@ extension HubStore {
             try copy.write { db in try db.execute(sql: "UPDATE sync_state SET hub_generation = NULL WHERE id = 1") }
             try copy.close()
         } catch {
-            throw DeviceStore.wrap(error)
+            throw SQLiteStore.wrap(error)
         }
     }
+}
+
+extension HubStore {
+    /// Every record's replicated state (registers without sequence numbers), keyed by
+    /// `collection/recordId`.
+    public func replicatedRecords() throws(StoreError) -> [String: RecordState] { try read(ReplicatedState.read) }
 }

@@ -1,10 +1,11 @@
 import EngageCore
+import EngageStorage
 import Foundation
 import GRDB
 
 /// Scalar values are stored with their type: 0 null, 1 bool, 2 integer, 3 text.
 extension FieldValue {
-    var sqlType: Int64 {
+    package var sqlType: Int64 {
         switch self {
         case .null: 0
         case .bool: 1
@@ -13,7 +14,7 @@ extension FieldValue {
         }
     }
 
-    init(sqlType: Int64, value: DatabaseValue) {
+    package init(sqlType: Int64, value: DatabaseValue) {
         switch (sqlType, value.storage) {
         case (1, .int64(let i)): self = .bool(i != 0)
         case (2, .int64(let i)): self = .int(i)

@@ -1,30 +1,8 @@
 import EngageCore
+import EngageReplica
+import EngageStorage
 import Foundation
 import GRDB
-
-/// A device enrolled at the server.
-public struct DeviceRecord: Sendable, Codable, Equatable {
-    public enum Role: String, Sendable, Codable, CaseIterable { case advisor, hq, admin }
-
-    public var id: String
-    public var name: String
-    public var post: String
-    public var role: Role
-    public var nodeId: String
-    /// ms since 1970, nil if never seen.
-    public var lastSeen: Int64?
-    public var revoked: Bool
-
-    public init(id: String, name: String, post: String, role: Role, nodeId: String, lastSeen: Int64?, revoked: Bool) {
-        self.id = id
-        self.name = name
-        self.post = post
-        self.role = role
-        self.nodeId = nodeId
-        self.lastSeen = lastSeen
-        self.revoked = revoked
-    }
-}
 
 extension HubStore {
     /// Stores a one-time enrolment code (its hash) valid until `expiresAt`.
@@ -128,15 +106,6 @@ extension HubStore {
         DeviceRecord(id: row["id"], name: row["name"], post: row["post"], role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor,
                      nodeId: row["node_id"], lastSeen: row["last_seen"], revoked: (row["revoked_at"] as Int64?) != nil)
     }
-}
-
-/// An enrolment code's record (the code itself is never stored).
-public struct EnrolmentRecord: Sendable, Equatable {
-    public var name: String
-    public var post: String
-    public var role: String
-    public var expiresAt: Int64
-    public var used: Bool
 }
 
 extension HubStore {

@@ -1,12 +1,13 @@
 import EngageCore
+import EngageStorage
 import GRDB
 
 /// The replicated state a replica holds, record by record, as the merge sees it: every
 /// register with its stamp and every element tag. For diagnostics, tools and the checks that
 /// compare replicas; reads never change anything.
-enum ReplicatedState {
+package enum ReplicatedState {
     /// Keyed by `collection/recordId`.
-    static func read(_ db: Database) throws -> [String: RecordState] {
+    package static func read(_ db: Database) throws -> [String: RecordState] {
         var records: [String: RecordState] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT collection, record_id, field, value_type, value, stamp, seq FROM field_state") {
             guard let stamp = HLC(encoded: row[5]) else { continue }
@@ -22,16 +23,4 @@ enum ReplicatedState {
         }
         return records
     }
-}
-
-extension DeviceStore {
-    /// Every record's replicated state (registers without sequence numbers), keyed by
-    /// `collection/recordId`.
-    public func replicatedRecords() throws(StoreError) -> [String: RecordState] { try read(ReplicatedState.read) }
-}
-
-extension HubStore {
-    /// Every record's replicated state (registers without sequence numbers), keyed by
-    /// `collection/recordId`.
-    public func replicatedRecords() throws(StoreError) -> [String: RecordState] { try read(ReplicatedState.read) }
 }

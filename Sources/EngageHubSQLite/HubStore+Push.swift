@@ -1,43 +1,9 @@
 import EngageCore
 import EngageModel
+import EngageReplica
+import EngageStorage
 import Foundation
 import GRDB
-
-/// What the hub did with a pushed batch. It depends only on the batch and the state it met,
-/// so a retried batch gets the same result.
-public struct PushResult: Sendable {
-    public struct Rejection: Sendable, Equatable {
-        public var stamp: HLC
-        public var code: String
-        public var message: String
-        /// For a refused write of a scalar field: the hub's register for that field, which the
-        /// device returns to (nil when the hub holds no value for it).
-        public var current: Register?
-    }
-
-    public var accepted: [HLC] = []
-    public var rejected: [Rejection] = []
-    /// Conflicts (id, activity, field) that involve the batch's changes.
-    public var conflicts: [(id: String, activityId: String, field: String)] = []
-    /// New for this push (not a retry): what the metrics count.
-    public var newlyAccepted = 0
-    /// The ids of this push's entries in `change_log` (one transaction, so contiguous).
-    public var logIDs: ClosedRange<Int64>?
-    /// For changes the hub held already, logged from this device (a batch sent again after its
-    /// answer was lost): the ids of the entries the first copy wrote, as runs of consecutive ids.
-    /// Each run holds only this batch's own entries, so a pull told of it hides nothing the
-    /// device lacks (a range spanning other entries of the same device would: a database
-    /// restored from an older backup has not got them).
-    public var held: [ClosedRange<Int64>] {
-        var runs: [ClosedRange<Int64>] = []
-        for id in Set(heldIDs).sorted() {
-            if let last = runs.last, last.upperBound + 1 == id { runs[runs.count - 1] = last.lowerBound...id } else { runs.append(id...id) }
-        }
-        return runs
-    }
-    var heldIDs: [Int64] = []
-    public var conflictsRaised = 0
-}
 
 extension HubStore {
     /// Applies a batch from `device` through the merge core in one transaction. Each change is
@@ -58,7 +24,7 @@ extension HubStore {
         return try write { db in
             var context = try ReplicaContext.load(db)
             var writer = try ReplicaWriter(db: db, seq: context.seq)
-            if reverseTieBreak { writer.register = { Merge.registerReversed($0, $1, stamp: $2) } }
+            writer.register = registerRule
             var result = PushResult()
             var (received, heldIDs) = try Self.receivedKeys(changes, device: device.id, db: db)
             let highWater = try Self.highWater(node: device.nodeId, db: db)

@@ -1,5 +1,7 @@
 import EngageCore
 import EngageModel
+import EngageReplica
+import EngageStorage
 import Foundation
 import GRDB
 

@@ -1,13 +1,14 @@
 import EngageCore
+import EngageStorage
 import GRDB
 
 /// The replica's identity, clock and change sequence, read and saved inside a write transaction.
-struct ReplicaContext {
-    var clock: HybridClock
-    var seq: Int64
-    var cursor: Int64
+package struct ReplicaContext {
+    package var clock: HybridClock
+    package var seq: Int64
+    package var cursor: Int64
 
-    static func load(_ db: Database) throws -> ReplicaContext {
+    package static func load(_ db: Database) throws -> ReplicaContext {
         guard let row = try Row.fetchOne(
             db, sql: "SELECT node_id, clock, clock_offset_ms, local_seq, server_cursor FROM sync_state WHERE id = 1"),
             let node = NodeID(row[0])
@@ -16,7 +17,7 @@ struct ReplicaContext {
         return ReplicaContext(clock: HybridClock(node: node, last: last, offsetMs: row[2]), seq: row[3], cursor: row[4])
     }
 
-    func save(_ db: Database) throws {
+    package func save(_ db: Database) throws {
         try db.execute(
             sql: "UPDATE sync_state SET clock = ?, clock_offset_ms = ?, local_seq = ?, server_cursor = ? WHERE id = 1",
             arguments: [clock.last.encoded, clock.offsetMs, seq, cursor])

@@ -1,13 +1,14 @@
 import EngageResources
+import EngageStorage
 import Foundation
 import GRDB
 
 /// The migrations in `schema/`, registered as `folder/file`. Files are taken in number order
 /// across folders (`replica/0001`, `hub/0001`, `replica/0002`, …), so a database migrated by
 /// an earlier version always holds a prefix of the list.
-enum Migrations {
+package enum Migrations {
     /// `["replica", "device"]` for a device; `["replica", "hub"]` for the server.
-    static func migrator(_ folders: [String]) throws -> DatabaseMigrator {
+    package static func migrator(_ folders: [String]) throws -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         let found = try folders.enumerated().flatMap { rank, folder in
             try files(folder).map { (number: $0.lastPathComponent.prefix(4), rank: rank, folder: folder, url: $0) }
@@ -23,7 +24,7 @@ enum Migrations {
 
     /// Migrates the database of `kind` ("device" or "server"), refusing one written by a newer
     /// version or one of the other kind, with a message that says what to do.
-    static func migrate(_ writer: any DatabaseWriter, _ folders: [String], kind: String, path: String) throws {
+    package static func migrate(_ writer: any DatabaseWriter, _ folders: [String], kind: String, path: String) throws {
         let migrator = try migrator(folders)
         try writer.read { db in
             let applied = try db.tableExists("grdb_migrations")
@@ -44,7 +45,7 @@ enum Migrations {
         try migrator.migrate(writer)
     }
 
-    static func files(_ folder: String) throws -> [URL] {
+    package static func files(_ folder: String) throws -> [URL] {
         try FileManager.default.contentsOfDirectory(
             at: EngageResources.schemaDirectory.appendingPathComponent(folder), includingPropertiesForKeys: nil
         )

@@ -1,14 +1,15 @@
 import EngageCore
 import EngageModel
+import EngageStorage
 import Foundation
 import GRDB
 
 /// Typed rows rebuilt from replicated state.
-enum Projection {
+package enum Projection {
     /// Writes the typed row straight from the registers. Values were validated when they were
     /// written (locally by the model, remotely by the server and `ActivityFields.validate`);
     /// a record whose required fields have not all arrived has no row yet.
-    static let upsertActivitySQL = """
+    package static let upsertActivitySQL = """
         INSERT INTO activity (id, kind, title, country, location, post, partners, goals,
           start_date, end_date, status, participants, notes, sensitivity, deleted, other_countries, date_precision, amount)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -20,12 +21,12 @@ enum Projection {
           other_countries = excluded.other_countries, date_precision = excluded.date_precision, amount = excluded.amount
         """
 
-    static let deleteActivitySQL = "DELETE FROM activity WHERE id = ?"
+    package static let deleteActivitySQL = "DELETE FROM activity WHERE id = ?"
 
     /// Writes the typed row straight from the registers. Values were validated when they were
     /// written (locally by the model, remotely by the server and `ActivityFields.validate`);
     /// a record whose required fields have not all arrived has no row yet.
-    static func activity(_ upsert: RawStatement, id: String, state: RecordState) throws {
+    package static func activity(_ upsert: RawStatement, id: String, state: RecordState) throws {
         let r = state.registers
         guard let kind = r["kind"]?.value.stringValue, let title = r["title"]?.value.stringValue,
             let country = r["country"]?.value.stringValue, let start = r["startDate"]?.value.stringValue
@@ -55,7 +56,7 @@ enum Projection {
         try upsert.run()
     }
 
-    static let columns: [String: String] = [
+    package static let columns: [String: String] = [
         "kind": "kind", "title": "title", "country": "country", "location": "location", "post": "post",
         "partners": "partners", "goals": "goals", "startDate": "start_date", "endDate": "end_date", "status": "status",
         "participants": "participants", "notes": "notes", "sensitivity": "sensitivity", "deleted": "deleted",
@@ -63,7 +64,7 @@ enum Projection {
     ]
 
     /// Updates just the columns of `fields` in an existing row; false when there is no row.
-    static func updateActivity(_ statements: Statements, id: String, state: RecordState, fields: Set<String>) throws -> Bool {
+    package static func updateActivity(_ statements: Statements, id: String, state: RecordState, fields: Set<String>) throws -> Bool {
         let names = fields.filter { columns[$0] != nil }.sorted()
         guard !names.isEmpty else { return true }
         let assignments = names.map { "\(columns[$0]!) = ?" }.joined(separator: ", ")
@@ -89,11 +90,11 @@ enum Projection {
         return update.database.changesCount > 0
     }
 
-    static func goalsJSON(_ goals: Set<String>) -> String {
+    package static func goalsJSON(_ goals: Set<String>) -> String {
         "[" + goals.compactMap { Int($0) }.sorted().map(String.init).joined(separator: ",") + "]"
     }
 
-    static func conflict(_ db: Database, id: String, state: RecordState) throws {
+    package static func conflict(_ db: Database, id: String, state: RecordState) throws {
         guard let body = state.registers[ConflictRecord.bodyField]?.value.stringValue,
             let c = try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8))
         else { return }
@@ -110,7 +111,7 @@ enum Projection {
         ])
     }
 
-    static func partner(_ db: Database, code: String, state: RecordState) throws {
+    package static func partner(_ db: Database, code: String, state: RecordState) throws {
         let v = state.scalarValues
         guard let name = v["name"]?.stringValue, let country = v["country"]?.stringValue,
             let type = v["agencyType"]?.stringValue

@@ -1,5 +1,6 @@
 import EngageCore
 import EngageModel
+import EngageStorage
 import Foundation
 import GRDB
 
@@ -9,14 +10,19 @@ import GRDB
 ///
 /// Work goes record by record: a record's state is read with two indexed range queries,
 /// its changes are merged in memory and written through, and its typed row is rebuilt once.
-struct ReplicaWriter {
-    struct RecordKey: Hashable {
-        var collection: String
-        var recordId: String
+package struct ReplicaWriter {
+    package struct RecordKey: Hashable {
+        package var collection: String
+        package var recordId: String
+
+        package init(collection: String, recordId: String) {
+            self.collection = collection
+            self.recordId = recordId
+        }
     }
 
-    let db: Database
-    private(set) var seq: Int64
+    package let db: Database
+    package private(set) var seq: Int64
     /// A record's state as far as it has been read: all of it, or the fields in `loaded`.
     private struct Entry {
         var state = RecordState()
@@ -29,21 +35,21 @@ struct ReplicaWriter {
     }
     private var entries: [RecordKey: Entry] = [:]
     private var dirty: [RecordKey] = []
-    private(set) var appliedCount = 0
+    package private(set) var appliedCount = 0
     private var notifiedCount = 0
     private var wroteRaw = false
     private let statements: Statements
     /// The register rule; only replays that demonstrate a faulty server change it.
-    var register: (Register?, FieldValue, HLC) -> Register? = { Merge.register($0, $1, stamp: $2) }
+    package var register: (Register?, FieldValue, HLC) -> Register? = { Merge.register($0, $1, stamp: $2) }
 
-    init(db: Database, seq: Int64) throws {
+    package init(db: Database, seq: Int64) throws {
         self.db = db
         self.seq = seq
         self.statements = try Statements(db)
     }
 
     /// The whole state of a record, read once per transaction.
-    mutating func state(_ key: RecordKey) throws -> RecordState {
+    package mutating func state(_ key: RecordKey) throws -> RecordState {
         try entry(key, fields: nil).state
     }
 
@@ -65,7 +71,7 @@ struct ReplicaWriter {
 
     /// Merges a batch, taking each run of consecutive changes to one record together
     /// (pages arrive grouped by record), in the order they came.
-    mutating func apply(batch changes: [Change]) throws {
+    package mutating func apply(batch changes: [Change]) throws {
         var start = changes.startIndex
         while start < changes.endIndex {
             var end = start + 1
@@ -90,14 +96,14 @@ struct ReplicaWriter {
     }
 
     /// Takes the next sequence number without writing.
-    mutating func nextSeq() -> Int64 {
+    package mutating func nextSeq() -> Int64 {
         seq += 1
         return seq
     }
 
     /// Merges one change; returns whether the state changed.
     @discardableResult
-    mutating func apply(_ change: Change) throws -> Bool {
+    package mutating func apply(_ change: Change) throws -> Bool {
         let key = RecordKey(collection: change.collection, recordId: change.recordId)
         var entry = try entry(key, fields: [change.field])
         entries[key] = nil
@@ -156,7 +162,7 @@ struct ReplicaWriter {
 
     /// Reads a record afresh after its state was changed outside the merge (a refused change
     /// undone) and marks its typed row for rebuilding.
-    mutating func refresh(_ key: RecordKey) throws {
+    package mutating func refresh(_ key: RecordKey) throws {
         entries[key] = nil
         var entry = try entry(key, fields: nil)
         entries[key] = nil
@@ -169,7 +175,7 @@ struct ReplicaWriter {
     /// Gives every row of the record's replicated state a new sequence number, after all
     /// others: a pull then carries the whole record again, e.g. to devices it just became
     /// visible to. The record's cached state is dropped so later reads see the new numbers.
-    mutating func resequence(_ key: RecordKey) throws {
+    package mutating func resequence(_ key: RecordKey) throws {
         let fields = try statements.prepared(
             "SELECT field FROM field_state WHERE collection = ? AND record_id = ? ORDER BY field")
         let elements = try statements.prepared(
@@ -209,7 +215,7 @@ struct ReplicaWriter {
 
     /// Rebuilds the typed rows of every record changed since the last call, and tells GRDB's
     /// observers about every table written through the C API (which GRDB does not see).
-    mutating func project() throws {
+    package mutating func project() throws {
         defer { notifyObservers() }
         for key in dirty {
             guard let entry = entries[key] else { continue }
@@ -243,25 +249,25 @@ struct ReplicaWriter {
 }
 
 /// The prepared statements of the write path, prepared once per transaction.
-final class Statements {
-    let upsertField: RawStatement
-    let upsertElement: RawStatement
-    let upsertActivity: RawStatement
+package final class Statements {
+    package let upsertField: RawStatement
+    package let upsertElement: RawStatement
+    package let upsertActivity: RawStatement
     private let db: Database
     private var cache: [String: RawStatement] = [:]
 
     /// A statement prepared once per transaction, by its SQL.
-    func prepared(_ sql: String) throws -> RawStatement {
+    package func prepared(_ sql: String) throws -> RawStatement {
         if let statement = cache[sql] { return statement }
         let statement = try RawStatement(db, sql: sql)
         cache[sql] = statement
         return statement
     }
-    let selectRecord: RawStatement
-    let selectField: RawStatement
-    let selectFieldElements: RawStatement
+    package let selectRecord: RawStatement
+    package let selectField: RawStatement
+    package let selectFieldElements: RawStatement
 
-    init(_ db: Database) throws {
+    package init(_ db: Database) throws {
         self.db = db
         upsertField = try RawStatement(db, 
             sql: """
@@ -293,7 +299,7 @@ final class Statements {
     }
 
     /// Binds the record both upserts write; SQLite keeps bindings across resets.
-    func bindRecord(_ key: ReplicaWriter.RecordKey) {
+    package func bindRecord(_ key: ReplicaWriter.RecordKey) {
         for statement in [upsertField, upsertElement] {
             statement.bind(1, key.collection)
             statement.bind(2, key.recordId)
@@ -301,7 +307,7 @@ final class Statements {
     }
 
     /// Reads `fields` (all when nil) of a record into `state`; returns whether any row was found.
-    func load(_ key: ReplicaWriter.RecordKey, fields: Set<String>?, into state: inout RecordState) throws -> Bool {
+    package func load(_ key: ReplicaWriter.RecordKey, fields: Set<String>?, into state: inout RecordState) throws -> Bool {
         var found = false
         if let fields {
             // A few fields: point lookups; element rows only for set fields.

@@ -1,19 +1,9 @@
 import EngageCore
 import EngageModel
+import EngageReplica
+import EngageStorage
 import Foundation
 import GRDB
-
-/// One page of a pull.
-public struct PullPage: Sendable, Equatable {
-    public var changes: [Change]
-    public var cursor: Int64
-    public var more: Bool
-    /// The hub database's generation (`HubStore.generation`).
-    public var generation: String? = nil
-    /// When asked: about how many changes visible to the device come after this page (state
-    /// rows after `cursor`; this sync's own writes, left out later, are included).
-    public var remaining: Int? = nil
-}
 
 extension HubStore {
     /// The latest state of what changed after `cursor` and is visible to `device`, in sequence
@@ -235,12 +225,9 @@ extension HubStore {
         return changes
     }
 
-    /// Every accepted change of an activity, oldest first.
     /// Every accepted change of an activity, oldest first, with the enrolled name of the device
     /// that sent it (nil for the hub's own writes, e.g. imports).
-    public func history(activityId: String) throws(StoreError)
-        -> [(stamp: HLC, deviceId: String, deviceName: String?, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool)]
-    {
+    public func history(activityId: String) throws(StoreError) -> [ChangeLogEntry] {
         try read { db in
             let decoder = JSONDecoder()
             return try Row.fetchAll(
@@ -264,7 +251,8 @@ extension HubStore {
                 }
                 let change = Change(collection: row["collection"], recordId: row["record_id"], field: row["field"], op: op, stamp: stamp,
                                     base: (row["base"] as String?).flatMap(HLC.init(encoded:)), seen: row["seen"])
-                return (stamp, row["device_id"], row["device_name"], row["received_at"], change, value("old_value"), row["applied"])
+                return ChangeLogEntry(stamp: stamp, deviceId: row["device_id"], deviceName: row["device_name"], receivedAt: row["received_at"],
+                                    change: change, oldValue: value("old_value"), applied: row["applied"])
             }
         }
     }
@@ -280,13 +268,13 @@ extension HubStore {
     /// what headquarters reads.
     public func activities(after cursor: String? = nil) throws(StoreError) -> [Activity] {
         try read { db in
-            try DeviceStore.fetchActivities(db, where: "deleted = 0 AND id > ?", [cursor ?? ""], orderBy: "id")
+            try SQLiteStore.fetchActivities(db, where: "deleted = 0 AND id > ?", [cursor ?? ""], orderBy: "id")
         }
     }
 
     /// Read through the primary key from the cursor on (checked by `QueryPlanTests`).
     static func activityPageSQL(_ clauses: [String]) -> String {
-        "SELECT \(DeviceStore.activityColumns) FROM activity WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?"
+        "SELECT \(SQLiteStore.activityColumns) FROM activity WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?"
     }
 
     /// One page of the activities (not deleted) after `cursor` in id order — keyset paging: the
@@ -311,7 +299,7 @@ extension HubStore {
             while true {
                 args[0] = after
                 let rows = try Row.fetchAll(db, sql: Self.activityPageSQL(clauses), arguments: StatementArguments(args + [chunk]))
-                    .compactMap(DeviceStore.activity(from:))
+                    .compactMap(SQLiteStore.activity(from:))
                 for a in rows where matching(a) {
                     if page.count == limit { return (page, true) }
                     page.append(a)
@@ -328,7 +316,7 @@ extension HubStore {
 
     public func partnerRegistry() throws(StoreError) -> PartnerRegistry {
         try read { db in
-            PartnerRegistry(try Row.fetchAll(db, sql: "SELECT code, name, country, agency_type, aliases FROM partner").compactMap(DeviceStore.partner(from:)))
+            PartnerRegistry(try Row.fetchAll(db, sql: "SELECT code, name, country, agency_type, aliases FROM partner").compactMap(SQLiteStore.partner(from:)))
         }
     }
 }

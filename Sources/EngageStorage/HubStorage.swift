@@ -1,0 +1,69 @@
+import EngageCore
+import EngageModel
+
+/// Enrolled devices and one-time enrolment codes: the part of a hub's database that holds who
+/// may sync (every method one transaction, errors as in `HubStorage`).
+public protocol HubDevices: Sendable {
+    func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) async throws(StoreError)
+    func enrolment(codeHash: String) async throws(StoreError) -> EnrolmentRecord?
+    /// Exchanges an unused, unexpired code (its SHA-256 hash) for a device; `node_in_use` when
+    /// another device has the node id.
+    func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord
+    /// Makes a copied database's device a device of its own: same post and role, new ids and token.
+    func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord
+    /// The device a token hash belongs to (revoked ones included, marked); nil if unknown.
+    func device(tokenHash: String) async throws(StoreError) -> DeviceRecord?
+    func touch(deviceId: String) async throws(StoreError)
+    /// Every enrolled device, oldest first.
+    func devices() async throws(StoreError) -> [DeviceRecord]
+    /// Revokes the device whose id is or starts with `deviceId`: `not_found`, or `ambiguous_id`
+    /// when the prefix matches several.
+    @discardableResult func revoke(deviceId: String) async throws(StoreError) -> DeviceRecord
+}
+
+/// What the service and its administration need from the hub's database, and all they may
+/// reach. Implemented by `HubStore` through `SQLiteHub` (one SQLite file, the embedded
+/// default). `PostgresHub` (PostgreSQL, for several server processes on one database) implements
+/// `HubDevices` so far; `Tests/EngageServerTests/Conformance` runs the same tests on both.
+///
+/// Every method is one transaction: it commits before it returns, or changes nothing and
+/// throws. Errors are `StoreError`s whose codes the service maps to HTTP answers
+/// (`not_found` 404, `invalid_value` 400, `identity_conflict` and `node_in_use` 409,
+/// `disk_full` 503, `database` and `file` 500); their messages say what to do.
+public protocol HubStorage: HubDevices {
+    /// The database's generation: new in every restored backup, so devices notice a restored hub.
+    var generation: String { get }
+
+    // MARK: Sync
+    /// Applies a batch through the merge core (see `HubStore.push` for the rules), answering
+    /// the same for the same batch against the same state.
+    func push(_ changes: [Change], from device: DeviceRecord, relay: Bool) async throws(StoreError) -> PushResult
+    /// The latest state of what changed after `cursor` and `device` may see, in sequence order:
+    /// at most `limit` changes and about `maxBytes` bytes of JSON; without what the change-log
+    /// id ranges in `own` wrote; with `countRemaining`, about how many changes follow.
+    func pull(
+        after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>], countRemaining: Bool
+    ) async throws(StoreError) -> PullPage
+
+    // MARK: Reading for people
+    /// Every accepted change of an activity, oldest first.
+    func history(activityId: String) async throws(StoreError) -> [ChangeLogEntry]
+    /// The post an activity belongs to (nil if the hub does not know it).
+    func post(ofActivity id: String) async throws(StoreError) -> String?
+    /// Every activity not deleted, by id, after `cursor` (an id) when given.
+    func activities(after cursor: String?) async throws(StoreError) -> [Activity]
+    /// One page of activities by id after `cursor`: at most `limit` of those the `filter` (in
+    /// SQL) and `matching` (the rest of the HQ filter, in Swift) select, and whether more follow.
+    func activityPage(
+        after cursor: String?, limit: Int, filter: ActivityFilter, matching: @escaping @Sendable (Activity) -> Bool
+    ) async throws(StoreError) -> (activities: [Activity], more: Bool)
+    func partnerRegistry() async throws(StoreError) -> PartnerRegistry
+    func openConflictCount() async throws(StoreError) -> Int
+
+    // MARK: Administration
+    /// Writes registry entries as the hub's own changes; returns how many changed.
+    func importPartners(_ partners: [Partner]) async throws(StoreError) -> Int
+    func partnerCount() async throws(StoreError) -> Int
+    /// Creates the activities the hub lacks, as its own writes; those it holds stay as they are.
+    func importActivities(_ activities: [Activity]) async throws(StoreError) -> (created: Int, existing: Int)
+}
