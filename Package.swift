@@ -5,7 +5,7 @@ import PackageDescription
 //   executables  engage, engage-server, engage-bench
 //   client       EngageClient   server  EngageServer
 //   protocol     EngageProtocol (over EngageWire: types generated from sync-protocol/openapi.yaml)
-//   stores       EngageStore (the device's, GRDB)   EngageHubSQLite (the hub's, GRDB)
+//   stores       EngageStore (the device's, GRDB)   EngageHubSQLite (the hub's, GRDB)   EngageHubPostgres (PostgresNIO)
 //                EngageReplica (the replicated write path both SQLite stores share, GRDB)
 //   storage      EngageStorage (pure: StoreError, the async HubStorage protocol and its plain types)
 //   resources    EngageResources (schema/, samples/)
@@ -41,6 +41,8 @@ let package = Package(
         // Reading CSV (ForeignAssistance.gov exports) and XML (IATI activity files) for imports.
         .package(url: "https://github.com/swiftcsv/SwiftCSV", exact: "0.10.0"),
         .package(url: "https://github.com/drmohundro/SWXMLHash", exact: "8.1.1"),
+        // The hub on PostgreSQL (EngageHubPostgres).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         // The runtime of the wire types generated from sync-protocol/openapi.yaml.
         .package(url: "https://github.com/apple/swift-openapi-runtime", exact: "1.13.4"),
     ],
@@ -61,7 +63,7 @@ let package = Package(
             path: ".",
             exclude: [
                 "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore", "Sources/EngageStorage", "Sources/EngageReplica",
-                "Sources/EngageHubSQLite", "Sources/EngageReports", "Sources/EngageImport",
+                "Sources/EngageHubSQLite", "Sources/EngageHubPostgres", "Sources/EngageReports", "Sources/EngageImport",
                 "Sources/EngageProtocol", "Sources/EngageWire", "Sources/EngageServer", "Sources/EngageClient",
                 "Sources/engage", "Sources/engage-server", "Sources/engage-bench",
                 "Sources/EngageTestSupport", "Tests", "docs", "sync-protocol", ".ci", "scripts",
@@ -96,6 +98,15 @@ let package = Package(
                 "EngageModel", "EngageCore", "EngageStorage", "EngageReplica", "EngageResources",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EngageHubPostgres",
+            dependencies: [
+                "EngageModel", "EngageCore", "EngageStorage", "EngageResources",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -171,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "EngageServerTests",
             dependencies: [
-                "EngageServer", "EngageClient", "EngageProtocol", "EngageStorage", "EngageStore", "EngageHubSQLite",
+                "EngageServer", "EngageClient", "EngageProtocol", "EngageStorage", "EngageStore", "EngageHubSQLite", "EngageHubPostgres",
                 "EngageTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),

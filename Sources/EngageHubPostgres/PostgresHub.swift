@@ -1,0 +1,149 @@
+import EngageCore
+import EngageResources
+import EngageStorage
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The hub on PostgreSQL: several `engage-server` processes on one database serve as one
+/// (docs/architecture.md, "Several servers"). Every method is one transaction on a pooled
+/// connection; what writes the replicated state takes the hub's write lock first, so sequence
+/// numbers commit in the order they are given.
+///
+/// `open` connects, migrates (`schema/postgres/`) and reads the generation; `close` ends the
+/// connection pool. The database must exist; the user must be allowed to create tables in it.
+public final class PostgresHub: Sendable {
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    let logger: Logger
+    /// The server's physical clock in ms.
+    let physicalMs: @Sendable () -> Int64
+    public let generation: String
+
+    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, physicalMs: @escaping @Sendable () -> Int64, generation: String) {
+        self.client = client
+        self.runner = runner
+        self.logger = logger
+        self.physicalMs = physicalMs
+        self.generation = generation
+    }
+
+    /// Connects to `url` (see `DatabaseURL`), migrates the schema and reads the hub's generation.
+    /// Throws `invalid_value` for a malformed URL, `database` when the server cannot be reached
+    /// or refuses, `file` when the database was migrated by a newer Engage.
+    public static func open(
+        url: String, physicalMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        logger: Logger = Logger(label: "engage-postgres"), connectTimeout: Duration = PostgresHub.connectTimeout
+    ) async throws(StoreError) -> PostgresHub {
+        var configuration = try DatabaseURL.configuration(url)
+        configuration.options.maximumConnections = 16
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        do {
+            // The pool retries a refused connection for a minute before it gives up: the first
+            // exchange gets `connectTimeout` instead, so a wrong URL is reported soon.
+            let generation = try await Self.within(connectTimeout, url: url) {
+                try await Migrator(client: client, logger: logger, url: url).migrate()
+                return try await Self.generation(client, logger: logger)
+            }
+            return PostgresHub(client: client, runner: runner, logger: logger, physicalMs: physicalMs, generation: generation)
+        } catch {
+            runner.cancel()
+            await runner.value
+            throw Self.wrap(error, url: url)
+        }
+    }
+
+    /// How long `open` waits for the database to answer, unless told otherwise.
+    public static let connectTimeout: Duration = .seconds(15)
+
+    /// `work`'s result, or `database` ("cannot reach") when it takes longer than `limit`.
+    static func within<T: Sendable>(_ limit: Duration, url: String, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw StoreError(
+                    .database,
+                    "cannot reach the database at \(DatabaseURL.redacted(url)) within \(limit.components.seconds) s; check that PostgreSQL runs there and the URL (user, host, port, database) is right")
+            }
+            return value
+        }
+    }
+
+    /// Ends the connection pool; the hub may not be used afterwards.
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    /// The generation, made at the first open of the database.
+    static func generation(_ client: PostgresClient, logger: Logger) async throws -> String {
+        let made = UUID().uuidString.lowercased()
+        try await client.query(
+            "INSERT INTO hub_state (id, node_id, hub_generation) VALUES (1, \(HubRules.node.rawValue), \(made)) ON CONFLICT (id) DO NOTHING",
+            logger: logger)
+        for try await generation in try await client.query("SELECT hub_generation FROM hub_state WHERE id = 1", logger: logger).decode(String.self) {
+            return generation
+        }
+        throw StoreError(.database, "the hub database has no generation row (hub_state); it was not made by engage-server")
+    }
+
+    // MARK: - Transactions
+
+    /// Runs `body` in one transaction on a pooled connection: committed if it returns,
+    /// rolled back if it throws. Errors come out as `StoreError`s.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+        let logger = logger
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.wrap(error)
+        }
+    }
+
+    /// Takes the hub's write lock for the rest of the transaction: every write of replicated
+    /// state (and so every sequence number) is made under it, one transaction at a time across
+    /// all server processes (`pg_advisory_xact_lock`, released at commit or rollback).
+    static func lockWrites(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))", logger: logger)
+    }
+
+    /// The advisory lock key of the hub's writes ("EngageHW" in ASCII).
+    static let writeLockKey: Int64 = 0x456E_6761_6765_4857
+
+    static func wrap(_ error: any Error, url: String? = nil) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return StoreError(.database, "the database refused: \(message); nothing was changed")
+            }
+            let place = url.map { " at \(DatabaseURL.redacted($0))" } ?? ""
+            return StoreError(.database, "cannot reach the database\(place) (\(error.code)); check that PostgreSQL runs and the URL is right")
+        }
+        if String(describing: error).contains("ConnectionPoolError") {
+            let place = url.map { " at \(DatabaseURL.redacted($0))" } ?? ""
+            return StoreError(.database, "cannot reach the database\(place); check that PostgreSQL runs and the URL is right")
+        }
+        return StoreError(.database, "the database failed: \(error); nothing was changed")
+    }
+
+    /// Whether `error` is PostgreSQL's unique-violation (SQLSTATE 23505).
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+}

@@ -1,0 +1,118 @@
+import EngageHubPostgres
+import EngageStorage
+import EngageTestSupport
+import Testing
+
+/// Enrolment and devices behave the same on every hub store: the codes' rules, node ids kept
+/// apart, revocation by prefix. Each test runs on SQLite and on PostgreSQL (`HubKind`).
+@Suite struct DeviceConformanceTests {
+    let day: Int64 = 86_400_000
+
+    @Test(arguments: HubKind.available) func aCodeIsExchangedOnceBeforeItExpires(_ kind: HubKind) async throws {
+        let clock = FakeClock()
+        try await TestHub.with(kind, clock: clock) { hub in
+            let store = hub.devices
+            try await store.createEnrolment(codeHash: "h1", name: "Lima tablet", post: "LIMA", role: .advisor, expiresAt: clock.now() + day)
+            #expect(try await store.enrolment(codeHash: "h1") == EnrolmentRecord(name: "Lima tablet", post: "LIMA", role: "advisor",
+                                                                                  expiresAt: clock.now() + day, used: false))
+            #expect(try await store.enrolment(codeHash: "nope") == nil)
+            let device = try await store.enroll(codeHash: "h1", deviceId: "dev-1", nodeId: "node1", tokenHash: "t1")
+            #expect(device == DeviceRecord(id: "dev-1", name: "Lima tablet", post: "LIMA", role: .advisor, nodeId: "node1",
+                                           lastSeen: clock.now(), revoked: false))
+            #expect(try await store.enrolment(codeHash: "h1")?.used == true)
+            #expect(try await store.device(tokenHash: "t1") == device)
+            #expect(try await store.device(tokenHash: "t2") == nil)
+            await #expect(throws: StoreError.self) { try await store.enroll(codeHash: "h1", deviceId: "dev-2", nodeId: "node2", tokenHash: "t2") }
+            let unknown = await #expect(throws: StoreError.self) { try await store.enroll(codeHash: "h9", deviceId: "dev-2", nodeId: "node2", tokenHash: "t2") }
+            #expect(unknown?.code == .notFound)
+
+            try await store.createEnrolment(codeHash: "h2", name: "HQ laptop", post: "HQ", role: .hq, expiresAt: clock.now() + day)
+            clock.advance(day + 1)
+            let expired = await #expect(throws: StoreError.self) { try await store.enroll(codeHash: "h2", deviceId: "dev-3", nodeId: "node3", tokenHash: "t3") }
+            #expect(expired?.code == .invalid && expired?.message.contains("expired") == true)
+            #expect(try await store.devices().map(\.id) == ["dev-1"], "a refused enrolment left a device behind")
+        }
+    }
+
+    @Test(arguments: HubKind.available) func twoDevicesNeverShareANodeID(_ kind: HubKind) async throws {
+        let clock = FakeClock()
+        try await TestHub.with(kind, clock: clock) { hub in
+            let store = hub.devices
+            for code in ["a", "b"] {
+                try await store.createEnrolment(codeHash: code, name: "tablet \(code)", post: "LIMA", role: .advisor, expiresAt: clock.now() + day)
+            }
+            let first = try await store.enroll(codeHash: "a", deviceId: "dev-a", nodeId: "nodeA", tokenHash: "ta")
+            let taken = await #expect(throws: StoreError.self) { try await store.enroll(codeHash: "b", deviceId: "dev-b", nodeId: "nodeA", tokenHash: "tb") }
+            #expect(taken?.code == .nodeInUse)
+            #expect(try await store.enrolment(codeHash: "b")?.used == false, "the refused enrolment used its code")
+            // A copied database becomes a device of its own; a taken node id is refused there too.
+            let copy = try await store.split(device: first, deviceId: "dev-c", nodeId: "nodeC", tokenHash: "tc")
+            #expect(copy.name == "tablet a (copy)" && copy.post == "LIMA" && copy.role == .advisor && copy.nodeId == "nodeC")
+            let again = await #expect(throws: StoreError.self) { try await store.split(device: first, deviceId: "dev-d", nodeId: "nodeC", tokenHash: "td") }
+            #expect(again?.code == .nodeInUse)
+            #expect(try await store.devices().map(\.id) == ["dev-a", "dev-c"])
+        }
+    }
+
+    @Test(arguments: HubKind.available) func revokingTakesAUniquePrefixAndTouchNotesTheTime(_ kind: HubKind) async throws {
+        let clock = FakeClock()
+        try await TestHub.with(kind, clock: clock) { hub in
+            let store = hub.devices
+            for (i, id) in ["ab%1", "ab_2", "cd-3"].enumerated() {
+                try await store.createEnrolment(codeHash: "c\(i)", name: "device \(i)", post: "LIMA", role: .advisor, expiresAt: clock.now() + day)
+                _ = try await store.enroll(codeHash: "c\(i)", deviceId: id, nodeId: "node\(i)", tokenHash: "t\(i)")
+                clock.advance(1_000)
+            }
+            let ambiguous = await #expect(throws: StoreError.self) { try await store.revoke(deviceId: "ab") }
+            #expect(ambiguous?.code == .ambiguousID)
+            // '%' and '_' are characters here, not patterns.
+            let none = await #expect(throws: StoreError.self) { try await store.revoke(deviceId: "a%") }
+            #expect(none?.code == .notFound)
+            #expect(await (try? store.revoke(deviceId: "")) == nil)
+            let revoked = try await store.revoke(deviceId: "ab_")
+            #expect(revoked.id == "ab_2" && revoked.revoked)
+            #expect(try await store.device(tokenHash: "t1")?.revoked == true)
+            #expect(try await store.revoke(deviceId: "ab_2").revoked, "revoking twice is allowed")
+            clock.advance(5_000)
+            try await store.touch(deviceId: "cd-3")
+            let listed = try await store.devices()
+            #expect(listed.map(\.id) == ["ab%1", "ab_2", "cd-3"])
+            #expect(listed.map(\.revoked) == [false, true, false])
+            #expect(listed[2].lastSeen == clock.now())
+        }
+    }
+}
+
+/// Opening the PostgreSQL hub with a bad URL says what is wrong, soon, and changes nothing.
+@Suite struct PostgresOpenTests {
+    @Test func aMalformedOrUnreachableURLIsReportedWithWhatToCheck() async throws {
+        let malformed = await #expect(throws: StoreError.self) { try await PostgresHub.open(url: "mysql://engage@127.0.0.1/x") }
+        #expect(malformed?.code == .invalid && malformed?.message.contains("postgres://") == true)
+        let noUser = await #expect(throws: StoreError.self) { try await PostgresHub.open(url: "postgres://127.0.0.1/x") }
+        #expect(noUser?.code == .invalid && noUser?.message.contains("no user") == true)
+        // Port 1 on loopback refuses every connection.
+        let started = ContinuousClock.now
+        let unreachable = await #expect(throws: StoreError.self) {
+            try await PostgresHub.open(url: "postgres://engage:secret@127.0.0.1:1/engage?sslmode=disable", logger: TestHub.quiet, connectTimeout: .seconds(2))
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(unreachable?.code == .database && unreachable?.message.contains("cannot reach") == true)
+        #expect(unreachable?.message.contains("secret") == false, "the password leaked into the message")
+    }
+
+    /// Servers starting together on a new database: one migrates, all see the same hub.
+    @Test(.enabled(if: HubKind.available.contains(.postgres))) func serversStartingTogetherMigrateOnceAndShareAGeneration() async throws {
+        let (url, drop) = try await TestHub.freshDatabase()
+        defer { Task { await drop() } }
+        let hubs = try await withThrowingTaskGroup(of: PostgresHub.self) { group in
+            for _ in 0..<4 { group.addTask { try await PostgresHub.open(url: url, logger: TestHub.quiet) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(hubs.map(\.generation)).count == 1)
+        for hub in hubs { await hub.close() }
+        // A database a newer Engage migrated is refused, unchanged.
+        try await TestHub.adminQuery(url, "INSERT INTO engage_migrations (identifier) VALUES ('postgres/9999_future')")
+        let newer = await #expect(throws: StoreError.self) { try await PostgresHub.open(url: url, logger: TestHub.quiet) }
+        #expect(newer?.code == .file && newer?.message.contains("newer version") == true)
+    }
+}
