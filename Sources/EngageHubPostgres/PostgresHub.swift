@@ -57,21 +57,23 @@ public final class PostgresHub: Sendable {
     /// How long `open` waits for the database to answer, unless told otherwise.
     public static let connectTimeout: Duration = .seconds(15)
 
-    /// `work`'s result, or `database` ("cannot reach") when it takes longer than `limit`.
+    /// `work`'s result, or `database` ("cannot reach") as soon as `limit` has passed without
+    /// one. The work is not awaited past the limit (a pool still retrying may take a minute to
+    /// notice it was cancelled); the caller then shuts the pool down.
     static func within<T: Sendable>(_ limit: Duration, url: String, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
+        let first = FirstOutcome<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            first.continuation = continuation
+            let worker = Task {
+                do { first.resume(.success(try await work())) } catch { first.resume(.failure(error)) }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StoreError(
+            Task {
+                try? await Task.sleep(for: limit)
+                worker.cancel()
+                first.resume(.failure(StoreError(
                     .database,
-                    "cannot reach the database at \(DatabaseURL.redacted(url)) within \(limit.components.seconds) s; check that PostgreSQL runs there and the URL (user, host, port, database) is right")
+                    "cannot reach the database at \(DatabaseURL.redacted(url)) within \(limit.components.seconds) s; check that PostgreSQL runs there and the URL (user, host, port, database) is right")))
             }
-            return value
         }
     }
 
@@ -145,5 +147,20 @@ public final class PostgresHub: Sendable {
     /// Whether `error` is PostgreSQL's unique-violation (SQLSTATE 23505).
     static func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+}
+
+/// Resumes a continuation with whichever outcome comes first; later ones are dropped.
+private final class FirstOutcome<T: Sendable>: @unchecked Sendable {
+    // @unchecked: `continuation` is set before either outcome can arrive and taken under `lock`.
+    private let lock = NSLock()
+    var continuation: CheckedContinuation<T, any Error>?
+
+    func resume(_ outcome: Result<T, any Error>) {
+        let taken: CheckedContinuation<T, any Error>? = lock.withLock {
+            defer { continuation = nil }
+            return continuation
+        }
+        taken?.resume(with: outcome)
     }
 }
