@@ -182,8 +182,8 @@ let package = Package(
         .testTarget(
             name: "EngageServerTests",
             dependencies: [
-                "EngageServer", "EngageClient", "EngageProtocol", "EngageStorage", "EngageStore", "EngageHubSQLite", "EngageHubPostgres",
-                "EngageTestSupport",
+                "EngageServer", "EngageClient", "EngageProtocol", "EngageStorage", "EngageReplica", "EngageStore", "EngageHubSQLite",
+                "EngageHubPostgres", "EngageTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],

@@ -1,0 +1,112 @@
+import EngageCore
+import EngageStorage
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The replicated write path on PostgreSQL: under the write lock, the state of the records a
+/// batch touches is read in two queries, merged in memory (`MemoryReplica`, row for row what
+/// SQLite's `ReplicaWriter` writes), and the changed rows are written back in two statements.
+extension PostgresHub {
+    /// Merges `changes` (in order) into the replicated state in one transaction; returns how many
+    /// changed something. The sequence numbers continue `hub_state.local_seq`.
+    func applyReplicated(_ changes: [Change]) async throws(StoreError) -> Int {
+        let logger = logger
+        return try await transaction { connection in
+            try await Self.lockWrites(connection, logger: logger)
+            var memory = MemoryReplica(seq: try await Self.lastSeq(connection, logger: logger))
+            let keys = changes.map { MemoryReplica.RecordKey(collection: $0.collection, recordId: $0.recordId) }
+            try await Self.load(keys, into: &memory, connection, logger: logger)
+            var applied = 0
+            for change in changes where memory.apply(change) { applied += 1 }
+            try await Self.write(memory, connection, logger: logger)
+            return applied
+        }
+    }
+
+    /// The last sequence number given; read under the write lock.
+    static func lastSeq(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        for try await seq in try await connection.query("SELECT local_seq FROM hub_state WHERE id = 1", logger: logger).decode(Int64.self) {
+            return seq
+        }
+        throw StoreError(.database, "the hub database has no hub_state row; it was not made by engage-server")
+    }
+
+    /// Loads the whole state of every record in `keys` not loaded yet (empty for new records).
+    static func load(_ keys: [MemoryReplica.RecordKey], into memory: inout MemoryReplica, _ connection: PostgresConnection, logger: Logger) async throws {
+        var wanted: [MemoryReplica.RecordKey] = []
+        var seen: Set<MemoryReplica.RecordKey> = []
+        for key in keys where !memory.isLoaded(key) && seen.insert(key).inserted { wanted.append(key) }
+        guard !wanted.isEmpty else { return }
+        var states: [MemoryReplica.RecordKey: RecordState] = [:]
+        let collections = wanted.map(\.collection), records = wanted.map(\.recordId)
+        let fields = try await connection.query(
+            """
+            SELECT f.collection, f.record_id, f.field, f.value, f.stamp, f.seq FROM field_state f
+            JOIN UNNEST(\(collections)::text[], \(records)::text[]) AS k (collection, record_id)
+              ON f.collection = k.collection AND f.record_id = k.record_id
+            """, logger: logger)
+        for try await (collection, record, field, value, stamp, seq) in fields.decode((String, String, String, String, String, Int64).self) {
+            guard let stamp = HLC(encoded: stamp) else { throw StoreError(.database, "a stored stamp is malformed: \(stamp)") }
+            states[.init(collection: collection, recordId: record), default: RecordState()].registers[field] =
+                Register(value: try FieldValue(json: value), stamp: stamp, seq: seq)
+        }
+        let elements = try await connection.query(
+            """
+            SELECT e.collection, e.record_id, e.field, e.element, e.tag, e.removed FROM element_state e
+            JOIN UNNEST(\(collections)::text[], \(records)::text[]) AS k (collection, record_id)
+              ON e.collection = k.collection AND e.record_id = k.record_id
+            ORDER BY e.tag
+            """, logger: logger)
+        for try await (collection, record, field, element, tag, removed) in elements.decode((String, String, String, String, String, String?).self) {
+            guard let tag = HLC(encoded: tag) else { throw StoreError(.database, "a stored tag is malformed: \(tag)") }
+            states[.init(collection: collection, recordId: record), default: RecordState()].tags[field, default: [:]][element, default: []]
+                .append(ElementTag(tag: tag, removed: removed.flatMap(HLC.init(encoded:))))
+        }
+        for key in wanted { memory.load(key, states[key] ?? RecordState()) }
+    }
+
+    /// Writes the rows `memory` changed and advances `hub_state.local_seq`.
+    static func write(_ memory: MemoryReplica, _ connection: PostgresConnection, logger: Logger) async throws {
+        let fields = memory.fieldRows
+        if !fields.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO field_state (collection, record_id, field, value, stamp, node, seq)
+                SELECT * FROM UNNEST(\(fields.map(\.key.collection))::text[], \(fields.map(\.key.recordId))::text[], \(fields.map(\.field))::text[],
+                                     \(fields.map(\.value.jsonText))::text[], \(fields.map(\.stamp.encoded))::text[],
+                                     \(fields.map(\.stamp.node.rawValue))::text[], \(fields.map(\.seq))::bigint[])
+                ON CONFLICT (collection, record_id, field) DO UPDATE
+                  SET value = excluded.value, stamp = excluded.stamp, node = excluded.node, seq = excluded.seq
+                """, logger: logger)
+        }
+        let elements = memory.elementRows
+        if !elements.isEmpty {
+            // An empty string stands for "not removed" (NULL) in the array; no stamp is empty.
+            try await connection.query(
+                """
+                INSERT INTO element_state (collection, record_id, field, element, tag, removed, seq)
+                SELECT c, r, f, e, t, NULLIF(x, ''), s FROM UNNEST(
+                  \(elements.map(\.key.collection))::text[], \(elements.map(\.key.recordId))::text[], \(elements.map(\.field))::text[],
+                  \(elements.map(\.element))::text[], \(elements.map(\.tag.encoded))::text[], \(elements.map { $0.removed?.encoded ?? "" })::text[],
+                  \(elements.map(\.seq))::bigint[]) AS u (c, r, f, e, t, x, s)
+                ON CONFLICT (collection, record_id, field, element, tag) DO UPDATE SET removed = excluded.removed, seq = excluded.seq
+                """, logger: logger)
+        }
+        try await connection.query("UPDATE hub_state SET local_seq = \(memory.seq) WHERE id = 1", logger: logger)
+    }
+}
+
+extension FieldValue {
+    /// A value from its JSON text (`jsonText`): null, true/false, an integer or a string.
+    init(json text: String) throws {
+        switch text {
+        case "null": self = .null
+        case "true": self = .bool(true)
+        case "false": self = .bool(false)
+        default:
+            if let n = Int64(text) { self = .int(n); return }
+            self = try JSONDecoder().decode(FieldValue.self, from: Data(text.utf8))
+        }
+    }
+}
