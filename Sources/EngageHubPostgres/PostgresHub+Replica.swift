@@ -20,6 +20,7 @@ extension PostgresHub {
             var applied = 0
             for change in changes where memory.apply(change) { applied += 1 }
             try await Self.write(memory, connection, logger: logger)
+            try await Self.project(memory, connection, logger: logger)
             return applied
         }
     }
@@ -94,6 +95,58 @@ extension PostgresHub {
                 """, logger: logger)
         }
         try await connection.query("UPDATE hub_state SET local_seq = \(memory.seq) WHERE id = 1", logger: logger)
+    }
+}
+
+extension PostgresHub {
+    /// Rebuilds the typed rows (`activity`, `conflict`, `partner`) of the records `memory` changed.
+    static func project(_ memory: MemoryReplica, _ connection: PostgresConnection, logger: Logger) async throws {
+        for key in memory.changedRecords {
+            guard let state = memory.state(key) else { continue }
+            switch key.collection {
+            case ActivityFields.collection:
+                guard let a = TypedRows.activity(id: key.recordId, state: state) else {
+                    try await connection.query("DELETE FROM activity WHERE id = \(key.recordId)", logger: logger)
+                    continue
+                }
+                try await connection.query(
+                    """
+                    INSERT INTO activity (id, kind, title, country, location, post, partners, goals, start_date, end_date, status,
+                      participants, notes, sensitivity, deleted, other_countries, date_precision, amount)
+                    VALUES (\(a.id), \(a.kind), \(a.title), \(a.country), \(a.location), \(a.post), \(a.partners), \(a.goals), \(a.startDate),
+                      \(a.endDate), \(a.status), \(a.participants), \(a.notes), \(a.sensitivity), \(a.deleted), \(a.otherCountries),
+                      \(a.datePrecision), \(a.amount))
+                    ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title, country = excluded.country,
+                      location = excluded.location, post = excluded.post, partners = excluded.partners, goals = excluded.goals,
+                      start_date = excluded.start_date, end_date = excluded.end_date, status = excluded.status,
+                      participants = excluded.participants, notes = excluded.notes, sensitivity = excluded.sensitivity,
+                      deleted = excluded.deleted, other_countries = excluded.other_countries, date_precision = excluded.date_precision,
+                      amount = excluded.amount
+                    """, logger: logger)
+            case ConflictRecord.collection:
+                guard let (c, resolved) = TypedRows.conflict(state: state) else { continue }
+                try await connection.query(
+                    """
+                    INSERT INTO conflict (id, collection, record_id, field, current_value, current_stamp, current_author,
+                      other_value, other_stamp, other_author, resolved)
+                    VALUES (\(key.recordId), \(c.collection), \(c.recordId), \(c.field), \(c.current.value.jsonText), \(c.current.stamp.encoded),
+                      \(c.current.authorName), \(c.other.value.jsonText), \(c.other.stamp.encoded), \(c.other.authorName), \(resolved))
+                    ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, record_id = excluded.record_id, field = excluded.field,
+                      current_value = excluded.current_value, current_stamp = excluded.current_stamp, current_author = excluded.current_author,
+                      other_value = excluded.other_value, other_stamp = excluded.other_stamp, other_author = excluded.other_author,
+                      resolved = excluded.resolved
+                    """, logger: logger)
+            case PartnerFields.collection:
+                guard let p = TypedRows.partner(code: key.recordId, state: state) else { continue }
+                try await connection.query(
+                    """
+                    INSERT INTO partner (code, name, country, agency_type, aliases) VALUES (\(p.code), \(p.name), \(p.country), \(p.agencyType), \(p.aliases))
+                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, country = excluded.country, agency_type = excluded.agency_type,
+                      aliases = excluded.aliases
+                    """, logger: logger)
+            default: break
+            }
+        }
     }
 }
 

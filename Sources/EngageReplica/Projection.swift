@@ -27,32 +27,28 @@ package enum Projection {
     /// written (locally by the model, remotely by the server and `ActivityFields.validate`);
     /// a record whose required fields have not all arrived has no row yet.
     package static func activity(_ upsert: RawStatement, id: String, state: RecordState) throws {
-        let r = state.registers
-        guard let kind = r["kind"]?.value.stringValue, let title = r["title"]?.value.stringValue,
-            let country = r["country"]?.value.stringValue, let start = r["startDate"]?.value.stringValue
-        else {
+        guard let row = TypedRows.activity(id: id, state: state) else {
             try upsert.database.execute(sql: deleteActivitySQL, arguments: [id])
             return
         }
-        let sets = state.setValues
-        upsert.bind(1, id)
-        upsert.bind(2, kind)
-        upsert.bind(3, title)
-        upsert.bind(4, country)
-        upsert.bind(5, r["location"]?.value.stringValue)
-        upsert.bind(6, r["post"]?.value.stringValue ?? "")
-        upsert.bind(7, JSON.array((sets["partners"] ?? []).sorted()))
-        upsert.bind(8, goalsJSON(sets["goals"] ?? []))
-        upsert.bind(9, start)
-        upsert.bind(10, r["endDate"]?.value.stringValue)
-        upsert.bind(11, r["status"]?.value.stringValue ?? "planned")
-        if let n = r["participants"]?.value.intValue { upsert.bind(12, n) } else { upsert.bindNull(12) }
-        upsert.bind(13, r["notes"]?.value.stringValue ?? "")
-        upsert.bind(14, r["sensitivity"]?.value.stringValue ?? "unclassified")
-        upsert.bind(15, Int64(r["deleted"]?.value.boolValue == true ? 1 : 0))
-        upsert.bind(16, JSON.array((sets["otherCountries"] ?? []).sorted()))
-        upsert.bind(17, r["datePrecision"]?.value.stringValue ?? DatePrecision.day.rawValue)
-        upsert.bind(18, r["amount"]?.value.stringValue)
+        upsert.bind(1, row.id)
+        upsert.bind(2, row.kind)
+        upsert.bind(3, row.title)
+        upsert.bind(4, row.country)
+        upsert.bind(5, row.location)
+        upsert.bind(6, row.post)
+        upsert.bind(7, row.partners)
+        upsert.bind(8, row.goals)
+        upsert.bind(9, row.startDate)
+        upsert.bind(10, row.endDate)
+        upsert.bind(11, row.status)
+        if let n = row.participants { upsert.bind(12, n) } else { upsert.bindNull(12) }
+        upsert.bind(13, row.notes)
+        upsert.bind(14, row.sensitivity)
+        upsert.bind(15, Int64(row.deleted ? 1 : 0))
+        upsert.bind(16, row.otherCountries)
+        upsert.bind(17, row.datePrecision)
+        upsert.bind(18, row.amount)
         try upsert.run()
     }
 
@@ -90,15 +86,10 @@ package enum Projection {
         return update.database.changesCount > 0
     }
 
-    package static func goalsJSON(_ goals: Set<String>) -> String {
-        "[" + goals.compactMap { Int($0) }.sorted().map(String.init).joined(separator: ",") + "]"
-    }
+    package static func goalsJSON(_ goals: Set<String>) -> String { TypedRows.goalsJSON(goals) }
 
     package static func conflict(_ db: Database, id: String, state: RecordState) throws {
-        guard let body = state.registers[ConflictRecord.bodyField]?.value.stringValue,
-            let c = try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8))
-        else { return }
-        let resolved = state.registers[ConflictRecord.resolvedField]?.value.boolValue ?? false
+        guard let (c, resolved) = TypedRows.conflict(state: state) else { return }
         try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO conflict (id, collection, record_id, field, current_value, current_stamp,
@@ -112,12 +103,9 @@ package enum Projection {
     }
 
     package static func partner(_ db: Database, code: String, state: RecordState) throws {
-        let v = state.scalarValues
-        guard let name = v["name"]?.stringValue, let country = v["country"]?.stringValue,
-            let type = v["agencyType"]?.stringValue
-        else { return }
+        guard let p = TypedRows.partner(code: code, state: state) else { return }
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO partner (code, name, country, agency_type, aliases) VALUES (?, ?, ?, ?, ?)"
-        ).execute(arguments: [code, name, country, type, v["aliases"]?.stringValue ?? "[]"])
+        ).execute(arguments: [p.code, p.name, p.country, p.agencyType, p.aliases])
     }
 }

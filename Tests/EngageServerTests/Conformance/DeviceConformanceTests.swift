@@ -90,13 +90,13 @@ import Testing
         #expect(malformed?.code == .invalid && malformed?.message.contains("postgres://") == true)
         let noUser = await #expect(throws: StoreError.self) { try await PostgresHub.open(url: "postgres://127.0.0.1/x") }
         #expect(noUser?.code == .invalid && noUser?.message.contains("no user") == true)
-        // Port 1 on loopback refuses every connection.
-        let started = ContinuousClock.now
+        // Port 1 on loopback refuses every connection. The deadline answers (its message names
+        // it), not the pool's circuit breaker, which waits a minute.
         let unreachable = await #expect(throws: StoreError.self) {
             try await PostgresHub.open(url: "postgres://engage:secret@127.0.0.1:1/engage?sslmode=disable", logger: TestHub.quiet, connectTimeout: .seconds(2))
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
         #expect(unreachable?.code == .database && unreachable?.message.contains("cannot reach") == true)
+        #expect(unreachable?.message.contains("within 2 s") == true, "\(String(describing: unreachable))")
         #expect(unreachable?.message.contains("secret") == false, "the password leaked into the message")
     }
 
