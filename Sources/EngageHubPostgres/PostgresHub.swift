@@ -98,12 +98,13 @@ public final class PostgresHub: Sendable {
     // MARK: - Transactions
 
     /// Runs `body` in one transaction on a pooled connection: committed if it returns,
-    /// rolled back if it throws. Errors come out as `StoreError`s.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    /// rolled back if it throws. Errors come out as `StoreError`s. With `snapshot`, a read-only
+    /// transaction whose statements all see one snapshot (REPEATABLE READ).
+    func transaction<T: Sendable>(snapshot: Bool = false, _ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         let logger = logger
         do {
             return try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
+                try await connection.query(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
                 do {
                     let value = try await body(connection)
                     try await connection.query("COMMIT", logger: logger)

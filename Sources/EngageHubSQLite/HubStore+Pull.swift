@@ -120,48 +120,20 @@ extension HubStore {
             let fieldEnd: Int64 = fieldRows.count > limit ? fieldRows[limit][0] : .max
             let elementRows = try Row.fetchAll(
                 db, sql: Self.elementPageSQL(visible), arguments: StatementArguments([cursor, fieldEnd] + args + [limit + 1]))
-            var changes: [Change] = []
-            var bytes = 0, lastSeq = cursor, full = false, rows = 0
-            var f = 0, e = 0
             let echo = own.isEmpty ? nil : try EchoFilter(receipts: own, device: device.id, db: db)
-            // Rows beyond what one table returned cannot be ordered against the other table's.
-            let fieldHorizon: Int64 = fieldRows.count > limit ? fieldRows[limit][0] : .max
-            let elementHorizon: Int64 = elementRows.count > limit ? elementRows[limit][0] : .max
-            let horizon = min(fieldHorizon, elementHorizon)
-            while f < fieldRows.count || e < elementRows.count {
-                let takeField = e >= elementRows.count || (f < fieldRows.count && (fieldRows[f][0] as Int64) <= (elementRows[e][0] as Int64))
-                let row = takeField ? fieldRows[f] : elementRows[e]
-                let seq: Int64 = row[0]
-                if seq >= horizon || ((rows >= limit || bytes >= maxBytes) && seq != lastSeq) {
-                    full = true
-                    break
-                }
-                if takeField { f += 1 } else { e += 1 }
-                rows += 1
-                lastSeq = seq
-                guard let stamp = HLC(encoded: row[takeField ? 6 : 5]) else { continue }
-                let collection: String = row[1], record: String = row[2], field: String = row[3]
-                if takeField {
-                    let value = FieldValue(sqlType: row[4], value: row[5])
-                    let change = Change(collection: collection, recordId: record, field: field, op: .set(value), stamp: stamp)
-                    if try echo?.sent(change) == true { continue }
-                    changes.append(change)
-                    bytes += 120 + record.utf8.count + value.jsonText.utf8.count
-                } else {
-                    let element: String = row[4]
-                    let add = Change(collection: collection, recordId: record, field: field, op: .add(element), stamp: stamp)
-                    if try echo?.sent(add) != true { changes.append(add) }
-                    if let removed = (row[6] as String?).flatMap(HLC.init(encoded:)) {
-                        let remove = Change(collection: collection, recordId: record, field: field, op: .remove(element, observed: [stamp]), stamp: removed)
-                        if try echo?.sent(remove) != true { changes.append(remove) }
-                    }
-                    bytes += 200 + record.utf8.count + element.utf8.count
-                }
-            }
+            let page = try PullPager.page(
+                fields: fieldRows.map {
+                    PullPager.FieldRow(seq: $0[0], collection: $0[1], recordId: $0[2], field: $0[3], value: FieldValue(sqlType: $0[4], value: $0[5]), stamp: $0[6])
+                },
+                elements: elementRows.map {
+                    PullPager.ElementRow(seq: $0[0], collection: $0[1], recordId: $0[2], field: $0[3], element: $0[4], tag: $0[5], removed: $0[6])
+                },
+                cursor: cursor, limit: limit, maxBytes: maxBytes, echo: { try echo?.sent($0) == true })
+            let (changes, lastSeq, full, rows) = (page.changes, page.lastSeq, page.full, page.rows)
             if rows == 0, let first = [fieldRows.first, elementRows.first].compactMap({ $0?[0] as Int64? }).min() {
                 // One sequence number holds more rows than a page (a removal observing many
                 // tags): it is sent whole, so that every page makes progress.
-                changes = try Self.changes(atSeq: first, visible: visible, args: args, db: db)
+                let changes = try Self.changes(atSeq: first, visible: visible, args: args, db: db)
                 return PullPage(changes: changes, cursor: first, more: first < latest, generation: generation)
             }
             return PullPage(changes: changes, cursor: full ? lastSeq : max(latest, cursor), more: full, generation: generation)
