@@ -24,7 +24,7 @@ public protocol HubDevices: Sendable {
 /// What the service and its administration need from the hub's database, and all they may
 /// reach. Implemented by `HubStore` through `SQLiteHub` (one SQLite file, the embedded
 /// default). `PostgresHub` (PostgreSQL, for several server processes on one database) implements
-/// `HubDevices` so far; `Tests/EngageServerTests/Conformance` runs the same tests on both.
+/// `HubDevices` and `pull` so far; `Tests/EngageServerTests/Conformance` runs the same tests on both.
 ///
 /// Every method is one transaction: it commits before it returns, or changes nothing and
 /// throws. Errors are `StoreError`s whose codes the service maps to HTTP answers
