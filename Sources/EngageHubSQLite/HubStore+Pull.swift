@@ -271,13 +271,14 @@ extension HubStore {
             while true {
                 args[0] = after
                 let rows = try Row.fetchAll(db, sql: Self.activityPageSQL(clauses), arguments: StatementArguments(args + [chunk]))
-                    .compactMap(SQLiteStore.activity(from:))
-                for a in rows where matching(a) {
+                // A row that no longer reads (written by a newer version) is skipped, but it still
+                // counts for the chunk and the cursor: the rows after it are not lost.
+                for a in rows.compactMap(SQLiteStore.activity(from:)) where matching(a) {
                     if page.count == limit { return (page, true) }
                     page.append(a)
                 }
                 guard rows.count == chunk, let last = rows.last else { return (page, false) }
-                after = last.id.uuidString.lowercased()
+                after = last[0]
             }
         }
     }

@@ -33,7 +33,11 @@ package enum Migrations {
             if applied.contains(where: { $0.hasPrefix("hub/") }) && !folders.contains("hub") {
                 throw StoreError(.file, "\(path) is a server database (engage-server's); give engage a device database with --db")
             }
-            if !applied.isEmpty && folders.contains("hub") && !applied.contains(where: { $0.hasPrefix("hub/") }) {
+            // A device's: its own migrations, or replica ones past the first without any hub one (a
+            // server database being created by another process at this moment has only the first).
+            let isDevice = applied.contains { $0.hasPrefix("device/") }
+                || (!applied.contains { $0.hasPrefix("hub/") } && applied.contains { $0.hasPrefix("replica/") && !$0.hasPrefix("replica/0001") })
+            if folders.contains("hub") && isDevice {
                 throw StoreError(.file, "\(path) is a device database (engage's); give engage-server its own database with --db")
             }
             if let unknown = applied.first(where: { !known.contains($0) }) {
@@ -42,7 +46,24 @@ package enum Migrations {
                     "\(path) was written by a newer version of Engage (migration \(unknown)); nothing was changed — update this \(kind) software")
             }
         }
-        try migrator.migrate(writer)
+        // Two processes opening a new or older database at once (a server and an administration
+        // command) race to migrate it: the loser's migration fails ("table … already exists")
+        // and rolls back. It looks again: done by the other, or still to do, and tries again.
+        for attempt in 1...5 {
+            do {
+                try migrator.migrate(writer)
+                return
+            } catch let error as DatabaseError {
+                let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
+                if Set(migrator.migrations).isSubset(of: applied) { return }
+                guard attempt < 5 else {
+                    throw StoreError(
+                        .database,
+                        "\(path) could not be brought up to date (\(error.message ?? "\(error.resultCode)")); if another Engage process is opening it, try again in a moment")
+                }
+                Thread.sleep(forTimeInterval: 0.1 * Double(attempt))
+            }
+        }
     }
 
     package static func files(_ folder: String) throws -> [URL] {

@@ -33,6 +33,21 @@ import Testing
         return Set(list.compactMap { $0["id"] as? String })
     }
 
+    /// Processes opening a new database at once (a server and administration started together)
+    /// all succeed: the ones that lose the race to migrate it find it done.
+    @Test func processesOpeningANewDatabaseTogetherAllSucceed() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for round in 0..<3 {
+            let db = dir.path("hub-\(round).sqlite")
+            let results = try await withThrowingTaskGroup(of: Executables.Result.self) { group in
+                for _ in 0..<10 { group.addTask { try Executables.run("engage-server", ["devices", "list", "--db", db]) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0.status == 0 }, "\(results.filter { $0.status != 0 }.map(\.stderr))")
+        }
+    }
+
     @Test func twoDevicesSyncThroughTheServerAndItStopsGracefully() throws {
         defer { dir.remove() }
         let server = try ServerProcess(database: serverDB)
