@@ -8,7 +8,7 @@ extension PostgresHub {
     public func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) async throws(StoreError) {
         let now = physicalMs(), logger = logger
         try await transaction { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 INSERT INTO enrolment (code_hash, name, post, role, created_at, expires_at)
                 VALUES (\(codeHash), \(name), \(post), \(role.rawValue), \(now), \(expiresAt))
@@ -92,7 +92,7 @@ extension PostgresHub {
     public func touch(deviceId: String) async throws(StoreError) {
         let now = physicalMs(), logger = logger
         try await transaction { connection in
-            try await connection.query("UPDATE device SET last_seen = \(now) WHERE id = \(deviceId)", logger: logger)
+            _ = try await connection.query("UPDATE device SET last_seen = \(now) WHERE id = \(deviceId)", logger: logger)
         }
     }
 

@@ -11,15 +11,8 @@ import GRDB
 /// Work goes record by record: a record's state is read with two indexed range queries,
 /// its changes are merged in memory and written through, and its typed row is rebuilt once.
 package struct ReplicaWriter {
-    package struct RecordKey: Hashable {
-        package var collection: String
-        package var recordId: String
-
-        package init(collection: String, recordId: String) {
-            self.collection = collection
-            self.recordId = recordId
-        }
-    }
+    /// A record: the same key the in-memory write path uses.
+    package typealias RecordKey = MemoryReplica.RecordKey
 
     package let db: Database
     package private(set) var seq: Int64
