@@ -16,11 +16,12 @@ extension PostgresHub {
             try await Self.lockWrites(connection, logger: logger)
             var memory = MemoryReplica(seq: try await Self.lastSeq(connection, logger: logger))
             let keys = changes.map { MemoryReplica.RecordKey(collection: $0.collection, recordId: $0.recordId) }
-            try await Self.load(keys, into: &memory, connection, logger: logger)
+            for (key, state) in try await Self.states(of: keys, connection, logger: logger) { memory.load(key, state) }
             var applied = 0
             for change in changes where memory.apply(change) { applied += 1 }
-            try await Self.write(memory, connection, logger: logger)
+            try await Self.writeRows(memory, connection, logger: logger)
             try await Self.project(memory, connection, logger: logger)
+            try await connection.query("UPDATE hub_state SET local_seq = \(memory.seq) WHERE id = 1", logger: logger)
             return applied
         }
     }
@@ -33,12 +34,12 @@ extension PostgresHub {
         throw StoreError(.database, "the hub database has no hub_state row; it was not made by engage-server")
     }
 
-    /// Loads the whole state of every record in `keys` not loaded yet (empty for new records).
-    static func load(_ keys: [MemoryReplica.RecordKey], into memory: inout MemoryReplica, _ connection: PostgresConnection, logger: Logger) async throws {
-        var wanted: [MemoryReplica.RecordKey] = []
-        var seen: Set<MemoryReplica.RecordKey> = []
-        for key in keys where !memory.isLoaded(key) && seen.insert(key).inserted { wanted.append(key) }
-        guard !wanted.isEmpty else { return }
+    /// The whole state of every record in `keys` (empty for new records).
+    static func states(of keys: some Collection<MemoryReplica.RecordKey>, _ connection: PostgresConnection, logger: Logger) async throws
+        -> [MemoryReplica.RecordKey: RecordState]
+    {
+        let wanted = Array(Set(keys))
+        guard !wanted.isEmpty else { return [:] }
         var states: [MemoryReplica.RecordKey: RecordState] = [:]
         let collections = wanted.map(\.collection), records = wanted.map(\.recordId)
         let fields = try await connection.query(
@@ -64,11 +65,12 @@ extension PostgresHub {
             states[.init(collection: collection, recordId: record), default: RecordState()].tags[field, default: [:]][element, default: []]
                 .append(ElementTag(tag: tag, removed: removed.flatMap(HLC.init(encoded:))))
         }
-        for key in wanted { memory.load(key, states[key] ?? RecordState()) }
+        for key in wanted where states[key] == nil { states[key] = RecordState() }
+        return states
     }
 
-    /// Writes the rows `memory` changed and advances `hub_state.local_seq`.
-    static func write(_ memory: MemoryReplica, _ connection: PostgresConnection, logger: Logger) async throws {
+    /// Writes the rows `memory` changed (the caller advances `hub_state.local_seq`).
+    static func writeRows(_ memory: MemoryReplica, _ connection: PostgresConnection, logger: Logger) async throws {
         let fields = memory.fieldRows
         if !fields.isEmpty {
             try await connection.query(
@@ -94,7 +96,6 @@ extension PostgresHub {
                 ON CONFLICT (collection, record_id, field, element, tag) DO UPDATE SET removed = excluded.removed, seq = excluded.seq
                 """, logger: logger)
         }
-        try await connection.query("UPDATE hub_state SET local_seq = \(memory.seq) WHERE id = 1", logger: logger)
     }
 }
 

@@ -44,14 +44,7 @@ extension HubStore {
     /// or a migration): new ids are created, existing ones left as they are. All are validated
     /// before any is written. Returns (created, existing).
     public func importActivities(_ activities: [Activity]) throws(StoreError) -> (created: Int, existing: Int) {
-        for (index, activity) in activities.enumerated() {
-            do { try activity.validate() } catch {
-                throw StoreError(.invalid, "activity \(index + 1): \(error.message); nothing was imported")
-            }
-            if activity.post.isEmpty {
-                throw StoreError(.invalid, "activity \(index + 1) has no post; every activity on the server belongs to a post")
-            }
-        }
+        try ActivityFile.checkImportable(activities)
         let now = physicalMs()
         let result: (created: Int, existing: Int) = try write { db in
             var context = try ReplicaContext.load(db)

@@ -25,114 +25,44 @@ extension HubStore {
             var context = try ReplicaContext.load(db)
             var writer = try ReplicaWriter(db: db, seq: context.seq)
             writer.register = registerRule
-            var result = PushResult()
-            var (received, heldIDs) = try Self.receivedKeys(changes, device: device.id, db: db)
-            let highWater = try Self.highWater(node: device.nodeId, db: db)
-            var newHighWater = highWater
-            let logStatement = try db.cachedStatement(sql: """
-                INSERT INTO change_log (stamp, collection, record_id, field, element, op, new_value, observed, base, seen,
-                  old_value, applied, device_id, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            var batchPosts: [String: [(stamp: HLC, post: String)]] = [:]
-            for c in changes where c.collection == ActivityFields.collection && c.field == "post" {
-                if case .set(.string(let p)) = c.op { batchPosts[c.recordId, default: []].append((c.stamp, p)) }
-            }
+            let (received, heldIDs) = try Self.receivedKeys(changes, device: device.id, db: db)
+            let reads = HubPush.Reads(
+                received: received, heldIDs: heldIDs, highWater: try Self.highWater(node: device.nodeId, db: db),
+                lookups: Self.lookups(db), deviceName: { node in try Self.deviceName(node: node, db: db) })
             let postsBefore = try Self.posts(of: changes, db: db)
-            let lookups = Self.lookups(db)
-            for change in changes {
-                let key = ReplicaWriter.RecordKey(collection: change.collection, recordId: change.recordId)
-                let state = try writer.state(key)
-                let relayed = relay && change.stamp.node.rawValue != device.nodeId
-                let element = change.target.element ?? ""
-                let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, element)
-                // Another value under a stamp held already, relayed: two databases wrote under one
-                // identity at the same instant, and the hub heard of one first (see `HubRules`).
-                var clash = false
-                if let held = received[logKey], relayed || change.stamp.node.rawValue == device.nodeId {
-                    // Held already (a retry, or twice in this batch): acknowledged again, whatever
-                    // has changed since — even the activity's post.
-                    guard held == Self.signature(change.op) || relayed else { throw Self.identityConflict(device) }
-                    // A relayed removal is merged again: two copies may have removed under one
-                    // stamp having seen different tags (merging a removal twice changes nothing).
-                    let removal = if case .remove = change.op { true } else { false }
-                    clash = (held != Self.signature(change.op) || (relayed && removal)) && change.collection == ActivityFields.collection
-                    if !clash {
-                        result.accepted.append(change.stamp)
-                        if let id = heldIDs[logKey] { result.heldIDs.append(id) }
-                        continue
-                    }
-                }
-                if let (code, message) = try relayed
-                    ? HubPushRules.relayRefusal(change, device: device, state: state, batchPosts: batchPosts, now: now, lookups: lookups)
-                    : HubPushRules.refusal(change, device: device, state: state, batchPosts: batchPosts, now: now, lookups: lookups)
-                {
-                    let current: Register? = if case .set = change.op { state.registers[change.field] } else { nil }
-                    result.rejected.append(.init(stamp: change.stamp, code: code, message: message, current: current))
-                    continue
-                }
-                if !relayed {
-                    if let highWater, change.stamp <= highWater { throw Self.identityConflict(device) }
-                    newHighWater = max(newHighWater ?? change.stamp, change.stamp)
-                }
-                let heldBefore = received[logKey]
-                received[logKey] = Self.signature(change.op)
-                context.clock.observe(change.stamp, physicalMs: now)
-                // Other fields written since the author's cursor matter only to a delete.
-                let writtenSince = change.field == HubRules.deletedField
-                    ? state.registers.filter { $0.key != HubRules.deletedField && $0.value.seq > change.seen }.map(\.value) : []
-                let view = HubRules.View(
-                    current: state.registers[change.field], deleted: state.registers[HubRules.deletedField], writtenSince: writtenSince)
-                var conflicts = change.collection == ActivityFields.collection ? HubRules.conflicts(for: change, in: view) : []
-                if clash, let held = heldBefore.flatMap(Self.heldValue),
-                    let conflict = HubRules.sameStampConflict(change, held: held), !conflicts.contains(where: { $0.id == conflict.id })
-                {
-                    conflicts.append(conflict)
-                }
-                let old = state.registers[change.field]?.value
-                let applied = try writer.apply(change)
-                if !clash {  // a clash's other value lives in its conflict: the log holds one entry per stamp
-                    try logStatement.execute(
-                        arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element,
-                                    Self.opName(change.op), Self.newValue(change.op), Self.observed(change.op), change.base?.encoded, change.seen,
-                                    old?.jsonText, applied, device.id, now])
-                    let id = db.lastInsertedRowID
-                    result.logIDs = (result.logIDs?.lowerBound ?? id)...id
-                    heldIDs[logKey] = nil
-                }
-                for var conflict in conflicts {
-                    let conflictKey = ReplicaWriter.RecordKey(collection: ConflictRecord.collection, recordId: conflict.id)
-                    guard try writer.state(conflictKey).registers.isEmpty else { continue }
-                    // People read conflicts: each side names the device that wrote it.
-                    conflict.current.by = try Self.deviceName(node: conflict.current.author, db: db)
-                    conflict.other.by = try Self.deviceName(node: conflict.other.author, db: db)
-                    for c in HubRules.recordChanges(for: conflict, stamp: { context.clock.tick(physicalMs: now) }) {
-                        try writer.apply(c)
-                    }
-                    result.conflictsRaised += 1
-                }
-                result.accepted.append(change.stamp)
-                result.newlyAccepted += 1
-            }
+            var outcome = try HubPush.run(changes, from: device, relay: relay, now: now, clock: &context.clock, writer: &writer, reads: reads)
+            outcome.result.logIDs = try Self.append(outcome.log, device: device, now: now, db: db)
             try writer.project()
             try Self.resequenceMoved(postsBefore, writer: &writer, db: db)
             context.seq = writer.seq
             try context.save(db)
-            if let newHighWater, newHighWater != highWater {
+            if let stamp = outcome.newHighWater {
                 try db.execute(
                     sql: "INSERT INTO node_stamp (node_id, max_stamp) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET max_stamp = excluded.max_stamp",
-                    arguments: [device.nodeId, newHighWater.encoded])
+                    arguments: [device.nodeId, stamp.encoded])
             }
-            result.conflicts = try Self.conflicts(involving: result.accepted, db: db)
-            return result
+            outcome.result.conflicts = try Self.conflicts(involving: outcome.result.accepted, db: db)
+            return outcome.result
         }
     }
 
-    static func identityConflict(_ device: DeviceRecord) -> StoreError {
-        StoreError(
-            .identityConflict,
-            "another database is using this device's identity (\(device.id)), e.g. a copy restored onto a second tablet; "
-                + "this copy takes a new identity and sends its changes again (the app does it by itself)")
+    /// Appends `entries` to the change log; returns their ids.
+    static func append(_ entries: [HubPush.LogEntry], device: DeviceRecord, now: Int64, db: Database) throws -> ClosedRange<Int64>? {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO change_log (stamp, collection, record_id, field, element, op, new_value, observed, base, seen,
+              old_value, applied, device_id, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var ids: ClosedRange<Int64>?
+        for e in entries {
+            let c = e.change
+            try statement.execute(
+                arguments: [c.stamp.encoded, c.collection, c.recordId, c.field, e.element, e.opName, e.newValue, e.observed,
+                            c.base?.encoded, c.seen, e.old?.jsonText, e.applied, device.id, now])
+            let id = db.lastInsertedRowID
+            ids = (ids?.lowerBound ?? id)...id
+        }
+        return ids
     }
 
     /// The greatest stamp accepted from `node`, if any.
@@ -177,41 +107,12 @@ extension HubStore {
                 db, sql: "SELECT stamp, collection, record_id, field, element, op, new_value, id, device_id FROM change_log WHERE stamp IN (\(databaseQuestionMarks(count: chunk.count)))",
                 arguments: StatementArguments(chunk))
             while let row = try rows.next() {
-                let key = logKey(row[0], row[1], row[2], row[3], row[4])
-                keys[key] = signature(op: row[5], newValue: row[6])
+                let key = HubPush.logKey(row[0], row[1], row[2], row[3], row[4])
+                keys[key] = HubPush.signature(op: row[5], newValue: row[6])
                 if (row[8] as String?) == device { ids[key] = row[7] }
             }
         }
         return (keys, ids)
-    }
-
-    static func logKey(_ stamp: String, _ collection: String, _ record: String, _ field: String, _ element: String) -> String {
-        [stamp, collection, record, field, element].joined(separator: "\u{1F}")
-    }
-
-    /// What a change wrote, to tell a retried change from another one with the same stamp.
-    static func signature(_ op: Change.Op) -> String { signature(op: opName(op), newValue: newValue(op)) }
-
-    static func signature(op: String, newValue: String?) -> String { op + ":" + (newValue ?? "") }
-
-    /// The value a held `set` wrote, read back from its signature.
-    static func heldValue(_ signature: String) -> FieldValue? {
-        guard signature.hasPrefix("set:") else { return nil }
-        return try? JSONDecoder().decode(FieldValue.self, from: Data(signature.dropFirst(4).utf8))
-    }
-
-    static func opName(_ op: Change.Op) -> String {
-        switch op {
-        case .set: "set"
-        case .add: "add"
-        case .remove: "remove"
-        }
-    }
-
-    static func newValue(_ op: Change.Op) -> String? { if case .set(let v) = op { v.jsonText } else { nil } }
-
-    static func observed(_ op: Change.Op) -> String? {
-        if case .remove(_, let tags) = op { "[" + tags.map { "\"" + $0.encoded + "\"" }.joined(separator: ",") + "]" } else { nil }
     }
 
     /// The rules' reads, from this transaction.

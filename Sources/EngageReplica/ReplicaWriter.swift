@@ -10,7 +10,7 @@ import GRDB
 ///
 /// Work goes record by record: a record's state is read with two indexed range queries,
 /// its changes are merged in memory and written through, and its typed row is rebuilt once.
-package struct ReplicaWriter {
+package struct ReplicaWriter: ReplicaApplying {
     /// A record: the same key the in-memory write path uses.
     package typealias RecordKey = MemoryReplica.RecordKey
 

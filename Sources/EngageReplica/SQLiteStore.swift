@@ -70,70 +70,11 @@ package enum SQLiteStore {
     /// An activity from a row of `activityColumns`. The typed row holds values the model checked
     /// when they were merged; a row that no longer parses (written by a newer version) is skipped.
     package static func activity(from row: Row) -> Activity? {
-        guard let uuid = UUID(uuidString: row[0]), let kind = ActivityKind(rawValue: row[1]),
-            let country = try? Country(row[3] as String), let start = try? Day(row[8] as String, field: "startDate"),
-            let status = ActivityStatus(rawValue: row[10]), let sensitivity = Sensitivity(rawValue: row[13])
-        else { return nil }
-        var goals = Set<StrategicGoal>()
-        for g in stringArray(row[7]) {
-            guard let n = Int(g), let goal = StrategicGoal(rawValue: n) else { return nil }
-            goals.insert(goal)
-        }
-        var endDate: Day?
-        if let end = row[9] as String? {
-            guard let day = try? Day(end, field: "endDate") else { return nil }
-            endDate = day
-        }
-        var others = Set<Country>()
-        for code in stringArray(row[15]) {
-            guard let c = try? Country(code) else { return nil }
-            others.insert(c)
-        }
-        guard let precision = DatePrecision(rawValue: row[16]) else { return nil }
-        var amount: Amount?
-        if let text = row[17] as String? {
-            guard let a = try? Amount(text) else { return nil }
-            amount = a
-        }
-        return Activity(
-            id: uuid, kind: kind, title: row[2], country: country, otherCountries: others, location: row[4], post: row[5],
-            partners: Set(stringArray(row[6])), goals: goals, startDate: start, endDate: endDate, datePrecision: precision, status: status,
-            participants: (row[11] as Int64?).map { Int($0) }, amount: amount, notes: row[12], sensitivity: sensitivity, deleted: row[14])
-    }
-
-    /// The elements of a typed row's JSON array column (`["SUNAT","WCO"]`, `[1,3]`) as strings.
-    /// Without a backslash no element can hold a quote, so splitting on the separators is exact;
-    /// anything else goes to Foundation's parser. A per-row JSONDecoder made listing 7× slower
-    /// than reading the rows.
-    package static func stringArray(_ json: String?) -> [String] {
-        guard let json, json.utf8.count > 2 else { return [] }
-        let fast: [String]? = json.utf8.withContiguousStorageIfAvailable { b in
-            let n = b.count
-            guard b[0] == 0x5B, b[n - 1] == 0x5D, !b.contains(0x5C) else { return nil }  // [ … ], no backslash
-            var out: [String] = []
-            if b[1] == 0x22 {  // ["a","b"]: every quote delimits, elements are separated by `","`
-                var i = 2
-                while i < n - 1 {
-                    var j = i
-                    while j < n - 1, b[j] != 0x22 { j += 1 }
-                    guard j < n - 1 else { return nil }
-                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self))
-                    i = j + 3
-                }
-            } else {  // [1,3]
-                var i = 1
-                while i < n - 1 {
-                    var j = i
-                    while j < n - 1, b[j] != 0x2C { j += 1 }
-                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self).filter { $0 != " " })
-                    i = j + 1
-                }
-            }
-            return out
-        } ?? nil
-        if let fast { return fast }
-        let parsed = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [Any] ?? []
-        return parsed.map { "\($0)" }
+        TypedRows.Activity(
+            id: row[0], kind: row[1], title: row[2], country: row[3], location: row[4], post: row[5], partners: row[6], goals: row[7],
+            startDate: row[8], endDate: row[9], status: row[10], participants: row[11], notes: row[12], sensitivity: row[13],
+            deleted: row[14], otherCountries: row[15], datePrecision: row[16], amount: row[17]
+        ).model
     }
 
     /// A partner from a row of code, name, country, agency_type, aliases.

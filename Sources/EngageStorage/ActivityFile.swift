@@ -9,6 +9,20 @@ import Foundation
 /// or at the hub — finds the same activities instead of creating copies. Two identical entries
 /// are one activity.
 public enum ActivityFile {
+    /// Checks activities a hub is asked to import: each must pass the model's rules and have a
+    /// post (every activity on the server belongs to one). Throws `invalid_value` naming the first
+    /// that does not; nothing is imported then.
+    public static func checkImportable(_ activities: [Activity]) throws(StoreError) {
+        for (index, activity) in activities.enumerated() {
+            do { try activity.validate() } catch {
+                throw StoreError(.invalid, "activity \(index + 1): \(error.message); nothing was imported")
+            }
+            if activity.post.isEmpty {
+                throw StoreError(.invalid, "activity \(index + 1) has no post; every activity on the server belongs to a post")
+            }
+        }
+    }
+
     /// Decodes `data`; throws `DecodingError` naming the entry and key when it is not an
     /// activities file.
     public static func decode(_ data: Data) throws -> [Activity] {

@@ -23,8 +23,8 @@ public protocol HubDevices: Sendable {
 
 /// What the service and its administration need from the hub's database, and all they may
 /// reach. Implemented by `HubStore` through `SQLiteHub` (one SQLite file, the embedded
-/// default). `PostgresHub` (PostgreSQL, for several server processes on one database) implements
-/// `HubDevices` and `pull` so far; `Tests/EngageServerTests/Conformance` runs the same tests on both.
+/// default) and by `PostgresHub` (PostgreSQL, for several server processes on one database);
+/// `Tests/EngageServerTests/Conformance` runs the same tests on both.
 ///
 /// Every method is one transaction: it commits before it returns, or changes nothing and
 /// throws. Errors are `StoreError`s whose codes the service maps to HTTP answers
@@ -35,7 +35,7 @@ public protocol HubStorage: HubDevices {
     var generation: String { get }
 
     // MARK: Sync
-    /// Applies a batch through the merge core (see `HubStore.push` for the rules), answering
+    /// Applies a batch through the merge core (the rules are `HubPush`'s), answering
     /// the same for the same batch against the same state.
     func push(_ changes: [Change], from device: DeviceRecord, relay: Bool) async throws(StoreError) -> PushResult
     /// The latest state of what changed after `cursor` and `device` may see, in sequence order:

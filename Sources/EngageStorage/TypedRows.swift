@@ -17,6 +17,31 @@ public enum TypedRows {
         public var deleted: Bool
         public var otherCountries, datePrecision: String
         public var amount: String?
+
+        public init(
+            id: String, kind: String, title: String, country: String, location: String?, post: String, partners: String, goals: String,
+            startDate: String, endDate: String?, status: String, participants: Int64?, notes: String, sensitivity: String, deleted: Bool,
+            otherCountries: String, datePrecision: String, amount: String?
+        ) {
+            self.id = id
+            self.kind = kind
+            self.title = title
+            self.country = country
+            self.location = location
+            self.post = post
+            self.partners = partners
+            self.goals = goals
+            self.startDate = startDate
+            self.endDate = endDate
+            self.status = status
+            self.participants = participants
+            self.notes = notes
+            self.sensitivity = sensitivity
+            self.deleted = deleted
+            self.otherCountries = otherCountries
+            self.datePrecision = datePrecision
+            self.amount = amount
+        }
     }
 
     /// The row of an activity record; nil while a required field (kind, title, country, start
@@ -56,5 +81,76 @@ public enum TypedRows {
         guard let name = v["name"]?.stringValue, let country = v["country"]?.stringValue, let type = v["agencyType"]?.stringValue
         else { return nil }
         return (code, name, country, type, v["aliases"]?.stringValue ?? "[]")
+    }
+
+    /// The elements of a typed row's JSON array column (`["SUNAT","WCO"]`, `[1,3]`) as strings.
+    /// Without a backslash no element can hold a quote, so splitting on the separators is exact;
+    /// anything else goes to Foundation's parser. A per-row JSONDecoder made listing 7× slower
+    /// than reading the rows.
+    public static func stringArray(_ json: String?) -> [String] {
+        guard let json, json.utf8.count > 2 else { return [] }
+        let fast: [String]? = json.utf8.withContiguousStorageIfAvailable { b in
+            let n = b.count
+            guard b[0] == 0x5B, b[n - 1] == 0x5D, !b.contains(0x5C) else { return nil }  // [ … ], no backslash
+            var out: [String] = []
+            if b[1] == 0x22 {  // ["a","b"]: every quote delimits, elements are separated by `","`
+                var i = 2
+                while i < n - 1 {
+                    var j = i
+                    while j < n - 1, b[j] != 0x22 { j += 1 }
+                    guard j < n - 1 else { return nil }
+                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self))
+                    i = j + 3
+                }
+            } else {  // [1,3]
+                var i = 1
+                while i < n - 1 {
+                    var j = i
+                    while j < n - 1, b[j] != 0x2C { j += 1 }
+                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self).filter { $0 != " " })
+                    i = j + 1
+                }
+            }
+            return out
+        } ?? nil
+        if let fast { return fast }
+        let parsed = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [Any] ?? []
+        return parsed.map { "\($0)" }
+    }
+
+}
+
+extension TypedRows.Activity {
+    /// The activity this row holds; nil for a row that no longer parses (written by a newer
+    /// version), which readers skip.
+    public var model: Activity? {
+        guard let uuid = UUID(uuidString: id), let kind = ActivityKind(rawValue: kind), let country = try? Country(country),
+            let start = try? Day(startDate, field: "startDate"), let status = ActivityStatus(rawValue: status),
+            let sensitivity = Sensitivity(rawValue: sensitivity), let precision = DatePrecision(rawValue: datePrecision)
+        else { return nil }
+        var goals = Set<StrategicGoal>()
+        for g in TypedRows.stringArray(self.goals) {
+            guard let n = Int(g), let goal = StrategicGoal(rawValue: n) else { return nil }
+            goals.insert(goal)
+        }
+        var end: Day?
+        if let endDate {
+            guard let day = try? Day(endDate, field: "endDate") else { return nil }
+            end = day
+        }
+        var others = Set<Country>()
+        for code in TypedRows.stringArray(otherCountries) {
+            guard let c = try? Country(code) else { return nil }
+            others.insert(c)
+        }
+        var money: Amount?
+        if let amount {
+            guard let a = try? Amount(amount) else { return nil }
+            money = a
+        }
+        return Activity(
+            id: uuid, kind: kind, title: title, country: country, otherCountries: others, location: location, post: post,
+            partners: Set(TypedRows.stringArray(partners)), goals: goals, startDate: start, endDate: end, datePrecision: precision,
+            status: status, participants: participants.map { Int($0) }, amount: money, notes: notes, sensitivity: sensitivity, deleted: deleted)
     }
 }

@@ -149,8 +149,8 @@ import Testing
         let samples: [[String]] = [[], [""], ["SUNAT"], ["SUNAT", "WCO"], ["a\",\"b"], ["back\\slash", "x"], ["comma, inside", "ünïcödé 税关"],
                                    ["tab\there", "new\nline"], ["[", "]"], ["\"quoted\""], ["/"]]
         for sample in samples {
-            #expect(Set(SQLiteStore.stringArray(JSON.array(sample.sorted()))) == Set(sample), "\(sample)")
+            #expect(Set(TypedRows.stringArray(JSON.array(sample.sorted()))) == Set(sample), "\(sample)")
         }
-        #expect(SQLiteStore.stringArray("[1,3]") == ["1", "3"] && SQLiteStore.stringArray("[]") == [] && SQLiteStore.stringArray(nil) == [])
+        #expect(TypedRows.stringArray("[1,3]") == ["1", "3"] && TypedRows.stringArray("[]") == [] && TypedRows.stringArray(nil) == [])
     }
 }

@@ -25,7 +25,8 @@ enum HubKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
 /// A hub store of one kind on a database of its own, made for one test and removed after it.
 struct TestHub: Sendable {
-    let devices: any HubDevices
+    let storage: any HubStorage
+    var devices: any HubDevices { storage }
     private let closer: @Sendable () async -> Void
 
     /// Runs `body` on a fresh hub of `kind` whose clock is `clock`.
@@ -44,11 +45,11 @@ struct TestHub: Sendable {
     static func open(_ kind: HubKind, clock: FakeClock) async throws -> TestHub {
         switch kind {
         case .sqlite:
-            return TestHub(devices: SQLiteHub(try HubStore.inMemory(physicalMs: clock.now)), closer: {})
+            return TestHub(storage: SQLiteHub(try HubStore.inMemory(physicalMs: clock.now)), closer: {})
         case .postgres:
             let (url, drop) = try await Self.freshDatabase()
             let hub = try await PostgresHub.open(url: url, physicalMs: clock.now, logger: Self.quiet)
-            return TestHub(devices: hub, closer: {
+            return TestHub(storage: hub, closer: {
                 await hub.close()
                 await drop()
             })

@@ -1,0 +1,240 @@
+import EngageCore
+import EngageStorage
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Pushes on PostgreSQL: `HubPush`, the rules every hub store shares, over `MemoryReplica`,
+/// in one transaction under the write lock.
+///
+/// The push's reads are made before it runs, in a few queries for the whole batch (the records'
+/// state, their post writes, the conflicts they name). A read it needs that was not foreseen —
+/// the state of a conflict record it raises, an author's device name — is noted as missing; the
+/// batch is then run again from the start with it (at most `passes` times). A run is a pure
+/// function of what it reads, so the last run is the one a single read-on-demand run would be.
+extension PostgresHub {
+    public func push(_ changes: [Change], from device: DeviceRecord, relay: Bool = false) async throws(StoreError) -> PushResult {
+        let now = physicalMs()
+        let logger = logger
+        return try await transaction { connection in
+            try await Self.lockWrites(connection, logger: logger)
+            var (seq, clock) = try await Self.hubState(connection, logger: logger)
+            let activityIds = Array(Set(changes.filter { $0.collection == ActivityFields.collection }.map(\.recordId)))
+            let known = try await Known.prefetch(changes, device: device, activityIds: activityIds, connection, logger: logger)
+            let postsBefore = try await Self.posts(of: activityIds, connection, logger: logger)
+            var memory = MemoryReplica(seq: seq)
+            var outcome: HubPush.Outcome?
+            for _ in 0..<Self.passes {
+                memory = MemoryReplica(seq: seq)
+                for (key, state) in known.states { memory.load(key, state) }
+                var writer = Loading(memory: memory, known: known)
+                var passClock = clock
+                let run = try HubPush.run(changes, from: device, relay: relay, now: now, clock: &passClock, writer: &writer, reads: known.reads)
+                memory = writer.memory
+                if known.isComplete {
+                    outcome = run
+                    clock = passClock
+                    break
+                }
+                try await known.fetchMissing(connection, logger: logger)
+            }
+            guard var outcome else { throw StoreError(.database, "a push kept needing more reads after \(Self.passes) passes; nothing was changed") }
+            try await Self.writeRows(memory, connection, logger: logger)
+            try await Self.project(memory, connection, logger: logger)
+            outcome.result.logIDs = try await Self.append(outcome.log, device: device, now: now, connection, logger: logger)
+            seq = memory.seq
+            try await Self.resequenceMoved(postsBefore, seq: &seq, connection, logger: logger)
+            try await connection.query(
+                "UPDATE hub_state SET local_seq = \(seq), clock = \(clock.last.encoded) WHERE id = 1", logger: logger)
+            if let stamp = outcome.newHighWater {
+                try await connection.query(
+                    """
+                    INSERT INTO node_stamp (node_id, max_stamp) VALUES (\(device.nodeId), \(stamp.encoded))
+                    ON CONFLICT (node_id) DO UPDATE SET max_stamp = excluded.max_stamp
+                    """, logger: logger)
+            }
+            outcome.result.conflicts = try await Self.conflicts(involving: outcome.result.accepted, connection, logger: logger)
+            return outcome.result
+        }
+    }
+
+    /// Runs of a batch at most, each with the reads the one before found missing.
+    static let passes = 4
+
+    /// The last sequence number and the hub's clock; read under the write lock.
+    static func hubState(_ connection: PostgresConnection, logger: Logger) async throws -> (Int64, HybridClock) {
+        for try await (seq, clock) in try await connection.query("SELECT local_seq, clock FROM hub_state WHERE id = 1", logger: logger)
+            .decode((Int64, String?).self)
+        {
+            return (seq, HybridClock(node: HubRules.node, last: clock.flatMap(HLC.init(encoded:))))
+        }
+        throw StoreError(.database, "the hub database has no hub_state row; it was not made by engage-server")
+    }
+
+    /// The post of each activity in `ids` (nil while it has no typed row).
+    static func posts(of ids: [String], _ connection: PostgresConnection, logger: Logger) async throws -> [String: String?] {
+        var posts: [String: String?] = Dictionary(uniqueKeysWithValues: ids.map { ($0, nil) })
+        guard !ids.isEmpty else { return posts }
+        for try await (id, post) in try await connection.query("SELECT id, post FROM activity WHERE id = ANY(\(ids))", logger: logger)
+            .decode((String, String).self)
+        {
+            posts[id] = post
+        }
+        return posts
+    }
+
+    /// Appends `entries` to the change log in order (under the write lock, so their ids are
+    /// consecutive); returns their ids.
+    static func append(_ entries: [HubPush.LogEntry], device: DeviceRecord, now: Int64, _ connection: PostgresConnection, logger: Logger)
+        async throws -> ClosedRange<Int64>?
+    {
+        guard !entries.isEmpty else { return nil }
+        let c = entries.map(\.change)
+        // An empty string stands for NULL in the arrays: no stamp, JSON value or tag list is empty.
+        let rows = try await connection.query(
+            """
+            INSERT INTO change_log (stamp, collection, record_id, field, element, op, new_value, observed, base, seen,
+              old_value, applied, device_id, received_at)
+            SELECT s, c, r, f, e, o, NULLIF(v, ''), NULLIF(x, ''), NULLIF(b, ''), n, NULLIF(p, ''), a, \(device.id), \(now)
+            FROM UNNEST(\(c.map(\.stamp.encoded))::text[], \(c.map(\.collection))::text[], \(c.map(\.recordId))::text[],
+                        \(c.map(\.field))::text[], \(entries.map(\.element))::text[], \(entries.map(\.opName))::text[],
+                        \(entries.map { $0.newValue ?? "" })::text[], \(entries.map { $0.observed ?? "" })::text[],
+                        \(c.map { $0.base?.encoded ?? "" })::text[], \(c.map(\.seen))::bigint[],
+                        \(entries.map { $0.old?.jsonText ?? "" })::text[], \(entries.map(\.applied))::boolean[])
+              WITH ORDINALITY AS u (s, c, r, f, e, o, v, x, b, n, p, a, i)
+            ORDER BY i
+            RETURNING id
+            """, logger: logger)
+        var ids: ClosedRange<Int64>?
+        for try await id in rows.decode(Int64.self) { ids = (min(ids?.lowerBound ?? id, id))...max(ids?.upperBound ?? id, id) }
+        return ids
+    }
+
+    /// A record whose typed row appeared or changed post is given new sequence numbers, with its
+    /// conflicts, as `HubStore.resequenceMoved` does: in the same order, so both stores number alike.
+    static func resequenceMoved(_ before: [String: String?], seq: inout Int64, _ connection: PostgresConnection, logger: Logger) async throws {
+        let after = try await posts(of: Array(before.keys), connection, logger: logger)
+        for (id, post) in before.sorted(by: { $0.key < $1.key }) {
+            guard let now = after[id] ?? nil, now != post else { continue }
+            try await resequence(collection: ActivityFields.collection, recordId: id, seq: &seq, connection, logger: logger)
+            var conflicts: [String] = []
+            for try await conflict in try await connection.query(
+                "SELECT id FROM conflict WHERE record_id = \(id) ORDER BY id COLLATE \"C\"", logger: logger
+            ).decode(String.self) {
+                conflicts.append(conflict)
+            }
+            for conflict in conflicts {
+                try await resequence(collection: ConflictRecord.collection, recordId: conflict, seq: &seq, connection, logger: logger)
+            }
+        }
+    }
+
+    /// Gives every row of a record's state a new sequence number after `seq`: fields by name,
+    /// then element tags by field, element and tag, byte order (SQLite's BINARY; `ReplicaWriter.resequence`).
+    static func resequence(collection: String, recordId: String, seq: inout Int64, _ connection: PostgresConnection, logger: Logger) async throws {
+        let base = seq
+        let fields = try await connection.query(
+            """
+            WITH r AS (SELECT field, row_number() OVER (ORDER BY field COLLATE "C") AS n
+                       FROM field_state WHERE collection = \(collection) AND record_id = \(recordId))
+            UPDATE field_state f SET seq = \(base) + r.n FROM r
+            WHERE f.collection = \(collection) AND f.record_id = \(recordId) AND f.field = r.field
+            RETURNING f.seq
+            """, logger: logger)
+        for try await s in fields.decode(Int64.self) { seq = max(seq, s) }
+        let elementBase = seq
+        let elements = try await connection.query(
+            """
+            WITH r AS (SELECT field, element, tag,
+                         row_number() OVER (ORDER BY field COLLATE "C", element COLLATE "C", tag COLLATE "C") AS n
+                       FROM element_state WHERE collection = \(collection) AND record_id = \(recordId))
+            UPDATE element_state e SET seq = \(elementBase) + r.n FROM r
+            WHERE e.collection = \(collection) AND e.record_id = \(recordId) AND e.field = r.field AND e.element = r.element AND e.tag = r.tag
+            RETURNING e.seq
+            """, logger: logger)
+        for try await s in elements.decode(Int64.self) { seq = max(seq, s) }
+    }
+
+    /// Conflicts whose either side has one of `stamps`, by id.
+    static func conflicts(involving stamps: [HLC], _ connection: PostgresConnection, logger: Logger) async throws
+        -> [(id: String, activityId: String, field: String)]
+    {
+        guard !stamps.isEmpty else { return [] }
+        let encoded = stamps.map(\.encoded)
+        var found: [(id: String, activityId: String, field: String)] = []
+        for try await (id, record, field) in try await connection.query(
+            "SELECT id, record_id, field FROM conflict WHERE current_stamp = ANY(\(encoded)) OR other_stamp = ANY(\(encoded))", logger: logger
+        ).decode((String, String, String).self) {
+            found.append((id, record, field))
+        }
+        return found.sorted { $0.id < $1.id }
+    }
+}
+
+/// `MemoryReplica` for one run of a push: a record not read beforehand is noted as missing and
+/// taken as new, so the run goes on; its outcome is then dropped and the batch run again.
+struct Loading: ReplicaApplying {
+    var memory: MemoryReplica
+    let known: Known
+
+    mutating func state(_ key: MemoryReplica.RecordKey) throws -> RecordState {
+        if let state = memory.state(key) { return state }
+        known.missingStates.insert(key)
+        memory.load(key, RecordState())
+        return RecordState()
+    }
+
+    mutating func apply(_ change: Change) throws -> Bool {
+        _ = try state(.init(collection: change.collection, recordId: change.recordId))
+        return memory.apply(change)
+    }
+}
+
+/// What a push has read from the database, and what a run found it lacked.
+final class Known {
+    // Not Sendable: used by one push, inside its transaction.
+    var states: [MemoryReplica.RecordKey: RecordState] = [:]
+    var received: [String: String] = [:]
+    var heldIDs: [String: Int64] = [:]
+    var highWater: HLC?
+    var postWrites: [String: [(stamp: String, newValue: String?)]] = [:]
+    var conflictPosts: [String: String?] = [:]
+    var activityPosts: [String: String?] = [:]
+    var deviceNames: [String: String?] = [:]
+    var missingStates: Set<MemoryReplica.RecordKey> = []
+    var missingPostWrites: Set<String> = []
+    var missingConflicts: Set<String> = []
+    var missingActivities: Set<String> = []
+    var missingNodes: Set<String> = []
+
+    /// Whether the last run found every read it needed.
+    var isComplete: Bool {
+        missingStates.isEmpty && missingPostWrites.isEmpty && missingConflicts.isEmpty && missingActivities.isEmpty && missingNodes.isEmpty
+    }
+
+    var reads: HubPush.Reads {
+        HubPush.Reads(
+            received: received, heldIDs: heldIDs, highWater: highWater,
+            lookups: HubPushRules.Lookups(
+                postWrites: { id in
+                    if let writes = self.postWrites[id] { return writes }
+                    self.missingPostWrites.insert(id)
+                    return []
+                },
+                conflictPost: { id in
+                    if let post = self.conflictPosts[id] { return post }
+                    self.missingConflicts.insert(id)
+                    return nil
+                },
+                activityPost: { id in
+                    if let post = self.activityPosts[id] { return post }
+                    self.missingActivities.insert(id)
+                    return nil
+                }),
+            deviceName: { node in
+                if let name = self.deviceNames[node.rawValue] { return name }
+                self.missingNodes.insert(node.rawValue)
+                return nil
+            })
+    }
+}

@@ -1,0 +1,94 @@
+import EngageCore
+import EngageStorage
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The reads of a push on PostgreSQL, a few queries each for the whole batch.
+extension Known {
+    /// What a push of `changes` from `device` foreseeably reads: the records' state, the change-log
+    /// entries with their stamps, the node's high water, the activities' post writes and the
+    /// posts of the conflicts they name.
+    static func prefetch(_ changes: [Change], device: DeviceRecord, activityIds: [String], _ connection: PostgresConnection, logger: Logger)
+        async throws -> Known
+    {
+        let known = Known()
+        known.states = try await PostgresHub.states(
+            of: changes.map { MemoryReplica.RecordKey(collection: $0.collection, recordId: $0.recordId) }, connection, logger: logger)
+        let stamps = Array(Set(changes.map(\.stamp.encoded)))
+        if !stamps.isEmpty {
+            let rows = try await connection.query(
+                "SELECT stamp, collection, record_id, field, element, op, new_value, id, device_id FROM change_log WHERE stamp = ANY(\(stamps))",
+                logger: logger)
+            for try await (stamp, collection, record, field, element, op, newValue, id, deviceId) in rows.decode(
+                (String, String, String, String, String, String, String?, Int64, String).self)
+            {
+                let key = HubPush.logKey(stamp, collection, record, field, element)
+                known.received[key] = HubPush.signature(op: op, newValue: newValue)
+                if deviceId == device.id { known.heldIDs[key] = id }
+            }
+        }
+        for try await stamp in try await connection.query(
+            "SELECT max_stamp FROM node_stamp WHERE node_id = \(device.nodeId)", logger: logger
+        ).decode(String.self) {
+            known.highWater = HLC(encoded: stamp)
+        }
+        try await known.readPostWrites(activityIds, connection, logger: logger)
+        try await known.readConflictPosts(
+            Array(Set(changes.filter { $0.collection == ConflictRecord.collection }.map(\.recordId))), connection, logger: logger)
+        return known
+    }
+
+    /// Reads what the last run found missing, and clears the list.
+    func fetchMissing(_ connection: PostgresConnection, logger: Logger) async throws {
+        for (key, state) in try await PostgresHub.states(of: missingStates, connection, logger: logger) { states[key] = state }
+        try await readPostWrites(Array(missingPostWrites), connection, logger: logger)
+        try await readConflictPosts(Array(missingConflicts), connection, logger: logger)
+        if !missingActivities.isEmpty {
+            let ids = Array(missingActivities)
+            for id in ids { activityPosts[id] = .some(nil) }
+            for try await (id, post) in try await connection.query("SELECT id, post FROM activity WHERE id = ANY(\(ids))", logger: logger)
+                .decode((String, String).self)
+            {
+                activityPosts[id] = post
+            }
+        }
+        if !missingNodes.isEmpty {
+            let nodes = Array(missingNodes)
+            for node in nodes { deviceNames[node] = .some(nil) }
+            for try await (node, name) in try await connection.query("SELECT node_id, name FROM device WHERE node_id = ANY(\(nodes))", logger: logger)
+                .decode((String, String).self)
+            {
+                deviceNames[node] = name
+            }
+        }
+        missingStates = []
+        missingPostWrites = []
+        missingConflicts = []
+        missingActivities = []
+        missingNodes = []
+    }
+
+    /// The `post` writes in the change log of each activity in `ids`.
+    func readPostWrites(_ ids: [String], _ connection: PostgresConnection, logger: Logger) async throws {
+        guard !ids.isEmpty else { return }
+        for id in ids { postWrites[id] = [] }
+        for try await (id, stamp, newValue) in try await connection.query(
+            "SELECT record_id, stamp, new_value FROM change_log WHERE record_id = ANY(\(ids)) AND collection = 'activities' AND field = 'post'",
+            logger: logger
+        ).decode((String, String, String?).self) {
+            postWrites[id, default: []].append((stamp, newValue))
+        }
+    }
+
+    /// The post of the activity each conflict in `ids` is about (nil for a conflict the hub lacks).
+    func readConflictPosts(_ ids: [String], _ connection: PostgresConnection, logger: Logger) async throws {
+        guard !ids.isEmpty else { return }
+        for id in ids { conflictPosts[id] = .some(nil) }
+        for try await (id, post) in try await connection.query(
+            "SELECT c.id, a.post FROM conflict c JOIN activity a ON a.id = c.record_id WHERE c.id = ANY(\(ids))", logger: logger
+        ).decode((String, String).self) {
+            conflictPosts[id] = post
+        }
+    }
+}
