@@ -145,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "engage-server",
             dependencies: [
-                "EngageServer", "EngageStorage", "EngageHubSQLite", "EngageModel", "EngageProtocol", "EngageImport",
+                "EngageServer", "EngageStorage", "EngageHubSQLite", "EngageHubPostgres", "EngageModel", "EngageProtocol", "EngageImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

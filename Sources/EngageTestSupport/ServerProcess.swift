@@ -7,13 +7,24 @@ public final class ServerProcess: @unchecked Sendable {
     public let url: String
     public let database: String
 
-    /// Starts the server and waits (at most `timeout` seconds) for its `listening on` line.
-    public init(database: String, arguments: [String] = [], timeout: TimeInterval = 60) throws {
+    /// Starts the server on the SQLite file `database` and waits (at most `timeout` seconds) for
+    /// its `listening on` line.
+    public convenience init(database: String, arguments: [String] = [], timeout: TimeInterval = 60) throws {
+        try self.init(database: database, option: "--db", arguments: arguments, timeout: timeout)
+    }
+
+    /// Starts the server on the PostgreSQL database at `databaseURL`.
+    public convenience init(databaseURL: String, arguments: [String] = [], timeout: TimeInterval = 60) throws {
+        try self.init(database: databaseURL, option: "--database-url", arguments: arguments, timeout: timeout)
+    }
+
+    private init(database: String, option: String, arguments: [String], timeout: TimeInterval) throws {
         self.database = database
         process.executableURL = Executables.directory.appendingPathComponent("engage-server")
-        process.arguments = ["serve", "--db", database, "--port", "0"] + arguments
+        process.arguments = ["serve", option, database, "--port", "0"] + arguments
         var env = ProcessInfo.processInfo.environment
         env["ENGAGE_SERVER_DB"] = nil
+        env["ENGAGE_DATABASE_URL"] = nil
         process.environment = env
         let out = Pipe()
         process.standardOutput = out

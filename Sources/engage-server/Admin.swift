@@ -22,9 +22,9 @@ struct EnrollDevice: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try await database.open()
-        let enrolment = try await Administration.createEnrolment(
-            store: store, name: name, post: post.uppercased(), role: DeviceRecord.Role(rawValue: role)!)
+        let enrolment = try await database.with { store in
+            try await Administration.createEnrolment(store: store, name: name, post: post.uppercased(), role: DeviceRecord.Role(rawValue: role)!)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
@@ -44,7 +44,7 @@ struct Devices: ParsableCommand {
         @Flag(help: "Print the result as JSON") var json = false
 
         func run() async throws {
-            let devices = try await database.open().devices()
+            let devices = try await database.with { try await $0.devices() }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -63,7 +63,7 @@ struct Devices: ParsableCommand {
         @Argument(help: "The device id (or a unique prefix)") var deviceID: String
 
         func run() async throws {
-            let device = try await database.open().revoke(deviceId: deviceID)
+            let device = try await database.with { try await $0.revoke(deviceId: deviceID) }
             print("revoked \(device.id) (\(device.name))")
         }
     }
@@ -122,13 +122,14 @@ struct ImportData: AsyncParsableCommand {
         } catch let error as CocoaError where error.code == .propertyListReadCorrupt {
             throw ValidationError("'\(file)' is not JSON; for public records give --format fa-gov or --format iati; nothing was imported")
         }
-        let store = try await database.open()
-        if !isRegistry {
-            let result = try await store.importActivities(activities)
-            return print("imported \(result.created) activities (\(result.existing) already present)")
+        try await database.with { store in
+            if !isRegistry {
+                let result = try await store.importActivities(activities)
+                return print("imported \(result.created) activities (\(result.existing) already present)")
+            }
+            let changed = try await store.importPartners(partners)
+            print("imported \(partners.count) partners (\(changed) new or changed)")
         }
-        let changed = try await store.importPartners(partners)
-        print("imported \(partners.count) partners (\(changed) new or changed)")
     }
 
     func importRecords(_ data: Data, format: ImportFormat, post: String) async throws {
@@ -136,7 +137,11 @@ struct ImportData: AsyncParsableCommand {
             throw ValidationError(error.description + "; nothing was imported")
         }
         // A dry run creates no database: without one, it maps with the bundled registry.
-        let store = dryRun && !database.exists ? nil : try await database.open()
+        if dryRun && !database.exists { return try await importRecords(data, format: format, post: post, into: nil) }
+        try await database.with { try await importRecords(data, format: format, post: post, into: $0) }
+    }
+
+    func importRecords(_ data: Data, format: ImportFormat, post: String, into store: (any HubStorage)?) async throws {
         let registry = if let store { try await store.partnerRegistry() } else { PartnerRegistry(try BundledData.partners()) }
         let mapping: MappingReport
         do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngageHubPostgres
 import EngageHubSQLite
 import EngageServer
 import EngageStorage
@@ -9,26 +10,77 @@ struct EngageServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engage-server",
         abstract: "Run the Engage sync service and administer its devices.",
-        discussion: "The database is --db PATH, else $ENGAGE_SERVER_DB, else ./engage-server.sqlite.",
+        discussion: """
+            The database is an embedded SQLite file by default: --db PATH, else $ENGAGE_SERVER_DB, else \
+            ./engage-server.sqlite. For several servers on one database, PostgreSQL: --database-url \
+            postgres://USER:PASSWORD@HOST:PORT/DATABASE, else $ENGAGE_DATABASE_URL when --db is not given.
+            """,
         version: "0.1.0",
         subcommands: [Serve.self, EnrollDevice.self, Devices.self, ImportData.self, Replay.self]
     )
 }
 
 struct ServerDatabase: ParsableArguments {
-    @Option(name: .long, help: "The server database (default: $ENGAGE_SERVER_DB, else ./engage-server.sqlite).")
+    @Option(name: .long, help: "The server's SQLite file (default: $ENGAGE_SERVER_DB, else ./engage-server.sqlite).")
     var db: String?
 
-    var path: String {
-        db ?? ProcessInfo.processInfo.environment["ENGAGE_SERVER_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "engage-server.sqlite"
+    @Option(name: .long, help: ArgumentHelp(
+        "A PostgreSQL database instead of the SQLite file (default: $ENGAGE_DATABASE_URL when --db is not given).",
+        valueName: "postgres://user:password@host:port/database"))
+    var databaseURL: String?
+
+    func validate() throws {
+        if db != nil, databaseURL != nil {
+            throw ValidationError("give --db (a SQLite file) or --database-url (PostgreSQL), not both")
+        }
     }
 
-    /// Whether the database is there already.
-    var exists: Bool { FileManager.default.fileExists(atPath: path) }
+    private static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The PostgreSQL URL to use, if the hub is on PostgreSQL: `--database-url`, else
+    /// `$ENGAGE_DATABASE_URL` unless `--db` names a file.
+    var url: String? { databaseURL ?? (db == nil ? Self.environment("ENGAGE_DATABASE_URL") : nil) }
+
+    /// The SQLite file (when `url` is nil).
+    var path: String { db ?? Self.environment("ENGAGE_SERVER_DB") ?? "engage-server.sqlite" }
+
+    /// Where the hub is, for messages: the file, or the URL without its password.
+    var place: String { url.map(DatabaseURL.redacted) ?? path }
+
+    /// Whether the database is there already (a PostgreSQL database always is: it is made by its administrator).
+    var exists: Bool { url != nil || FileManager.default.fileExists(atPath: path) }
 
     /// Opens the hub's database (creating and migrating it, and loading the bundled partner
-    /// registry on first start).
+    /// registry on first start). A hub on PostgreSQL is closed with `close(_:)`.
     func open(environment: ServerEnvironment = .system) async throws -> any HubStorage {
-        SQLiteHub(try openHubStore(path: path, environment: environment))
+        guard let url else { return SQLiteHub(try openHubStore(path: path, environment: environment)) }
+        let hub = try await PostgresHub.open(url: url, physicalMs: environment.now)
+        do {
+            if try await hub.partnerCount() == 0 { _ = try await hub.importPartners(try BundledData.partners()) }
+        } catch {
+            await hub.close()
+            throw error
+        }
+        return hub
+    }
+
+    /// Ends the connections of a hub on PostgreSQL; nothing for SQLite.
+    func close(_ hub: any HubStorage) async {
+        if let hub = hub as? PostgresHub { await hub.close() }
+    }
+
+    /// Runs `body` on the opened hub, closing it afterwards.
+    func with<T>(environment: ServerEnvironment = .system, _ body: (any HubStorage) async throws -> T) async throws -> T {
+        let hub = try await open(environment: environment)
+        do {
+            let value = try await body(hub)
+            await close(hub)
+            return value
+        } catch {
+            await close(hub)
+            throw error
+        }
     }
 }
