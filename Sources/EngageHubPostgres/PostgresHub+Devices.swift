@@ -124,7 +124,7 @@ extension PostgresHub {
         if let argument { bindings.append(argument) }
         let rows = try await connection.query(
             PostgresQuery(
-                unsafeSQL: "SELECT id, name, post, role, node_id, last_seen, revoked_at FROM device WHERE \(condition) ORDER BY created_at, id",
+                unsafeSQL: "SELECT id, name, post, role, node_id, last_seen, revoked_at FROM device WHERE \(condition) ORDER BY created_at, id COLLATE \"C\"",
                 binds: bindings),
             logger: logger)
         var devices: [DeviceRecord] = []

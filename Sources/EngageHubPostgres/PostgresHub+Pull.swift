@@ -112,7 +112,7 @@ extension PostgresHub {
         _ condition: String, _ visible: String, _ bindings: PostgresBindings, _ connection: PostgresConnection, logger: Logger
     ) async throws -> [PullPager.ElementRow] {
         var rows: [PullPager.ElementRow] = []
-        let sql = "SELECT seq, collection, record_id, field, element, tag, removed FROM element_state WHERE \(condition) \(visible) ORDER BY seq, tag LIMIT $2"
+        let sql = "SELECT seq, collection, record_id, field, element, tag, removed FROM element_state WHERE \(condition) \(visible) ORDER BY seq, tag COLLATE \"C\" LIMIT $2"
         for try await (seq, collection, record, field, element, tag, removed) in try await connection.query(
             PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger
         ).decode((Int64, String, String, String, String, String, String?).self) {

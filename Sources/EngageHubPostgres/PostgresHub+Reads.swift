@@ -144,3 +144,28 @@ extension PostgresHub {
         }
     }
 }
+
+extension PostgresHub {
+    /// Every record's replicated state (registers without sequence numbers), keyed by
+    /// `collection/recordId`, in one snapshot: for the checks that compare replicas and for support.
+    public func replicatedRecords() async throws(StoreError) -> [String: RecordState] {
+        let logger = logger
+        return try await transaction(snapshot: true) { connection in
+            var records: [String: RecordState] = [:]
+            for try await (collection, record, field, value, stamp) in try await connection.query(
+                "SELECT collection, record_id, field, value, stamp FROM field_state", logger: logger
+            ).decode((String, String, String, String, String).self) {
+                guard let stamp = HLC(encoded: stamp) else { continue }
+                records[collection + "/" + record, default: RecordState()].registers[field] = Register(value: try FieldValue(json: value), stamp: stamp, seq: 0)
+            }
+            for try await (collection, record, field, element, tag, removed) in try await connection.query(
+                "SELECT collection, record_id, field, element, tag, removed FROM element_state ORDER BY tag COLLATE \"C\"", logger: logger
+            ).decode((String, String, String, String, String, String?).self) {
+                guard let tag = HLC(encoded: tag) else { continue }
+                records[collection + "/" + record, default: RecordState()].tags[field, default: [:]][element, default: []]
+                    .append(ElementTag(tag: tag, removed: removed.flatMap(HLC.init(encoded:))))
+            }
+            return records
+        }
+    }
+}

@@ -58,7 +58,7 @@ extension PostgresHub {
             SELECT e.collection, e.record_id, e.field, e.element, e.tag, e.removed FROM element_state e
             JOIN UNNEST(\(collections)::text[], \(records)::text[]) AS k (collection, record_id)
               ON e.collection = k.collection AND e.record_id = k.record_id
-            ORDER BY e.tag
+            ORDER BY e.tag COLLATE "C"
             """, logger: logger)
         for try await (collection, record, field, element, tag, removed) in elements.decode((String, String, String, String, String, String?).self) {
             guard let tag = HLC(encoded: tag) else { throw StoreError(.database, "a stored tag is malformed: \(tag)") }

@@ -64,7 +64,9 @@ struct TestHub: Sendable {
             throw TestHubError("PostgreSQL is required (ENGAGE_REQUIRE_POSTGRES=1) but ENGAGE_TEST_DATABASE_URL is not set; run scripts/test, which starts a server")
         }
         let name = "engage_test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-        try await adminQuery(admin, "CREATE DATABASE \(name)")
+        // A language collation (ICU en-US, where "a-b" sorts after "a_c"), not the cluster's C: a
+        // query that relies on the database's collation for an order SQLite gives byte by byte fails here.
+        try await adminQuery(admin, "CREATE DATABASE \(name) LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0")
         parts.path = "/" + name
         let url = parts.string!
         return (url, { try? await adminQuery(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") })
