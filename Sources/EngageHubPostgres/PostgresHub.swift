@@ -95,6 +95,19 @@ public final class PostgresHub: Sendable {
         throw StoreError(.database, "the hub database has no generation row (hub_state); it was not made by engage-server")
     }
 
+    /// Gives the database a new generation, after it was restored from a backup (a dump brings
+    /// back the generation it was taken with): devices that synced with the lost history then
+    /// start over and send again what the restore lost (docs/replication.md, "Generations").
+    /// Servers read the generation when they open the database: restart them afterwards.
+    public func takeNewGeneration() async throws(StoreError) -> String {
+        let logger = logger, made = UUID().uuidString.lowercased()
+        try await transaction { connection in
+            try await Self.lockWrites(connection, logger: logger)
+            try await connection.query("UPDATE hub_state SET hub_generation = \(made) WHERE id = 1", logger: logger)
+        }
+        return made
+    }
+
     // MARK: - Transactions
 
     /// Runs `body` in one transaction on a pooled connection: committed if it returns,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngageHubPostgres
 import EngageImport
 import EngageModel
 import EngageServer
@@ -166,3 +167,30 @@ struct ImportData: AsyncParsableCommand {
 }
 
 extension ImportFormat: ExpressibleByArgument {}
+
+struct Restored: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "After restoring the PostgreSQL database from a backup: give the hub a new generation.",
+        discussion: """
+            A dump brings back the generation it was taken with, so devices would not notice that the hub lost \
+            what came after the backup. With a new one, each device starts over at its next sync and sends again \
+            what it holds (docs/replication.md, "Generations"). Run it with the servers stopped, then start them. \
+            A SQLite hub does this by itself when a backup copy is opened.
+            """)
+
+    @OptionGroup var database: ServerDatabase
+
+    func validate() throws {
+        guard database.url != nil else {
+            throw ValidationError("a SQLite backup takes a new generation by itself when it is opened; this is for --database-url (PostgreSQL)")
+        }
+    }
+
+    func run() async throws {
+        let generation = try await database.with { hub in
+            guard let hub = hub as? PostgresHub else { throw ValidationError("this is for --database-url (PostgreSQL)") }
+            return try await hub.takeNewGeneration()
+        }
+        print("the hub's generation is now \(generation); start the servers, and devices send again what the restore lost")
+    }
+}

@@ -16,7 +16,7 @@ struct EngageServerCommand: AsyncParsableCommand {
             postgres://USER:PASSWORD@HOST:PORT/DATABASE, else $ENGAGE_DATABASE_URL when --db is not given.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, EnrollDevice.self, Devices.self, ImportData.self, Replay.self]
+        subcommands: [Serve.self, EnrollDevice.self, Devices.self, ImportData.self, Restored.self, Replay.self]
     )
 }
 

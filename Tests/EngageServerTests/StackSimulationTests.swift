@@ -24,10 +24,16 @@ import Testing
         return (0..<UInt64(count)).map { $0 &* 0x9E37_79B9 &+ 17 }
     }
 
-    /// Runs one schedule against a hub reached by `transport` (in-process or HTTP).
+    /// How many schedules run on PostgreSQL (`ENGAGE_PG_SCHEDULES`; `ENGAGE_SEED` replays one).
+    static var postgresSeeds: [UInt64] {
+        let count = ProcessInfo.processInfo.environment["ENGAGE_PG_SCHEDULES"].flatMap(Int.init) ?? 120
+        return Array(seeds.prefix(count))
+    }
+
+    /// Runs one schedule against a hub of `kind` reached by `transport` (in-process or HTTP).
     static func run(
-        seed: UInt64, steps: ClosedRange<Int>,
-        serve: (SimulatedHub, SimClock, @escaping @Sendable (any Transport) async throws -> [String]) async throws -> [String]
+        seed: UInt64, steps: ClosedRange<Int>, kind: HubKind = .sqlite,
+        serve: (any SimulationHub, SimClock, @escaping @Sendable (any Transport) async throws -> [String]) async throws -> [String]
     ) async throws -> [String] {
         // Real SQLite files, in memory-backed /dev/shm where there is one: the same code paths,
         // without waiting on the disk for every commit.
@@ -36,8 +42,11 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let clock = SimClock(1_767_225_600_000)
-        let hub = try SimulatedHub(path: folder + "/hub.sqlite", clock: clock)
-        return try await serve(hub, clock) { inner in
+        let hub: any SimulationHub = switch kind {
+        case .sqlite: try SimulatedHub(path: folder + "/hub.sqlite", clock: clock)
+        case .postgres: try await SimulatedPostgresHub.make(clock: clock)
+        }
+        let failures = try await serve(hub, clock) { inner in
             let network = FaultyNetwork(seed: seed ^ 0x5EED)
             let sim = StackSimulation(seed: seed, folder: folder, hub: hub, hubClock: clock, network: network) { device in
                 network.transport(inner, device: device)
@@ -49,9 +58,11 @@ import Testing
             }
             return failures.isEmpty ? [] : failures + ["events: " + sim.log.suffix(12).joined(separator: "; ")]
         }
+        await hub.close()
+        return failures
     }
 
-    static func application(_ hub: SimulatedHub, _ clock: SimClock, port: Int = 0) -> some ApplicationProtocol {
+    static func application(_ hub: any SimulationHub, _ clock: SimClock, port: Int = 0) -> some ApplicationProtocol {
         var configuration = ServerConfiguration(databasePath: hub.path)
         configuration.port = port
         configuration.maxBodyBytes = 16 * 1024  // small, so that the client's byte batching and 413 halving are exercised
@@ -63,7 +74,17 @@ import Testing
     }
 
     @Test func randomSchedulesOnTheRealStackLoseNothing() async throws {
-        let seeds = Self.seeds
+        try await Self.runSchedules(Self.seeds, kind: .sqlite)
+    }
+
+    /// The same schedules, faults and checks on the hub on PostgreSQL (fewer: each makes a database).
+    @Test(.enabled(if: HubKind.available.contains(.postgres)))
+    func randomSchedulesOnPostgreSQLLoseNothing() async throws {
+        try await Self.runSchedules(Self.postgresSeeds, kind: .postgres)
+    }
+
+    /// Runs `seeds`, two at a time, in-process; records each failing seed with how to replay it.
+    static func runSchedules(_ seeds: [UInt64], kind: HubKind) async throws {
         let failed = try await withThrowingTaskGroup(of: (UInt64, [String]).self) { group in
             var failed: [(UInt64, [String])] = []
             var next = 0
@@ -73,11 +94,11 @@ import Testing
                 next += 1
                 group.addTask {
                     let started = Date()
-                    let failures = try await Self.run(seed: seed, steps: 10...40) { hub, clock, body in
+                    let failures = try await Self.run(seed: seed, steps: 10...40, kind: kind) { hub, clock, body in
                         try await Self.application(hub, clock).test(.router) { client in try await body(RouterTransport(client: client)) }
                     }
                     if let log = ProcessInfo.processInfo.environment["ENGAGE_SIM_TIMES"] {  // where the time goes, for tuning
-                        let line = "\(seed) \(Int(Date().timeIntervalSince(started) * 1000)) ms \(failures.isEmpty ? "ok" : "FAILED")\n"
+                        let line = "\(kind) \(seed) \(Int(Date().timeIntervalSince(started) * 1000)) ms \(failures.isEmpty ? "ok" : "FAILED")\n"
                         if let handle = FileHandle(forWritingAtPath: log) { handle.seekToEndOfFile(); handle.write(Data(line.utf8)); try? handle.close() }
                     }
                     return (seed, failures)
@@ -90,9 +111,10 @@ import Testing
             }
             return failed
         }
+        let test = kind == .sqlite ? "randomSchedulesOnTheRealStackLoseNothing" : "randomSchedulesOnPostgreSQLLoseNothing"
         for (seed, failures) in failed {
             let shown = failures.count > 4 ? failures.prefix(3) + ["(\(failures.count - 4) more)", failures.last!] : failures[...]
-            Issue.record("seed \(seed) (replay: ENGAGE_SEED=\(seed) swift test --filter StackSimulationTests): \(shown.joined(separator: " | "))")
+            Issue.record("seed \(seed) on \(kind) (replay: ENGAGE_SEED=\(seed) swift test --filter \(test)): \(shown.joined(separator: " | "))")
         }
     }
 

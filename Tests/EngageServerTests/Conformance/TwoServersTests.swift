@@ -110,6 +110,24 @@ import Testing
         folder.remove()
     }
 
+    /// `engage-server restored` gives a restored PostgreSQL hub a new generation; on a SQLite
+    /// file it says that is done by itself, and changes nothing.
+    @Test func theRestoredCommandGivesANewGeneration() async throws {
+        let (url, drop) = try await TestHub.freshDatabase()
+        let before = try await PostgresHub.open(url: url, logger: TestHub.quiet)
+        await before.close()
+        let restored = try Executables.run("engage-server", ["restored", "--database-url", url])
+        let after = try await PostgresHub.open(url: url, logger: TestHub.quiet)
+        await after.close()
+        await drop()
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(after.generation != before.generation && restored.stdout.contains(after.generation))
+        let folder = try TemporaryDirectory()
+        let sqlite = try Executables.run("engage-server", ["restored", "--db", folder.path("hub.sqlite")])
+        folder.remove()
+        #expect(sqlite.status != 0 && sqlite.stderr.contains("by itself"), "\(sqlite.stderr)")
+    }
+
     static func check(_ devices: [Device], hub: PostgresHub) async throws -> [String] {
         var failures: [String] = []
         let hq = devices.last!

@@ -12,10 +12,25 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 
+/// A hub store the simulation drives, of either kind: the service sees only `HubStorage`,
+/// exactly as in production; the simulation also restarts it, backs it up and restores a backup.
+protocol SimulationHub: ForwardingHub {
+    /// Where the database is: a file, or a PostgreSQL URL.
+    var path: String { get }
+    /// The process restarted: the database is opened again.
+    func restart() async throws
+    /// A backup of the hub as it is now, under `name`.
+    func backup(to name: String) async throws
+    /// The hub restored from the backup `name`, with a new generation.
+    func restore(from name: String) async throws
+    func replicatedRecords() async throws -> [String: RecordState]
+    /// Ends the hub (and removes its database, where the test made one).
+    func close() async
+}
+
 /// The real `HubStore` on a real SQLite file, behind a box the simulation can swap: a restart
-/// reopens the file, a restore replaces it with an older backup. The service sees only
-/// `HubStorage`, exactly as in production.
-final class SimulatedHub: ForwardingHub, @unchecked Sendable {
+/// reopens the file, a restore replaces it with an older backup.
+final class SimulatedHub: SimulationHub, @unchecked Sendable {
     // @unchecked: `current` is only read and replaced under `lock`.
     private let lock = NSLock()
     private var current: HubStore
@@ -52,6 +67,10 @@ final class SimulatedHub: ForwardingHub, @unchecked Sendable {
             current = try HubStore(path: path, physicalMs: clock.now)
         }
     }
+
+    func replicatedRecords() throws -> [String: RecordState] { try store.replicatedRecords() }
+
+    func close() async {}
 
     // MARK: HubStorage, forwarded to the store open now
 

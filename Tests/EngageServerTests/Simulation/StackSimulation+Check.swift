@@ -7,26 +7,31 @@ import Foundation
 
 extension StackSimulation {
     /// The properties that must hold after quiescence.
-    func check() throws -> [String] {
+    func check() async throws -> [String] {
         var failures = violations
-        let hubStore = hub.store
-        let hubRecords = try hubStore.replicatedRecords()
+        let hubRecords = try await hub.replicatedRecords()
         let conflicts = hubRecords.filter { $0.key.hasPrefix(ConflictRecord.collection + "/") }.compactMap { _, s -> Conflict? in
             guard let body = s.registers[ConflictRecord.bodyField]?.value.stringValue else { return nil }
             return try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8))
         }
-        var histories: [String: [ChangeLogEntry]] = [:]
-        func history(_ id: String) throws -> [Change] {
-            if histories[id] == nil { histories[id] = try hubStore.history(activityId: id) }
-            return histories[id]!.map(\.change)
+        // The hub's histories and posts of every activity the checks ask about, read first.
+        var ids = Set(hubRecords.keys.filter { $0.hasPrefix(ActivityFields.collection + "/") }.map { String($0.dropFirst(ActivityFields.collection.count + 1)) })
+        ids.formUnion(conflicts.map(\.recordId))
+        ids.formUnion(devices.flatMap { $0.typed.values.map(\.recordId) })
+        ids.formUnion(network.acknowledged.map(\.change.recordId))
+        var histories: [String: [ChangeLogEntry]] = [:], posts: [String: String] = [:]
+        for id in ids {
+            histories[id] = try await hub.history(activityId: id)
+            posts[id] = try await hub.post(ofActivity: id)
         }
+        func history(_ id: String) throws -> [Change] { (histories[id] ?? []).map(\.change) }
         func post(_ key: String) throws -> String? {
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
             switch parts[0] {
-            case ActivityFields.collection: return try hubStore.post(ofActivity: parts[1])
+            case ActivityFields.collection: return posts[parts[1]]
             case ConflictRecord.collection:
                 guard let c = conflicts.first(where: { $0.id == parts[1] }) else { return nil }
-                return try hubStore.post(ofActivity: c.recordId)
+                return posts[c.recordId]
             default: return "*"
             }
         }
@@ -86,7 +91,7 @@ extension StackSimulation {
                     }
                 if !found { failures.append("device \(i): typed \(typed.field) of \(typed.recordId.prefix(8)) (\(typed.op)) was lost")
                     if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil {
-                        failures.append("   typed at \(typed.stamp); hub log: \(try history(typed.recordId).filter { $0.field == typed.field }.map { "\($0.stamp) \($0.op)" }); device: \(mine["activities/" + typed.recordId].map { Self.normalized($0).filter { $0.key.contains(typed.field) } } ?? [:]); hub post \(try hubStore.post(ofActivity: typed.recordId) ?? "-")")
+                        failures.append("   typed at \(typed.stamp); hub log: \(try history(typed.recordId).filter { $0.field == typed.field }.map { "\($0.stamp) \($0.op)" }); device: \(mine["activities/" + typed.recordId].map { Self.normalized($0).filter { $0.key.contains(typed.field) } } ?? [:]); hub post \(posts[typed.recordId] ?? "-")")
                     }
                 }
             }

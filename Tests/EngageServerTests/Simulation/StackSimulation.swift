@@ -33,7 +33,7 @@ final class StackSimulation: @unchecked Sendable {
     var rng: SeededRandom
     let folder: String
     let hubClock: SimClock
-    let hub: SimulatedHub
+    let hub: any SimulationHub
     let network: FaultyNetwork
     var devices: [Device] = []
     var nowMs: Int64 = 1_767_225_600_000  // 2026-01-01
@@ -55,7 +55,7 @@ final class StackSimulation: @unchecked Sendable {
     }
     static let posts = ["LIMA", "CUSCO"]
 
-    init(seed: UInt64, folder: String, hub: SimulatedHub, hubClock: SimClock, network: FaultyNetwork,
+    init(seed: UInt64, folder: String, hub: any SimulationHub, hubClock: SimClock, network: FaultyNetwork,
          transport: @escaping @Sendable (String) -> any Transport) {
         self.seed = seed
         rng = SeededRandom(seed: seed)
@@ -74,14 +74,14 @@ final class StackSimulation: @unchecked Sendable {
         for i in 0..<count { try await addDevice(role: .advisor, post: Self.posts[i % 2 == 0 || count == 2 ? 0 : 1]) }
         try await addDevice(role: .hq, post: "HQ")
         // An administrator's bulk load: the hub's own writes, pulled in the order they were made.
-        _ = try hub.store.importActivities((0..<Int.random(in: 0...4, using: &rng)).map { i in newActivity(post: Self.posts[i % 2]) })
+        _ = try await hub.importActivities((0..<Int.random(in: 0...4, using: &rng)).map { i in newActivity(post: Self.posts[i % 2]) })
         let trace = ProcessInfo.processInfo.environment["ENGAGE_TRACE"]
         for _ in 0..<Int.random(in: steps, using: &rng) {
             try await step()
             if let trace { try self.trace(record: trace) }
         }
         try await quiesce()
-        return try check()
+        return try await check()
     }
 
     func step() async throws {
@@ -92,20 +92,20 @@ final class StackSimulation: @unchecked Sendable {
         switch Int.random(in: 0..<100, using: &rng) {
         case 0..<45: try localOperation(d)
         case 45..<80: await sync(d, faulty: true)
-        case 80..<83: try hub.restart(); note("hub restarted")
+        case 80..<83: try await hub.restart(); note("hub restarted")
         case 83..<86:
             backup = folder + "/backup-\(nowMs).sqlite"
-            try hub.backup(to: backup!)
+            try await hub.backup(to: backup!)
         case 86..<88:
             if let backup {
-                try hub.restore(from: backup)
+                try await hub.restore(from: backup)
                 network.noteRestore()
                 note("hub restored from \(backup)")
             }
         case 88..<91: try copyDevice(d)
         case 91..<94:
             if !devices[d].revoked, let id = try devices[d].store.enrollment()?.deviceId {
-                do { try hub.store.revoke(deviceId: id) } catch { guard error.code == .notFound else { throw error } }  // unknown to a restored hub
+                do { try await hub.revoke(deviceId: id) } catch { guard error.code == .notFound else { throw error } }  // unknown to a restored hub
                 // Copies of its database hold the same credentials: revoked with it.
                 for other in devices.indices where try devices[other].store.enrollment()?.deviceId == id { devices[other].revoked = true }
                 note("device \(d) revoked")
