@@ -154,8 +154,9 @@ let package = Package(
         .executableTarget(
             name: "engage-bench",
             dependencies: [
-                "EngageStore", "EngageStorage", "EngageHubSQLite", "EngageCore", "EngageModel", "EngageClient", "EngageProtocol",
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "EngageStore", "EngageStorage", "EngageHubSQLite", "EngageHubPostgres", "EngageCore", "EngageModel", "EngageClient", "EngageProtocol",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

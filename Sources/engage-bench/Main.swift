@@ -15,6 +15,8 @@ import Foundation
 ///       paging every activity, an advisor's one-edit sync on a large and a small hub
 ///   engage-bench durability [activities] [rounds]   the cost of committing durably: the hub's
 ///       push (synchronous=FULL) next to raw upserts with synchronous NORMAL and FULL
+///   engage-bench hubs POSTGRES-URL [push-activities] [pull-activities]   the hub on SQLite next to
+///       PostgreSQL with one and two server processes (`scripts/bench-hubs` starts PostgreSQL)
 @main
 struct Bench {
     static func main() async throws {
@@ -30,6 +32,10 @@ struct Bench {
         if args.first == "hq" {
             let numbers = args.dropFirst().compactMap { Int($0) }
             return try await HQBench.run(activities: numbers.first ?? 100_000, rounds: numbers.dropFirst().first ?? 3)
+        }
+        if args.first == "hubs", args.count > 1 {
+            let numbers = args.dropFirst(2).compactMap { Int($0) }
+            return try await HubsBench.run(adminURL: args[1], pushActivities: numbers.first ?? 10_000, pullActivities: numbers.dropFirst().first ?? 100_000)
         }
         if args.first == "http" {
             let numbers = args.dropFirst().compactMap { Int($0) }
