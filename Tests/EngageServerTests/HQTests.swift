@@ -14,8 +14,8 @@ import HummingbirdTesting
 import Testing
 
 @Suite struct HQTests {
-    @Test func aSecondHeadquartersPullMovesOnlyWhatChanged() async throws {
-        let f = try Fixture(maxBodyBytes: 8 * 1024 * 1024, maxBatch: 5_000)
+    @Test(arguments: HubKind.available) func aSecondHeadquartersPullMovesOnlyWhatChanged(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind, maxBodyBytes: 8 * 1024 * 1024, maxBatch: 5_000)
         try await f.app.test(.live) { client in
             let port = try #require(client.port)
             let advisor = try await TestDevice(port: port, code: try await f.code(post: "LIMA"), clock: f.clock)
@@ -34,10 +34,11 @@ import Testing
             let third = try await hq.sync.sync()
             #expect(third.pulled == 0)
         }
+        await f.close()
     }
 
-    @Test func headquartersToolsReadActivitiesAndTheReport() async throws {
-        let f = try Fixture(maxBatch: 1_000)
+    @Test(arguments: HubKind.available) func headquartersToolsReadActivitiesAndTheReport(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind, maxBatch: 1_000)
         let lima = try await f.code(post: "LIMA"), hqCode = try await f.code(post: "HQ", role: .hq)
         try await f.app.test(.router) { client in
             let advisor = try await enroll(client, code: lima, node: "device-a").token
@@ -85,5 +86,6 @@ import Testing
                 #expect(Set(report.keys) == ["period", "coverage", "shortfalls", "redundancies", "trend", "dataQuality"])
             }
         }
+        await f.close()
     }
 }

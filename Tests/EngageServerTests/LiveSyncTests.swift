@@ -33,13 +33,19 @@ struct TestDevice {
 
 /// A live server on 127.0.0.1, port 0, with two or three real clients on separate databases.
 @Suite struct LiveSyncTests {
-    func live(_ body: @escaping @Sendable (Fixture, Int) async throws -> Void) async throws {
-        let f = try Fixture(maxBodyBytes: 8 * 1024 * 1024, maxBatch: 5_000)
-        try await f.app.test(.live) { client in try await body(f, try #require(client.port)) }
+    func live(_ kind: HubKind, _ body: @escaping @Sendable (Fixture, Int) async throws -> Void) async throws {
+        let f = try await Fixture.make(kind, maxBodyBytes: 8 * 1024 * 1024, maxBatch: 5_000)
+        do {
+            try await f.app.test(.live) { client in try await body(f, try #require(client.port)) }
+        } catch {
+            await f.close()
+            throw error
+        }
+        await f.close()
     }
 
-    @Test func createSyncSeeAndEditDifferentFieldsOffline() async throws {
-        try await live { f, port in
+    @Test(arguments: HubKind.available) func createSyncSeeAndEditDifferentFieldsOffline(_ kind: HubKind) async throws {
+        try await live(kind) { f, port in
             let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let b = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
@@ -60,8 +66,8 @@ struct TestDevice {
         }
     }
 
-    @Test func sameFieldOneWinnerEverywhereAndAConflictThenResolved() async throws {
-        try await live { f, port in
+    @Test(arguments: HubKind.available) func sameFieldOneWinnerEverywhereAndAConflictThenResolved(_ kind: HubKind) async throws {
+        try await live(kind) { f, port in
             let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let b = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let c = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
@@ -112,8 +118,8 @@ struct TestDevice {
         }
     }
 
-    @Test func deleteVersusEditKeepsTheFieldsAndRaisesAConflict() async throws {
-        try await live { f, port in
+    @Test(arguments: HubKind.available) func deleteVersusEditKeepsTheFieldsAndRaisesAConflict(_ kind: HubKind) async throws {
+        try await live(kind) { f, port in
             let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let b = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
@@ -132,17 +138,17 @@ struct TestDevice {
         }
     }
 
-    @Test func aPushWhoseAnswerIsLostIsRetriedWithoutDuplicates() async throws {
-        try await live { f, port in
+    @Test(arguments: HubKind.available) func aPushWhoseAnswerIsLostIsRetriedWithoutDuplicates(_ kind: HubKind) async throws {
+        try await live(kind) { f, port in
             let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
             a.transport.loseNextAnswer(to: "/v1/push")
             await #expect(throws: SyncError.self) { try await a.sync.sync() }  // the pull still ran
             #expect(try a.store.pendingChanges().count > 0)  // not acknowledged, still queued
-            let cursor = try f.store.cursor()
+            let cursor = try await f.cursor()
             let retried = try await a.sync.sync()
             #expect(retried.rejected.isEmpty)
-            #expect(try f.store.cursor() == cursor)  // the retry changed nothing at the hub
+            #expect(try await f.cursor() == cursor)  // the retry changed nothing at the hub
             #expect(try a.store.pendingChanges().isEmpty)
             let history = try await a.sync.history(activityId: activity.id.uuidString.lowercased())
             #expect(!history.isEmpty && history.count == Set(history.map(\.stamp)).count)
@@ -154,12 +160,12 @@ struct TestDevice {
         }
     }
 
-    @Test func aRevokedDeviceIsRefusedAndKeepsItsData() async throws {
-        try await live { f, port in
+    @Test(arguments: HubKind.available) func aRevokedDeviceIsRefusedAndKeepsItsData(_ kind: HubKind) async throws {
+        try await live(kind) { f, port in
             let a = try await TestDevice(port: port, code: try await f.code(), clock: f.clock)
             let activity = try a.store.log(.at("LIMA"))
             _ = try await a.sync.sync()
-            try f.store.revoke(deviceId: try #require(try a.store.enrollment()).deviceId)
+            try await f.storage.revoke(deviceId: try #require(try a.store.enrollment()).deviceId)
             try a.store.edit(activity.id) { $0.notes = "after revocation" }
             do {
                 _ = try await a.sync.sync()
@@ -172,8 +178,8 @@ struct TestDevice {
         }
     }
 
-    @Test func anAdvisorOfAnotherPostNeitherReadsNorWritesAndIsToldWhy() async throws {
-        try await live { f, port in
+    @Test(arguments: HubKind.available) func anAdvisorOfAnotherPostNeitherReadsNorWritesAndIsToldWhy(_ kind: HubKind) async throws {
+        try await live(kind) { f, port in
             let lima = try await TestDevice(port: port, code: try await f.code(post: "LIMA"), clock: f.clock)
             let santiago = try await TestDevice(port: port, code: try await f.code(post: "SANTIAGO"), clock: f.clock)
             let hq = try await TestDevice(port: port, code: try await f.code(post: "HQ", role: .hq), clock: f.clock)

@@ -15,8 +15,8 @@ import Testing
 
 /// The routes through HummingbirdTesting's `.router`: the same builder as production.
 @Suite struct RouterTests {
-    @Test func healthAndMetrics() async throws {
-        let f = try Fixture()
+    @Test(arguments: HubKind.available) func healthAndMetrics(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
         try await f.app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/nowhere", method: .get) {
@@ -27,10 +27,11 @@ import Testing
                 #expect(text.contains("engage_http_requests_total") && text.contains("engage_changes_accepted_total"))
             }
         }
+        await f.close()
     }
 
-    @Test func enrolmentCodesAreOneTimeAndExpire() async throws {
-        let f = try Fixture()
+    @Test(arguments: HubKind.available) func enrolmentCodesAreOneTimeAndExpire(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
         let code = try await f.code()
         let expiring = try await f.code(lifetimeMs: 1_000)
         try await f.app.test(.router) { client in
@@ -47,11 +48,12 @@ import Testing
                 #expect($0.status == .notFound)
             }
         }
-        #expect(try f.store.devices().count == 1)
+        #expect(try await f.storage.devices().count == 1)
+        await f.close()
     }
 
-    @Test func tokensAreRequiredCheckedAndRevocable() async throws {
-        let f = try Fixture()
+    @Test(arguments: HubKind.available) func tokensAreRequiredCheckedAndRevocable(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
         let code = try await f.code()
         try await f.app.test(.router) { client in
             let device = try await enroll(client, code: code, node: "device-a")
@@ -60,19 +62,20 @@ import Testing
                 #expect($0.status == .unauthorized && $0.errorCode == "invalid_token")
             }
             try await client.execute(uri: "/v1/pull", method: .get, headers: headers(token: device.token)) { #expect($0.status == .ok) }
-            try f.store.revoke(deviceId: device.deviceId)
+            try await f.storage.revoke(deviceId: device.deviceId)
             try await client.execute(uri: "/v1/pull", method: .get, headers: headers(token: device.token)) {
                 #expect($0.status == .unauthorized && $0.errorCode == "device_revoked")
             }
         }
+        await f.close()
     }
 
-    @Test func badInputGets4xxAndChangesNothing() async throws {
-        let f = try Fixture(maxBodyBytes: 4_096, maxBatch: 5)
+    @Test(arguments: HubKind.available) func badInputGets4xxAndChangesNothing(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind, maxBodyBytes: 4_096, maxBatch: 5)
         let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
-            let before = try f.store.cursor()
+            let before = try await f.cursor()
             let cases: [(ByteBuffer, HTTPFields, HTTPResponse.Status, String)] = [
                 (ByteBuffer(string: "{not json"), headers(token: token), .badRequest, "malformed_json"),
                 (ByteBuffer(string: #"{"changes": 5}"#), headers(token: token), .badRequest, "invalid_body"),
@@ -93,12 +96,13 @@ import Testing
                 #expect($0.status == .badRequest && $0.errorCode == "invalid_cursor")
             }
             try await client.execute(uri: "/v1/pull?limit=0", method: .get, headers: headers(token: token)) { #expect($0.status == .badRequest) }
-            #expect(try f.store.cursor() == before)
+            #expect(try await f.cursor() == before)
         }
+        await f.close()
     }
 
-    @Test func aPushIsIdempotentAndOneBadChangeDoesNotSinkTheRest() async throws {
-        let f = try Fixture()
+    @Test(arguments: HubKind.available) func aPushIsIdempotentAndOneBadChangeDoesNotSinkTheRest(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
         let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
@@ -113,18 +117,19 @@ import Testing
             let answer = try WireJSON.decode(PushResponse.self, from: Data(first.utf8))
             #expect(answer.rejected.map(\.code) == ["invalid_value"] && answer.rejected.first?.stamp == changes[1].stamp)
             #expect(answer.accepted.count == changes.count - 1)
-            let cursor = try f.store.cursor()
+            let cursor = try await f.cursor()
             let second = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token), body: body) { String(buffer: $0.body) }
             // The same stamps are accepted and refused; a refusal now carries the country the hub holds.
             let again = try WireJSON.decode(PushResponse.self, from: Data(second.utf8))
             #expect(again.accepted == answer.accepted && again.rejected.map(\.stamp) == answer.rejected.map(\.stamp))
             #expect(again.rejected.first?.current?.value == .string("TZ"))
-            #expect(try f.store.cursor() == cursor)
+            #expect(try await f.cursor() == cursor)
         }
+        await f.close()
     }
 
-    @Test func advisorsStayInTheirPostAndHeadquartersReadsAll() async throws {
-        let f = try Fixture()
+    @Test(arguments: HubKind.available) func advisorsStayInTheirPostAndHeadquartersReadsAll(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
         let lima = try await f.code(post: "LIMA"), santiago = try await f.code(post: "SANTIAGO"), hq = try await f.code(post: "HQ", role: .hq)
         try await f.app.test(.router) { client in
             let a = try await enroll(client, code: lima, node: "device-a").token
@@ -170,10 +175,11 @@ import Testing
                 #expect(decoded.entries.allSatisfy { $0.deviceName == "test LIMA" })
             }
         }
+        await f.close()
     }
 
-    @Test func pullsArePagedByCountWithoutLosingAnything() async throws {
-        let f = try Fixture(maxBatch: 1_000)
+    @Test(arguments: HubKind.available) func pullsArePagedByCountWithoutLosingAnything(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind, maxBatch: 1_000)
         let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
@@ -218,11 +224,12 @@ import Testing
             }
             #expect(unasked.remaining == nil)
         }
+        await f.close()
     }
 
     /// An advisor's count covers only what it may see.
-    @Test func theRemainingCountIsTheCallersView() async throws {
-        let f = try Fixture(maxBatch: 1_000)
+    @Test(arguments: HubKind.available) func theRemainingCountIsTheCallersView(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind, maxBatch: 1_000)
         let lima = try await f.code(), quito = try await f.code(post: "QUITO")
         try await f.app.test(.router) { client in
             let a = try await enroll(client, code: lima, node: "device-a").token
@@ -239,5 +246,6 @@ import Testing
             }
             #expect(first.changes.count + (first.remaining ?? 0) == all.changes.count)
         }
+        await f.close()
     }
 }
