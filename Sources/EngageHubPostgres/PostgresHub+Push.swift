@@ -39,13 +39,12 @@ extension PostgresHub {
                 try await known.fetchMissing(connection, logger: logger)
             }
             guard var outcome else { throw StoreError(.database, "a push kept needing more reads after \(Self.passes) passes; nothing was changed") }
+            try await Self.resequenceMoved(postsBefore, in: &memory, connection, logger: logger)
             try await Self.writeRows(memory, connection, logger: logger)
             try await Self.project(memory, connection, logger: logger)
             outcome.result.logIDs = try await Self.append(outcome.log, device: device, now: now, connection, logger: logger)
-            seq = memory.seq
-            try await Self.resequenceMoved(postsBefore, seq: &seq, connection, logger: logger)
             try await connection.query(
-                "UPDATE hub_state SET local_seq = \(seq), clock = \(clock.last.encoded) WHERE id = 1", logger: logger)
+                "UPDATE hub_state SET local_seq = \(memory.seq), clock = \(clock.last.encoded) WHERE id = 1", logger: logger)
             if let stamp = outcome.newHighWater {
                 try await connection.query(
                     """
@@ -111,48 +110,41 @@ extension PostgresHub {
     }
 
     /// A record whose typed row appeared or changed post is given new sequence numbers, with its
-    /// conflicts, as `HubStore.resequenceMoved` does: in the same order, so both stores number alike.
-    static func resequenceMoved(_ before: [String: String?], seq: inout Int64, _ connection: PostgresConnection, logger: Logger) async throws {
-        let after = try await posts(of: Array(before.keys), connection, logger: logger)
-        for (id, post) in before.sorted(by: { $0.key < $1.key }) {
-            guard let now = after[id] ?? nil, now != post else { continue }
-            try await resequence(collection: ActivityFields.collection, recordId: id, seq: &seq, connection, logger: logger)
-            var conflicts: [String] = []
-            for try await conflict in try await connection.query(
-                "SELECT id FROM conflict WHERE record_id = \(id) ORDER BY id COLLATE \"C\"", logger: logger
-            ).decode(String.self) {
-                conflicts.append(conflict)
-            }
-            for conflict in conflicts {
-                try await resequence(collection: ConflictRecord.collection, recordId: conflict, seq: &seq, connection, logger: logger)
+    /// conflicts, as `HubStore.resequenceMoved` gives them (activities by id, each followed by its
+    /// conflicts by id, byte order): in memory, before the rows are written, so a batch of new
+    /// activities costs no statement per record.
+    static func resequenceMoved(_ before: [String: String?], in memory: inout MemoryReplica, _ connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        let moved = before.keys.filter { id in
+            let key = MemoryReplica.RecordKey(collection: ActivityFields.collection, recordId: id)
+            guard let after = memory.state(key).flatMap({ TypedRows.activity(id: id, state: $0) })?.post else { return false }
+            return after != before[id] ?? nil
+        }.sorted(by: MemoryReplica.byteOrder)
+        guard !moved.isEmpty else { return }
+        // Their conflicts: those the hub holds, and those this batch raised.
+        var conflicts: [String: Set<String>] = [:]
+        for try await (id, record) in try await connection.query(
+            "SELECT id, record_id FROM conflict WHERE record_id = ANY(\(moved))", logger: logger
+        ).decode((String, String).self) {
+            conflicts[record, default: []].insert(id)
+        }
+        let wanted = Set(moved)
+        for key in memory.changedRecords where key.collection == ConflictRecord.collection {
+            if let record = memory.state(key).flatMap(TypedRows.conflict)?.conflict.recordId, wanted.contains(record) {
+                conflicts[record, default: []].insert(key.recordId)
             }
         }
-    }
-
-    /// Gives every row of a record's state a new sequence number after `seq`: fields by name,
-    /// then element tags by field, element and tag, byte order (SQLite's BINARY; `ReplicaWriter.resequence`).
-    static func resequence(collection: String, recordId: String, seq: inout Int64, _ connection: PostgresConnection, logger: Logger) async throws {
-        let base = seq
-        let fields = try await connection.query(
-            """
-            WITH r AS (SELECT field, row_number() OVER (ORDER BY field COLLATE "C") AS n
-                       FROM field_state WHERE collection = \(collection) AND record_id = \(recordId))
-            UPDATE field_state f SET seq = \(base) + r.n FROM r
-            WHERE f.collection = \(collection) AND f.record_id = \(recordId) AND f.field = r.field
-            RETURNING f.seq
-            """, logger: logger)
-        for try await s in fields.decode(Int64.self) { seq = max(seq, s) }
-        let elementBase = seq
-        let elements = try await connection.query(
-            """
-            WITH r AS (SELECT field, element, tag,
-                         row_number() OVER (ORDER BY field COLLATE "C", element COLLATE "C", tag COLLATE "C") AS n
-                       FROM element_state WHERE collection = \(collection) AND record_id = \(recordId))
-            UPDATE element_state e SET seq = \(elementBase) + r.n FROM r
-            WHERE e.collection = \(collection) AND e.record_id = \(recordId) AND e.field = r.field AND e.element = r.element AND e.tag = r.tag
-            RETURNING e.seq
-            """, logger: logger)
-        for try await s in elements.decode(Int64.self) { seq = max(seq, s) }
+        let conflictKeys = conflicts.values.flatMap { $0 }.map { MemoryReplica.RecordKey(collection: ConflictRecord.collection, recordId: $0) }
+        for (key, state) in try await states(of: conflictKeys.filter { !memory.isLoaded($0) }, connection, logger: logger) {
+            memory.load(key, state)
+        }
+        for id in moved {
+            memory.resequence(.init(collection: ActivityFields.collection, recordId: id))
+            for conflict in (conflicts[id] ?? []).sorted(by: MemoryReplica.byteOrder) {
+                memory.resequence(.init(collection: ConflictRecord.collection, recordId: conflict))
+            }
+        }
     }
 
     /// Conflicts whose either side has one of `stamps`, by id.

@@ -18,7 +18,12 @@ extension Known {
         let stamps = Array(Set(changes.map(\.stamp.encoded)))
         if !stamps.isEmpty {
             let rows = try await connection.query(
-                "SELECT stamp, collection, record_id, field, element, op, new_value, id, device_id FROM change_log WHERE stamp = ANY(\(stamps))",
+                // Joined with the list rather than `= ANY`, so the plan is the unique index's point
+                // lookups whatever the statistics say (a sequential scan had cost 10 ms a push at 150,000 entries).
+                """
+                SELECT l.stamp, l.collection, l.record_id, l.field, l.element, l.op, l.new_value, l.id, l.device_id
+                FROM UNNEST(\(stamps)::text[]) AS s (stamp) JOIN change_log l ON l.stamp = s.stamp
+                """,
                 logger: logger)
             for try await (stamp, collection, record, field, element, op, newValue, id, deviceId) in rows.decode(
                 (String, String, String, String, String, String, String?, Int64, String).self)

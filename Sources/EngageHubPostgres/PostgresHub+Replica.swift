@@ -102,28 +102,11 @@ extension PostgresHub {
 extension PostgresHub {
     /// Rebuilds the typed rows (`activity`, `conflict`, `partner`) of the records `memory` changed.
     static func project(_ memory: MemoryReplica, _ connection: PostgresConnection, logger: Logger) async throws {
+        try await projectActivities(memory, connection, logger: logger)
         for key in memory.changedRecords {
             guard let state = memory.state(key) else { continue }
             switch key.collection {
-            case ActivityFields.collection:
-                guard let a = TypedRows.activity(id: key.recordId, state: state) else {
-                    try await connection.query("DELETE FROM activity WHERE id = \(key.recordId)", logger: logger)
-                    continue
-                }
-                try await connection.query(
-                    """
-                    INSERT INTO activity (id, kind, title, country, location, post, partners, goals, start_date, end_date, status,
-                      participants, notes, sensitivity, deleted, other_countries, date_precision, amount)
-                    VALUES (\(a.id), \(a.kind), \(a.title), \(a.country), \(a.location), \(a.post), \(a.partners), \(a.goals), \(a.startDate),
-                      \(a.endDate), \(a.status), \(a.participants), \(a.notes), \(a.sensitivity), \(a.deleted), \(a.otherCountries),
-                      \(a.datePrecision), \(a.amount))
-                    ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title, country = excluded.country,
-                      location = excluded.location, post = excluded.post, partners = excluded.partners, goals = excluded.goals,
-                      start_date = excluded.start_date, end_date = excluded.end_date, status = excluded.status,
-                      participants = excluded.participants, notes = excluded.notes, sensitivity = excluded.sensitivity,
-                      deleted = excluded.deleted, other_countries = excluded.other_countries, date_precision = excluded.date_precision,
-                      amount = excluded.amount
-                    """, logger: logger)
+            case ActivityFields.collection: continue  // all at once, below
             case ConflictRecord.collection:
                 guard let (c, resolved) = TypedRows.conflict(state: state) else { continue }
                 try await connection.query(
@@ -160,7 +143,51 @@ extension FieldValue {
         case "false": self = .bool(false)
         default:
             if let n = Int64(text) { self = .int(n); return }
+            // A string without escapes is its text between the quotes: no decoder for most values.
+            let bytes = text.utf8
+            if bytes.count >= 2, bytes.first == 0x22, bytes.last == 0x22, !bytes.dropFirst().dropLast().contains(where: { $0 == 0x5C || $0 == 0x22 }) {
+                self = .string(String(text.dropFirst().dropLast()))
+                return
+            }
             self = try JSONDecoder().decode(FieldValue.self, from: Data(text.utf8))
         }
+    }
+}
+
+extension PostgresHub {
+    /// Rebuilds the `activity` rows of the activity records `memory` changed in two statements:
+    /// one upsert of every row (`UNNEST` of the columns, with a mask for each column that may
+    /// be NULL) and one delete of the records that have no row yet.
+    static func projectActivities(_ memory: MemoryReplica, _ connection: PostgresConnection, logger: Logger) async throws {
+        var rows: [TypedRows.Activity] = [], none: [String] = []
+        for key in memory.changedRecords where key.collection == ActivityFields.collection {
+            guard let state = memory.state(key) else { continue }
+            if let row = TypedRows.activity(id: key.recordId, state: state) { rows.append(row) } else { none.append(key.recordId) }
+        }
+        if !none.isEmpty { try await connection.query("DELETE FROM activity WHERE id = ANY(\(none))", logger: logger) }
+        guard !rows.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO activity (id, kind, title, country, location, post, partners, goals, start_date, end_date, status,
+              participants, notes, sensitivity, deleted, other_countries, date_precision, amount)
+            SELECT id, kind, title, country, CASE WHEN ln THEN NULL ELSE l END, post, partners, goals, start_date,
+              CASE WHEN en THEN NULL ELSE e END, status, CASE WHEN pn THEN NULL ELSE p END, notes, sensitivity, deleted,
+              other_countries, date_precision, CASE WHEN an THEN NULL ELSE a END
+            FROM UNNEST(\(rows.map(\.id))::text[], \(rows.map(\.kind))::text[], \(rows.map(\.title))::text[], \(rows.map(\.country))::text[],
+                        \(rows.map { $0.location ?? "" })::text[], \(rows.map { $0.location == nil })::boolean[], \(rows.map(\.post))::text[],
+                        \(rows.map(\.partners))::text[], \(rows.map(\.goals))::text[], \(rows.map(\.startDate))::text[],
+                        \(rows.map { $0.endDate ?? "" })::text[], \(rows.map { $0.endDate == nil })::boolean[], \(rows.map(\.status))::text[],
+                        \(rows.map { $0.participants ?? 0 })::bigint[], \(rows.map { $0.participants == nil })::boolean[], \(rows.map(\.notes))::text[],
+                        \(rows.map(\.sensitivity))::text[], \(rows.map(\.deleted))::boolean[], \(rows.map(\.otherCountries))::text[],
+                        \(rows.map(\.datePrecision))::text[], \(rows.map { $0.amount ?? "" })::text[], \(rows.map { $0.amount == nil })::boolean[])
+              AS u (id, kind, title, country, l, ln, post, partners, goals, start_date, e, en, status, p, pn, notes, sensitivity, deleted,
+                    other_countries, date_precision, a, an)
+            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title, country = excluded.country,
+              location = excluded.location, post = excluded.post, partners = excluded.partners, goals = excluded.goals,
+              start_date = excluded.start_date, end_date = excluded.end_date, status = excluded.status,
+              participants = excluded.participants, notes = excluded.notes, sensitivity = excluded.sensitivity,
+              deleted = excluded.deleted, other_countries = excluded.other_countries, date_precision = excluded.date_precision,
+              amount = excluded.amount
+            """, logger: logger)
     }
 }

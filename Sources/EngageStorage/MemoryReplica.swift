@@ -100,6 +100,34 @@ public struct MemoryReplica: Sendable {
         return true
     }
 
+    /// Gives every row of a loaded record's state a new sequence number, after all others —
+    /// fields by name, then element tags by field, element and tag, each in byte order — as
+    /// SQLite's `ReplicaWriter.resequence` numbers them: a pull then carries the whole record again.
+    public mutating func resequence(_ key: RecordKey) {
+        guard var state = states[key] else { preconditionFailure("MemoryReplica.resequence before load of \(key)") }
+        defer { states[key] = state }
+        for field in state.registers.keys.sorted(by: Self.byteOrder) {
+            guard var register = state.registers[field] else { continue }
+            seq += 1
+            register.seq = seq
+            state.registers[field] = register
+            fields[FieldKey(key: key, field: field)] = FieldRow(key: key, field: field, value: register.value, stamp: register.stamp, seq: seq)
+        }
+        for field in state.tags.keys.sorted(by: Self.byteOrder) {
+            for (element, tags) in state.tags[field]!.sorted(by: { Self.byteOrder($0.key, $1.key) }) {
+                for tag in tags.sorted(by: { Self.byteOrder($0.tag.encoded, $1.tag.encoded) }) {
+                    seq += 1
+                    elements[ElementKey(key: key, field: field, element: element, tag: tag.tag)] =
+                        ElementRow(key: key, field: field, element: element, tag: tag.tag, removed: tag.removed, seq: seq)
+                }
+            }
+        }
+        if changed.insert(key).inserted { changedRecords.append(key) }
+    }
+
+    /// SQLite's BINARY order (and PostgreSQL's "C"): UTF-8 bytes, not Swift's `<` on `String`.
+    public static func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+
     /// The `field_state` rows this transaction wrote, in sequence order.
     public var fieldRows: [FieldRow] { fields.values.sorted { $0.seq < $1.seq } }
 

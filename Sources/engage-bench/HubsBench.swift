@@ -157,3 +157,48 @@ enum HubsBench {
         return Double(devices.map(\.1.count).reduce(0, +)) / HTTPBench.seconds(since: start)
     }
 }
+
+/// The two hub stores alone, in this process (no HTTP, no server): the same batches pushed
+/// into each, then headquarters' whole pull in pages of 5,000 — the store's share of the figures
+/// above, PostgreSQL as a ratio of SQLite.
+enum HubStoresBench {
+    static func run(adminURL: String, activities: Int) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engage-stores-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let node = NodeID("bench-node")!
+        var clock = HybridClock(node: node)
+        var changes: [Change] = []
+        for i in 0..<activities {
+            var a = Workload.activity(i)
+            a.post = "BENCH"
+            changes += LocalEdit.changes(from: RecordState(), to: a, clock: &clock, physicalMs: 1_767_225_600_000 + Int64(i), seen: 0)
+        }
+        let device = DeviceRecord(id: "dev-bench", name: "bench", post: "BENCH", role: .advisor, nodeId: node.rawValue, lastSeen: nil, revoked: false)
+        let hq = DeviceRecord(id: "dev-hq", name: "hq", post: "HQ", role: .hq, nodeId: "hq-node", lastSeen: nil, revoked: false)
+        let postgres = try await HubsBench.postgres(adminURL)
+        let pg = try await PostgresHub.open(url: postgres.database[1], logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let hubs: [(String, any HubStorage)] = [("SQLite", SQLiteHub(try HubStore(path: dir.appendingPathComponent("hub.sqlite").path))), ("PostgreSQL", pg)]
+        var push: [Double] = [], pull: [Double] = []
+        for (_, hub) in hubs {
+            var start = DispatchTime.now().uptimeNanoseconds
+            for i in stride(from: 0, to: changes.count, by: 500) { _ = try await hub.push(Array(changes[i..<min(i + 500, changes.count)]), from: device, relay: false) }
+            push.append(Double(changes.count) / HTTPBench.seconds(since: start))
+            start = DispatchTime.now().uptimeNanoseconds
+            var cursor: Int64 = 0, pulled = 0
+            while true {
+                let page = try await hub.pull(after: cursor, for: hq, limit: 5_000, maxBytes: 4 << 20, own: [], countRemaining: false)
+                pulled += page.changes.count
+                cursor = page.cursor
+                if !page.more { break }
+            }
+            pull.append(HTTPBench.seconds(since: start))
+            guard pulled >= changes.count else { throw BenchError("pulled \(pulled) of \(changes.count)") }
+        }
+        await pg.close()
+        await postgres.close()
+        print("in-process, \(activities) activities (\(changes.count) changes): push in batches of 500 — SQLite \(Int(push[0]))/s, "
+              + "PostgreSQL \(Int(push[1]))/s (ratio \(String(format: "%.2f", push[1] / push[0]))); headquarters' whole pull in pages of 5,000 — "
+              + "SQLite \(String(format: "%.2f", pull[0])) s, PostgreSQL \(String(format: "%.2f", pull[1])) s (ratio \(String(format: "%.2f", pull[1] / pull[0])))")
+    }
+}

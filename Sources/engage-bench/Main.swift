@@ -17,6 +17,8 @@ import Foundation
 ///       push (synchronous=FULL) next to raw upserts with synchronous NORMAL and FULL
 ///   engage-bench hubs POSTGRES-URL [push-activities] [pull-activities]   the hub on SQLite next to
 ///       PostgreSQL with one and two server processes (`scripts/bench-hubs` starts PostgreSQL)
+///   engage-bench hub-stores POSTGRES-URL [activities]   the two hub stores in-process: push and
+///       headquarters' whole pull, no HTTP
 @main
 struct Bench {
     static func main() async throws {
@@ -32,6 +34,9 @@ struct Bench {
         if args.first == "hq" {
             let numbers = args.dropFirst().compactMap { Int($0) }
             return try await HQBench.run(activities: numbers.first ?? 100_000, rounds: numbers.dropFirst().first ?? 3)
+        }
+        if args.first == "hub-stores", args.count > 1 {
+            return try await HubStoresBench.run(adminURL: args[1], activities: args.dropFirst(2).compactMap { Int($0) }.first ?? 10_000)
         }
         if args.first == "hubs", args.count > 1 {
             let numbers = args.dropFirst(2).compactMap { Int($0) }
