@@ -27,13 +27,7 @@ enum HTTPBench {
                                          ["enroll", "--db", serverDB, "--name", "bench", "--post", "BENCH", "--role", "advisor"])
         _ = try await Synchronizer.enroll(store: device, serverURL: url, code: code)
         let node = try device.nodeID()
-        var clock = HybridClock(node: node)
-        var changes: [Change] = []
-        for i in 0..<pushActivities {
-            var a = Workload.activity(i)
-            a.post = "BENCH"
-            changes += LocalEdit.changes(from: RecordState(), to: a, clock: &clock, physicalMs: 1_767_225_600_000 + Int64(i), seen: 0)
-        }
+        let changes = Workload.creations(0..<pushActivities, node: node)
         let client = SyncClient(transport: URLSessionTransport(baseURL: URL(string: url)!),
                                 token: try device.enrollment()!.token, now: DeviceStore.systemMs)
         let start = DispatchTime.now().uptimeNanoseconds

@@ -91,13 +91,7 @@ enum HubsBench {
             let code = try Subprocess.output(server, ["enroll", "--name", "bench \(d)", "--post", "BENCH", "--role", "advisor"] + hub.database)
             let url = servers[d % servers.count].url
             _ = try await Synchronizer.enroll(store: store, serverURL: url, code: code)
-            var clock = HybridClock(node: try store.nodeID())
-            var changes: [Change] = []
-            for i in 0..<(d == 0 ? pushActivities : pushActivities / 4) {
-                var a = Workload.activity(d * 10_000_000 + i)
-                a.post = "BENCH"
-                changes += LocalEdit.changes(from: RecordState(), to: a, clock: &clock, physicalMs: 1_767_225_600_000 + Int64(i), seen: 0)
-            }
+            let changes = Workload.creations(0..<(d == 0 ? pushActivities : pushActivities / 4), first: d * 10_000_000, node: try store.nodeID())
             devices.append((SyncClient(transport: URLSessionTransport(baseURL: URL(string: url)!), token: try store.enrollment()!.token, now: DeviceStore.systemMs), changes))
         }
         let one = try await pushRate([devices[0]])
@@ -167,13 +161,7 @@ enum HubStoresBench {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let node = NodeID("bench-node")!
-        var clock = HybridClock(node: node)
-        var changes: [Change] = []
-        for i in 0..<activities {
-            var a = Workload.activity(i)
-            a.post = "BENCH"
-            changes += LocalEdit.changes(from: RecordState(), to: a, clock: &clock, physicalMs: 1_767_225_600_000 + Int64(i), seen: 0)
-        }
+        let changes = Workload.creations(0..<activities, node: node)
         let device = DeviceRecord(id: "dev-bench", name: "bench", post: "BENCH", role: .advisor, nodeId: node.rawValue, lastSeen: nil, revoked: false)
         let hq = DeviceRecord(id: "dev-hq", name: "hq", post: "HQ", role: .hq, nodeId: "hq-node", lastSeen: nil, revoked: false)
         let postgres = try await HubsBench.postgres(adminURL)

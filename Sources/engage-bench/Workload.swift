@@ -16,6 +16,19 @@ enum Workload {
         return changes
     }
 
+    /// The changes a device of node `node` writes creating activities `range` (offset by
+    /// `first` in the activity numbering) at post BENCH.
+    static func creations(_ range: Range<Int>, first: Int = 0, node: NodeID) -> [Change] {
+        var clock = HybridClock(node: node)
+        var changes: [Change] = []
+        for i in range {
+            var a = activity(first + i)
+            a.post = "BENCH"
+            changes += LocalEdit.changes(from: RecordState(), to: a, clock: &clock, physicalMs: 1_767_225_600_000 + Int64(i), seen: 0)
+        }
+        return changes
+    }
+
     /// A realistic activity, the same for the same `i`.
     static func activity(_ i: Int) -> Activity {
         let countries = ["PE", "CL", "TZ", "KE", "MX", "CO", "BE", "PH"]
