@@ -131,8 +131,9 @@ extension PostgresHub {
         var found: [String: (op: String, newValue: String?, observed: String?)] = [:]
         let rows = try await connection.query(
             """
-            SELECT id, stamp, collection, record_id, field, element, op, new_value, observed FROM change_log
-            WHERE device_id = \(device.id) AND stamp = ANY(\(stamps)::text[])
+            SELECT l.id, l.stamp, l.collection, l.record_id, l.field, l.element, l.op, l.new_value, l.observed
+            FROM UNNEST(\(stamps)::text[]) AS s (stamp) JOIN change_log l ON l.stamp = s.stamp
+            WHERE l.device_id = \(device.id)
             """, logger: logger)
         for try await (id, stamp, collection, record, field, element, op, newValue, observed) in rows.decode(
             (Int64, String, String, String, String, String, String, String?, String?).self)

@@ -24,7 +24,7 @@ public struct HubStore: Sendable {
         do {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-            try self.init(writer: DatabasePool(path: path, configuration: Self.configuration), physicalMs: physicalMs, path: path)
+            try self.init(writer: SQLiteStore.pool(path, configuration: Self.configuration), physicalMs: physicalMs, path: path)
         } catch let error as StoreError { throw error } catch {
             throw StoreError(.file, "cannot open the server database at \(path): \(SQLiteStore.describe(error)); check the path and its permissions")
         }

@@ -15,6 +15,22 @@ package enum SQLiteStore {
         return config
     }
 
+    /// Opens `path` in WAL mode. Processes opening a new database at once race to switch it to
+    /// WAL: that switch needs an exclusive lock, and SQLite answers the loser "database is
+    /// locked" at once instead of waiting (a shared lock is never upgraded while another holds
+    /// one, whatever the busy timeout). The loser tries again, up to 5 times, a little later each.
+    package static func pool(_ path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempt = 1
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_BUSY && attempt < 5 {
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+                attempt += 1
+            }
+        }
+    }
+
     package static func wrap(_ error: any Error) -> StoreError {
         switch error {
         case let error as StoreError: error

@@ -25,7 +25,7 @@ public struct DeviceStore: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Self.createPrivateFile(path)
-            try self.init(writer: DatabasePool(path: path, configuration: SQLiteStore.configuration), physicalMs: physicalMs, path: path)
+            try self.init(writer: SQLiteStore.pool(path, configuration: SQLiteStore.configuration), physicalMs: physicalMs, path: path)
         } catch let error as StoreError {
             throw error
         } catch {
