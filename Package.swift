@@ -43,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/drmohundro/SWXMLHash", exact: "8.1.1"),
         // The hub on PostgreSQL (EngageHubPostgres).
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        // Its TLS, named for the first single connection that reports a refusal at once.
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         // The runtime of the wire types generated from sync-protocol/openapi.yaml.
         .package(url: "https://github.com/apple/swift-openapi-runtime", exact: "1.13.4"),
     ],
@@ -106,6 +108,7 @@ let package = Package(
             dependencies: [
                 "EngageModel", "EngageCore", "EngageStorage", "EngageResources",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -121,15 +121,11 @@ public struct Synchronizer: Sendable {
     }
 
     /// A synchronizer for the device's enrolment, over URLSession; with `recorder`, every
-    /// exchange also goes to a device transcript. `ENGAGE_FAULT=lose-push-answer` loses the
-    /// first push's answer after the server handled it (for recording that session).
+    /// exchange also goes to a device transcript.
     public static func forEnrolledDevice(_ store: DeviceStore, record: Bool = false) throws -> (Synchronizer, RecordingTransport?) {
         guard let e = try store.enrollment() else { throw ClientError.notEnrolled }
         guard let url = URL(string: e.serverURL) else { throw ClientError.badServerURL(e.serverURL) }
         var transport: any Transport = URLSessionTransport(baseURL: url)
-        if ProcessInfo.processInfo.environment["ENGAGE_FAULT"] == "lose-push-answer" {
-            transport = LosingTransport(transport, losing: "/v1/push")
-        }
         var recorder: RecordingTransport?
         if record {
             recorder = RecordingTransport(transport, device: .init(deviceId: e.deviceId, nodeId: try store.nodeID().rawValue),

@@ -61,8 +61,10 @@ public enum Merge {
         case .remove(_, let observed):
             var result = tags
             var changed = false
+            var position: [HLC: Int] = [:]  // by tag: linear in the tags held and observed
+            for (i, t) in result.enumerated() { position[t.tag] = i }
             for tag in Set(observed) {
-                if let i = result.firstIndex(where: { $0.tag == tag }) {
+                if let i = position[tag] {
                     let merged = max(result[i].removed ?? stamp, stamp)
                     if result[i].removed != merged {
                         result[i].removed = merged

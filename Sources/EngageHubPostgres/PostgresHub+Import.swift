@@ -48,7 +48,7 @@ extension PostgresHub {
     /// Runs `body` over the state of `keys` under the write lock, with the hub's clock, then
     /// writes what it changed, projects the typed rows and saves the sequence and the clock.
     func writeOwn<T: Sendable>(
-        _ keys: [MemoryReplica.RecordKey], _ body: @escaping (inout MemoryReplica, inout HybridClock, Int64) -> T
+        _ keys: [MemoryReplica.RecordKey], _ body: @escaping @Sendable (inout MemoryReplica, inout HybridClock, Int64) -> T
     ) async throws(StoreError) -> T {
         let logger = logger, now = physicalMs()
         return try await transaction { connection in

@@ -19,8 +19,14 @@ public final class PostgresHub: Sendable {
     /// The server's physical clock in ms.
     let physicalMs: @Sendable () -> Int64
     public let generation: String
+    /// How long one transaction may wait for the database before it is reported unavailable.
+    let requestTimeout: Duration
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, physicalMs: @escaping @Sendable () -> Int64, generation: String) {
+    private init(
+        client: PostgresClient, runner: Task<Void, Never>, logger: Logger, physicalMs: @escaping @Sendable () -> Int64, generation: String,
+        requestTimeout: Duration
+    ) {
+        self.requestTimeout = requestTimeout
         self.client = client
         self.runner = runner
         self.logger = logger
@@ -33,10 +39,14 @@ public final class PostgresHub: Sendable {
     /// or refuses, `file` when the database was migrated by a newer Engage.
     public static func open(
         url: String, physicalMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        logger: Logger = Logger(label: "engage-postgres"), connectTimeout: Duration = PostgresHub.connectTimeout
+        logger: Logger = Logger(label: "engage-postgres"), connectTimeout: Duration = PostgresHub.connectTimeout,
+        requestTimeout: Duration = .seconds(15)
     ) async throws(StoreError) -> PostgresHub {
         var configuration = try DatabaseURL.configuration(url)
         configuration.options.maximumConnections = 16
+        // One connection first: a refusal PostgreSQL states (no such database, user or password)
+        // or a port nobody listens on is reported at once, where the pool would retry it.
+        try await Self.firstContact(url, logger: logger, limit: connectTimeout)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
         do {
@@ -46,11 +56,38 @@ public final class PostgresHub: Sendable {
                 try await Migrator(client: client, logger: logger, url: url).migrate()
                 return try await Self.generation(client, logger: logger)
             }
-            return PostgresHub(client: client, runner: runner, logger: logger, physicalMs: physicalMs, generation: generation)
+            return PostgresHub(
+                client: client, runner: runner, logger: logger, physicalMs: physicalMs, generation: generation, requestTimeout: requestTimeout)
         } catch {
             runner.cancel()
             await runner.value
             throw Self.wrap(error, url: url)
+        }
+    }
+
+    /// Connects once to `url` and closes: throws what PostgreSQL refused, in words.
+    static func firstContact(_ url: String, logger: Logger, limit: Duration) async throws(StoreError) {
+        do {
+            let configuration = try DatabaseURL.connectionConfiguration(url)
+            let connection = try await within(limit, url: url) {
+                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            }
+            try? await connection.close()
+        } catch {
+            throw Self.refusal(error, url: url)
+        }
+    }
+
+    /// A failed first contact as a message that says what to fix.
+    static func refusal(_ error: any Error, url: String) -> StoreError {
+        let place = DatabaseURL.redacted(url)
+        guard let error = error as? PSQLError else { return wrap(error, url: url) }
+        let said = error.serverInfo?[.message] ?? ""
+        switch error.serverInfo?[.sqlState] {
+        case "3D000": return StoreError(.database, "PostgreSQL at \(place) says: \(said); create the database (CREATE DATABASE) or fix the URL")
+        case "28000", "28P01": return StoreError(.database, "PostgreSQL at \(place) refused the login: \(said); check the user and password in the URL")
+        case .some: return StoreError(.database, "PostgreSQL at \(place) refused the connection: \(said)")
+        case nil: return StoreError(.unavailable, "cannot reach the database at \(place) (\(error.code)); check that PostgreSQL runs there and the URL (host, port) is right")
         }
     }
 
@@ -61,6 +98,14 @@ public final class PostgresHub: Sendable {
     /// one. The work is not awaited past the limit (a pool still retrying may take a minute to
     /// notice it was cancelled); the caller then shuts the pool down.
     static func within<T: Sendable>(_ limit: Duration, url: String, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await within(limit, else: StoreError(
+            .unavailable,
+            "cannot reach the database at \(DatabaseURL.redacted(url)) within \(limit.components.seconds) s; check that PostgreSQL runs there and the URL (user, host, port, database) is right"),
+            work)
+    }
+
+    /// `work`'s result, or `timeout` as soon as `limit` has passed without one.
+    static func within<T: Sendable>(_ limit: Duration, else timeout: StoreError, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         let first = FirstOutcome<T>()
         return try await withCheckedThrowingContinuation { continuation in
             first.continuation = continuation
@@ -70,9 +115,7 @@ public final class PostgresHub: Sendable {
             Task {
                 try? await Task.sleep(for: limit)
                 worker.cancel()
-                first.resume(.failure(StoreError(
-                    .database,
-                    "cannot reach the database at \(DatabaseURL.redacted(url)) within \(limit.components.seconds) s; check that PostgreSQL runs there and the URL (user, host, port, database) is right")))
+                first.resume(.failure(timeout))
             }
         }
     }
@@ -113,10 +156,14 @@ public final class PostgresHub: Sendable {
     /// Runs `body` in one transaction on a pooled connection: committed if it returns,
     /// rolled back if it throws. Errors come out as `StoreError`s. With `snapshot`, a read-only
     /// transaction whose statements all see one snapshot (REPEATABLE READ).
-    func transaction<T: Sendable>(snapshot: Bool = false, _ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
-        let logger = logger
+    func transaction<T: Sendable>(snapshot: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+        let logger = logger, client = client, limit = requestTimeout
         do {
-            return try await client.withConnection { connection in
+            // A database that is down is answered within `requestTimeout` (the pool would keep
+            // the request waiting while it retries, past the device's patience).
+            return try await Self.within(limit, else: StoreError(
+                .unavailable, "the database did not answer within \(limit.components.seconds) s; nothing was changed — try again later")) {
+            try await client.withConnection { connection in
                 try await connection.query(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
                 do {
                     let value = try await body(connection)
@@ -126,6 +173,7 @@ public final class PostgresHub: Sendable {
                     _ = try? await connection.query("ROLLBACK", logger: logger)
                     throw error
                 }
+            }
             }
         } catch {
             throw Self.wrap(error)
@@ -149,11 +197,11 @@ public final class PostgresHub: Sendable {
                 return StoreError(.database, "the database refused: \(message); nothing was changed")
             }
             let place = url.map { " at \(DatabaseURL.redacted($0))" } ?? ""
-            return StoreError(.database, "cannot reach the database\(place) (\(error.code)); check that PostgreSQL runs and the URL is right")
+            return StoreError(.unavailable, "cannot reach the database\(place) (\(error.code)); check that PostgreSQL runs and the URL is right")
         }
         if String(describing: error).contains("ConnectionPoolError") {
             let place = url.map { " at \(DatabaseURL.redacted($0))" } ?? ""
-            return StoreError(.database, "cannot reach the database\(place); check that PostgreSQL runs and the URL is right")
+            return StoreError(.unavailable, "cannot reach the database\(place); check that PostgreSQL runs and the URL is right")
         }
         return StoreError(.database, "the database failed: \(error); nothing was changed")
     }

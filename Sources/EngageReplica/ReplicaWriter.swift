@@ -138,7 +138,8 @@ package struct ReplicaWriter: ReplicaApplying {
             let tags = state.tags[change.field]?[element] ?? []
             guard let merged = Merge.element(tags, change.op, stamp: change.stamp) else { return false }
             seq += 1
-            for tag in merged where !tags.contains(tag) {
+            let before = Set(tags)  // a set: an element may hold many tags, and this runs per change
+            for tag in merged where !before.contains(tag) {
                 let s = statements.upsertElement
                 s.bind(3, change.field)
                 s.bind(4, element)

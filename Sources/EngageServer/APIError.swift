@@ -29,6 +29,9 @@ public struct APIError: Error, Sendable {
         case .diskFull:
             APIError(.serviceUnavailable, error.code.rawValue,
                      "the server's disk is full; nothing was written and your changes wait on the device — sync again later")
+        case .unavailable:
+            APIError(.serviceUnavailable, error.code.rawValue,
+                     "the server cannot reach its database; nothing was written and your changes wait on the device — sync again in a few minutes")
         }
     }
 

@@ -41,6 +41,7 @@ public enum HubPushRules {
         switch change.collection {
         case ActivityFields.collection:
             if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
+            if let message = observedRefusal(change, state: state) { return ("invalid_value", message) }
             let post = try postAsOf(change, state: state, batch: batchPosts[change.recordId] ?? [], lookups: lookups)
             switch device.role {
             case .advisor:
@@ -104,6 +105,7 @@ public enum HubPushRules {
         switch change.collection {
         case ActivityFields.collection:
             if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
+            if let message = observedRefusal(change, state: state) { return ("invalid_value", message) }
             guard device.role == .advisor else { return nil }
             let post = try postAsOf(change, state: state, batch: batchPosts[change.recordId] ?? [], lookups: lookups)
             return post == nil || post == device.post ? nil
@@ -128,6 +130,28 @@ public enum HubPushRules {
             // The partner registry is reference data: headquarters re-sends its own edits.
             return ("out_of_scope", "only activities and conflicts are relayed")
         }
+    }
+
+    /// Most additions of one element a removal may observe.
+    public static let maxObserved = 1_000
+    /// Most of them the hub may not hold (additions it lost in a restore, not yet sent again).
+    public static let maxObservedUnknown = 64
+
+    /// Why a removal's observed tags may not be taken, or nil. A removal observes the additions
+    /// its device had received, which the hub holds (or lost in a restore); every tag it names
+    /// becomes a row that every device of the post receives and merges. Unbounded, one push of a
+    /// few hundred kilobytes of made-up tags had made each of them spin for hours.
+    static func observedRefusal(_ change: Change, state: RecordState) -> String? {
+        guard case .remove(let element, let observed) = change.op else { return nil }
+        if observed.count > maxObserved {
+            return "a removal observes at most \(maxObserved) additions of an element; this one names \(observed.count)"
+        }
+        let held = Set((state.tags[change.field]?[element] ?? []).map(\.tag))
+        let unknown = Set(observed).subtracting(held).count
+        return unknown > maxObservedUnknown
+            ? "this removal of '\(element)' names \(unknown) additions the server never received (at most \(maxObservedUnknown)); "
+                + "a removal names only the additions the device has — sync, then remove it again"
+            : nil
     }
 
     /// The post an activity had when `change` was written — the scope it is judged in. An

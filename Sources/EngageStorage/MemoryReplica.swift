@@ -90,7 +90,8 @@ public struct MemoryReplica: Sendable {
             let tags = state.tags[change.field]?[element] ?? []
             guard let merged = Merge.element(tags, change.op, stamp: change.stamp) else { return false }
             seq += 1
-            for tag in merged where !tags.contains(tag) {
+            let before = Set(tags)  // a set: an element may hold many tags, and this runs per change
+            for tag in merged where !before.contains(tag) {
                 elements[ElementKey(key: key, field: change.field, element: element, tag: tag.tag)] =
                     ElementRow(key: key, field: change.field, element: element, tag: tag.tag, removed: tag.removed, seq: seq)
             }

@@ -20,6 +20,8 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case cursorAhead = "cursor_ahead"
         /// No room left on the disk holding the database: nothing was written.
         case diskFull = "disk_full"
+        /// The database server cannot be reached (PostgreSQL down or unreachable): nothing was written.
+        case unavailable = "database_unavailable"
     }
 
     public let code: Code

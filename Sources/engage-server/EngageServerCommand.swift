@@ -4,6 +4,7 @@ import EngageHubSQLite
 import EngageServer
 import EngageStorage
 import Foundation
+import Logging
 
 @main
 struct EngageServerCommand: AsyncParsableCommand {
@@ -56,7 +57,11 @@ struct ServerDatabase: ParsableArguments {
     /// registry on first start). A hub on PostgreSQL is closed with `close(_:)`.
     func open(environment: ServerEnvironment = .system) async throws -> any HubStorage {
         guard let url else { return SQLiteHub(try openHubStore(path: path, environment: environment)) }
-        let hub = try await PostgresHub.open(url: url, physicalMs: environment.now)
+        // The pool's own reports (a connection retried, closed) are noise on an administrator's
+        // terminal: errors only, unless LOG_LEVEL asks for more.
+        var logger = Logger(label: "engage-postgres")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        let hub = try await PostgresHub.open(url: url, physicalMs: environment.now, logger: logger)
         do {
             if try await hub.partnerCount() == 0 { _ = try await hub.importPartners(try BundledData.partners()) }
         } catch {

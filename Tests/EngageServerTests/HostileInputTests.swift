@@ -89,6 +89,38 @@ import Testing
         #expect(!ActivityFields.isCanonicalID(id))
     }
 
+    /// One push of a removal naming 10,000 made-up additions (about 250 KB) was stored whole, and
+    /// every device of the post then spent hours merging them. A removal may name at most 1,000
+    /// additions, and at most 64 the hub does not hold; one that names what it holds is taken.
+    @Test(arguments: HubKind.available) func aRemovalNamesOnlyAdditionsItCouldHaveSeen(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind, maxBodyBytes: 4 * 1024 * 1024, maxBatch: 1_000)
+        let code = try await f.code()
+        try await f.app.test(.router) { client in
+            let token = try await enroll(client, code: code, node: "device-a").token
+            let activity = Activity.at("LIMA")
+            let created = creation(activity, node: "device-a")
+            let add = try #require(created.first { $0.field == "partners" })
+            let id = activity.id.uuidString.lowercased()
+            var clock = HybridClock(node: NodeID("device-a")!, last: created.map(\.stamp).max())
+            func made(_ n: Int) -> [HLC] { (0..<n).map { _ in clock.tick(physicalMs: 1_767_225_600_000) } }
+            func removal(_ observed: [HLC]) -> Change {
+                let element = if case .add(let e) = add.op { e } else { "" }
+                return Change(collection: ActivityFields.collection, recordId: id, field: add.field, op: .remove(element, observed: observed),
+                              stamp: clock.tick(physicalMs: 1_767_225_600_000))
+            }
+            let poisons = [removal(made(65)), removal(made(2_000)), removal([add.stamp] + made(1_000))]
+            let fine = removal([add.stamp] + made(3))
+            let answer = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token),
+                                                  body: try json(PushRequest(changes: created + poisons + [fine]))) { try $0.decode(PushResponse.self) }
+            #expect(Set(answer.rejected.map(\.stamp)) == Set(poisons.map(\.stamp)), "\(answer.rejected.map(\.message))")
+            #expect(answer.rejected.allSatisfy { $0.code == "invalid_value" })
+            #expect(answer.accepted.contains(fine.stamp))
+            let tags = try await f.replicatedRecords()["activities/" + id]?.tags[add.field]?.values.map(\.count).reduce(0, +)
+            #expect(tags == 4)  // the addition and the three the good removal named
+        }
+        await f.close()
+    }
+
     /// A relay may bring back a conflict the hub lost, never replace the body of one it holds:
     /// a forged body with a later stamp would hide the side someone typed.
     @Test func aRelayCannotRewriteAConflict() async throws {

@@ -26,7 +26,7 @@ import Testing
 
     /// How many schedules run on PostgreSQL (`ENGAGE_PG_SCHEDULES`; `ENGAGE_SEED` replays one).
     static var postgresSeeds: [UInt64] {
-        let count = ProcessInfo.processInfo.environment["ENGAGE_PG_SCHEDULES"].flatMap(Int.init) ?? 120
+        let count = ProcessInfo.processInfo.environment["ENGAGE_PG_SCHEDULES"].flatMap(Int.init) ?? 100
         return Array(seeds.prefix(count))
     }
 

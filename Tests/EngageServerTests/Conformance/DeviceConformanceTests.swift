@@ -1,5 +1,6 @@
 import EngageHubPostgres
 import EngageStorage
+import Foundation
 import EngageTestSupport
 import Testing
 
@@ -95,9 +96,43 @@ import Testing
         let unreachable = await #expect(throws: StoreError.self) {
             try await PostgresHub.open(url: "postgres://engage:secret@127.0.0.1:1/engage?sslmode=disable", logger: TestHub.quiet, connectTimeout: .seconds(2))
         }
-        #expect(unreachable?.code == .database && unreachable?.message.contains("cannot reach") == true)
-        #expect(unreachable?.message.contains("within 2 s") == true, "\(String(describing: unreachable))")
+        #expect(unreachable?.code == .unavailable && unreachable?.message.contains("cannot reach") == true, "\(String(describing: unreachable))")
         #expect(unreachable?.message.contains("secret") == false, "the password leaked into the message")
+        // A URL too malformed to parse still has its password masked.
+        for url in ["postgres://engage:s3cret@127.0.0.1:notaport/a", "postgres://engage:s3/cret@127.0.0.1:5432/a", "mysql://u:s3cret@h/x"] {
+            let error = await #expect(throws: StoreError.self) { try await PostgresHub.open(url: url, logger: TestHub.quiet, connectTimeout: .seconds(2)) }
+            #expect(error?.message.contains("s3") == false, "\(url): \(String(describing: error))")
+        }
+    }
+
+    /// A database that goes away under a running hub is reported unavailable (503 at the
+    /// service) within the request deadline; the pool had kept a request waiting 40–67 s.
+    @Test(.enabled(if: HubKind.available.contains(.postgres))) func aDatabaseThatGoesAwayIsReportedUnavailableSoon() async throws {
+        let (url, drop) = try await TestHub.freshDatabase()
+        let hub = try await PostgresHub.open(url: url, logger: TestHub.quiet, requestTimeout: .seconds(2))
+        _ = try await hub.devices()
+        await drop()  // WITH (FORCE): its connections are closed
+        let error = await #expect(throws: StoreError.self) { try await hub.devices() }
+        await hub.close()
+        // The request's own deadline answered (2 s here), not the pool's retries.
+        #expect(error?.code == .unavailable && error?.message.contains("within 2 s") == true, "\(String(describing: error))")
+    }
+
+    /// What PostgreSQL refuses for good — no such database, no such user — is reported at once,
+    /// in its words, not retried until a deadline and called unreachable.
+    @Test(.enabled(if: HubKind.available.contains(.postgres))) func aDatabaseOrUserThatDoesNotExistIsNamedAtOnce() async throws {
+        let admin = try #require(HubKind.adminURL)
+        var parts = try #require(URLComponents(string: admin))
+        parts.path = "/no_such_database"
+        let noDatabase = await #expect(throws: StoreError.self) { try await PostgresHub.open(url: parts.string!, logger: TestHub.quiet) }
+        #expect(noDatabase?.message.contains("does not exist") == true && noDatabase?.message.contains("CREATE DATABASE") == true,
+                "\(String(describing: noDatabase))")
+        parts.path = "/postgres"
+        parts.user = "nobody_here"
+        let noUser = await #expect(throws: StoreError.self) { try await PostgresHub.open(url: parts.string!, logger: TestHub.quiet) }
+        #expect(noUser?.message.contains("nobody_here") == true, "\(String(describing: noUser))")
+        // In PostgreSQL's words, from the first contact — not the 15 s deadline's "cannot reach".
+        #expect(noDatabase?.message.contains("cannot reach") == false && noUser?.message.contains("cannot reach") == false)
     }
 
     /// Servers starting together on a new database: one migrates, all see the same hub.
