@@ -109,14 +109,18 @@ public final class PostgresHub: Sendable {
         let first = FirstOutcome<T>()
         return try await withCheckedThrowingContinuation { continuation in
             first.continuation = continuation
-            let worker = Task {
-                do { first.resume(.success(try await work())) } catch { first.resume(.failure(error)) }
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                worker.cancel()
+            // The timer ends as soon as the work answers: one per transaction, it must not linger.
+            let timer = Task {
+                do { try await Task.sleep(for: limit) } catch { return }
                 first.resume(.failure(timeout))
             }
+            let worker = Task {
+                let outcome: Result<T, any Error>
+                do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+                timer.cancel()
+                first.resume(outcome)
+            }
+            first.whenLate { worker.cancel() }
         }
     }
 
@@ -217,6 +221,10 @@ private final class FirstOutcome<T: Sendable>: @unchecked Sendable {
     // @unchecked: `continuation` is set before either outcome can arrive and taken under `lock`.
     private let lock = NSLock()
     var continuation: CheckedContinuation<T, any Error>?
+    /// Called when the deadline answered first: stops the work.
+    private var onLate: (@Sendable () -> Void)?
+
+    func whenLate(_ stop: @escaping @Sendable () -> Void) { lock.withLock { onLate = stop } }
 
     func resume(_ outcome: Result<T, any Error>) {
         let taken: CheckedContinuation<T, any Error>? = lock.withLock {
@@ -224,5 +232,6 @@ private final class FirstOutcome<T: Sendable>: @unchecked Sendable {
             return continuation
         }
         taken?.resume(with: outcome)
+        if taken != nil, case .failure(let error) = outcome, error is StoreError { lock.withLock { onLate }?() }
     }
 }
