@@ -132,26 +132,38 @@ public enum HubPushRules {
         }
     }
 
-    /// Most additions of one element a removal may observe.
+    /// Most additions of one element a removal may observe, and most tags one element may hold.
     public static let maxObserved = 1_000
     /// Most of them the hub may not hold (additions it lost in a restore, not yet sent again).
     public static let maxObservedUnknown = 64
 
-    /// Why a removal's observed tags may not be taken, or nil. A removal observes the additions
-    /// its device had received, which the hub holds (or lost in a restore); every tag it names
-    /// becomes a row that every device of the post receives and merges. Unbounded, one push of a
-    /// few hundred kilobytes of made-up tags had made each of them spin for hours.
+    /// Why an addition or removal of a set element may not be taken, or nil. Every tag an
+    /// element holds is a row every device of the post receives and merges; unbounded, one push
+    /// of a few hundred kilobytes of made-up tags had made each of them spin for hours. A removal
+    /// observes the additions its device had received, which the hub holds (or lost in a
+    /// restore); an element is added and removed a few times in its life, not a thousand.
     static func observedRefusal(_ change: Change, state: RecordState) -> String? {
-        guard case .remove(let element, let observed) = change.op else { return nil }
+        let element: String, observed: [HLC]
+        switch change.op {
+        case .set: return nil
+        case .add(let e): (element, observed) = (e, [])
+        case .remove(let e, let o): (element, observed) = (e, o)
+        }
         if observed.count > maxObserved {
             return "a removal observes at most \(maxObserved) additions of an element; this one names \(observed.count)"
         }
         let held = Set((state.tags[change.field]?[element] ?? []).map(\.tag))
         let unknown = Set(observed).subtracting(held).count
-        return unknown > maxObservedUnknown
-            ? "this removal of '\(element)' names \(unknown) additions the server never received (at most \(maxObservedUnknown)); "
+        if unknown > maxObservedUnknown {
+            return "this removal of '\(element)' names \(unknown) additions the server never received (at most \(maxObservedUnknown)); "
                 + "a removal names only the additions the device has — sync, then remove it again"
-            : nil
+        }
+        let added = if case .add = change.op, !held.contains(change.stamp) { 1 } else { 0 }
+        if held.count + unknown + added > maxObserved {
+            return "'\(element)' has been added and removed \(held.count) times on this activity, the most one element may be; "
+                + "leave it as it is"
+        }
+        return nil
     }
 
     /// The post an activity had when `change` was written — the scope it is judged in. An

@@ -117,6 +117,16 @@ import Testing
             #expect(answer.accepted.contains(fine.stamp))
             let tags = try await f.replicatedRecords()["activities/" + id]?.tags[add.field]?.values.map(\.count).reduce(0, +)
             #expect(tags == 4)  // the addition and the three the good removal named
+            // The same made-up tags in many small removals, and in many additions: an element
+            // holds at most 1,000 tags however they come.
+            let small = (0..<20).map { _ in removal(made(60)) }
+            let adds = (0..<100).map { _ in Change(collection: ActivityFields.collection, recordId: id, field: add.field, op: add.op,
+                                                   stamp: clock.tick(physicalMs: 1_767_225_600_000)) }
+            let again = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token),
+                                                 body: try json(PushRequest(changes: small + adds))) { try $0.decode(PushResponse.self) }
+            let held = try await f.replicatedRecords()["activities/" + id]?.tags[add.field]?.values.map(\.count).reduce(0, +) ?? 0
+            #expect(held <= HubPushRules.maxObserved && held > 900, "\(held) tags")
+            #expect(!again.rejected.isEmpty && again.rejected.allSatisfy { $0.code == "invalid_value" })
         }
         await f.close()
     }
