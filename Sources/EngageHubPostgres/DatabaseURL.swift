@@ -70,13 +70,19 @@ public enum DatabaseURL {
     }
 
     /// `url` without its password, for messages and logs — read by hand rather than by
-    /// `URLComponents`, so that a URL too malformed to parse (a port that is not a number, a
-    /// password with a raw `/`) is masked too: the password is whatever follows the user's `:`
-    /// up to the last `@`.
+    /// `URLComponents`, so that a URL too malformed to parse is masked too: the password is what
+    /// follows the user's `:` up to the last `@`; without an `@`, what follows a `:` after the
+    /// scheme unless it is a port (digits).
     public static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@"),
-            let colon = url[scheme.upperBound..<at].firstIndex(of: ":")
-        else { return url }
-        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+        let start = url.range(of: "://")?.upperBound ?? url.startIndex
+        if let at = url[start...].lastIndex(of: "@") {
+            guard let colon = url[start..<at].firstIndex(of: ":") else { return url }
+            return String(url[...colon]) + "***" + String(url[at...])
+        }
+        let end = url[start...].firstIndex(of: "/") ?? url.endIndex
+        guard let colon = url[start..<end].firstIndex(of: ":") else { return url }
+        let after = url[url.index(after: colon)..<end]
+        if !after.isEmpty, after.allSatisfy(\.isNumber) { return url }
+        return String(url[...colon]) + "***" + String(url[end...])
     }
 }

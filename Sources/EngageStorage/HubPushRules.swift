@@ -136,6 +136,9 @@ public enum HubPushRules {
     public static let maxObserved = 1_000
     /// Most of them the hub may not hold (additions it lost in a restore, not yet sent again).
     public static let maxObservedUnknown = 64
+    /// Most tags one record may hold in all its set fields: a bound per element alone let one
+    /// device put 192,000 made-up tags on one activity through 3,000 invented elements.
+    public static let maxTagsPerRecord = 2_000
 
     /// Why an addition or removal of a set element may not be taken, or nil. Every tag an
     /// element holds is a row every device of the post receives and merges; unbounded, one push
@@ -162,6 +165,11 @@ public enum HubPushRules {
         if held.count + unknown + added > maxObserved {
             return "'\(element)' has been added and removed \(held.count) times on this activity, the most one element may be; "
                 + "leave it as it is"
+        }
+        let total = state.tags.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
+        if total + unknown + added > maxTagsPerRecord {
+            return "this activity's partners, goals and countries have been added and removed \(total) times, the most one activity may hold; "
+                + "leave them as they are"
         }
         return nil
     }

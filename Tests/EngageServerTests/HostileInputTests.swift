@@ -127,6 +127,15 @@ import Testing
             let held = try await f.replicatedRecords()["activities/" + id]?.tags[add.field]?.values.map(\.count).reduce(0, +) ?? 0
             #expect(held <= HubPushRules.maxObserved && held > 900, "\(held) tags")
             #expect(!again.rejected.isEmpty && again.rejected.allSatisfy { $0.code == "invalid_value" })
+            // Or spread over many invented elements: the activity holds at most 2,000 tags in all.
+            let spread = (0..<60).map { i in
+                Change(collection: ActivityFields.collection, recordId: id, field: add.field, op: .remove("X\(i)", observed: made(60)),
+                       stamp: clock.tick(physicalMs: 1_767_225_600_000))
+            }
+            _ = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token),
+                                         body: try json(PushRequest(changes: spread))) { #expect($0.status == .ok) }
+            let all = try await f.replicatedRecords()["activities/" + id]?.tags.values.flatMap(\.values).map(\.count).reduce(0, +) ?? 0
+            #expect(all <= HubPushRules.maxTagsPerRecord && all > 1_900, "\(all) tags on the activity")
         }
         await f.close()
     }

@@ -99,7 +99,8 @@ import Testing
         #expect(unreachable?.code == .unavailable && unreachable?.message.contains("cannot reach") == true, "\(String(describing: unreachable))")
         #expect(unreachable?.message.contains("secret") == false, "the password leaked into the message")
         // A URL too malformed to parse still has its password masked.
-        for url in ["postgres://engage:s3cret@127.0.0.1:notaport/a", "postgres://engage:s3/cret@127.0.0.1:5432/a", "mysql://u:s3cret@h/x"] {
+        for url in ["postgres://engage:s3cret@127.0.0.1:notaport/a", "postgres://engage:s3/cret@127.0.0.1:5432/a", "mysql://u:s3cret@h/x",
+                    "postgres//engage:s3cret@127.0.0.1/x", "postgres://engage:s3cret", "engage:s3cret@127.0.0.1:5432/x"] {
             let error = await #expect(throws: StoreError.self) { try await PostgresHub.open(url: url, logger: TestHub.quiet, connectTimeout: .seconds(2)) }
             #expect(error?.message.contains("s3") == false, "\(url): \(String(describing: error))")
         }
