@@ -22,6 +22,7 @@ extension PostgresHub {
             let activityIds = Array(Set(changes.filter { $0.collection == ActivityFields.collection }.map(\.recordId)))
             let known = try await Known.prefetch(changes, device: device, activityIds: activityIds, connection, logger: logger)
             let postsBefore = try await Self.posts(of: activityIds, connection, logger: logger)
+            known.activityPosts = postsBefore  // the batch's activities: read once, for both
             var memory = MemoryReplica(seq: seq)
             var outcome: HubPush.Outcome?
             for _ in 0..<Self.passes {

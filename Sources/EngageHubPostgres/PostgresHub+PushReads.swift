@@ -49,15 +49,7 @@ extension Known {
         for (key, state) in try await PostgresHub.states(of: missingStates, connection, logger: logger) { states[key] = state }
         try await readPostWrites(Array(missingPostWrites), connection, logger: logger)
         try await readConflictPosts(Array(missingConflicts), connection, logger: logger)
-        if !missingActivities.isEmpty {
-            let ids = Array(missingActivities)
-            for id in ids { activityPosts[id] = .some(nil) }
-            for try await (id, post) in try await connection.query("SELECT id, post FROM activity WHERE id = ANY(\(ids))", logger: logger)
-                .decode((String, String).self)
-            {
-                activityPosts[id] = post
-            }
-        }
+        for (id, post) in try await PostgresHub.posts(of: Array(missingActivities), connection, logger: logger) { activityPosts[id] = post }
         if !missingNodes.isEmpty {
             let nodes = Array(missingNodes)
             for node in nodes { deviceNames[node] = .some(nil) }
