@@ -122,9 +122,13 @@ let package = Package(
                 "EngageCore", "EngageStorage", "EngageHubSQLite", "EngageProtocol", "EngageModel", "EngageReports", "EngageResources",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPS served by the hub itself (`serve --tls-cert --tls-key`).
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // PBKDF2 for what the hub keeps of enrolment codes.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
@@ -150,6 +154,7 @@ let package = Package(
             dependencies: [
                 "EngageServer", "EngageStorage", "EngageHubSQLite", "EngageHubPostgres", "EngageModel", "EngageProtocol", "EngageImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -8,6 +8,8 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The server answered with an error: its status, stable code and message.
     case server(status: Int, code: String, message: String)
     case badAnswer(String)
+    /// The server answered a redirect (from, to), which the client never follows.
+    case redirected(String, String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,9 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreachable(let url, let why): "cannot reach the server at \(url) (\(why)); nothing was lost — sync again when online"
         case .notEnrolled: "this device is not enrolled; run `engage enroll --server URL --code CODE` first"
         case .server(let status, let code, let message): "the server refused (\(status) \(code)): \(message)"
+        case .redirected(let from, let to):
+            "the server at \(from) redirected to \(to); Engage never follows a redirect (the device's token would go with it): "
+                + "check the server URL (https://, host and port) with the administrator — nothing was sent there"
         case .badAnswer(let why): "the server's answer was not understood (\(why)); nothing was lost — try again"
         }
     }

@@ -68,7 +68,8 @@ public struct URLSessionTransport: Transport {
         // link is never abandoned; a stalled one fails after `timeout` and is retried.
         config.timeoutIntervalForRequest = timeout
         config.timeoutIntervalForResource = 24 * 3600
-        session = URLSession(configuration: config)
+        // The delegate refuses every redirect: the token would follow it (see `RedirectRefusal`).
+        session = URLSession(configuration: config, delegate: RedirectRefusal(), delegateQueue: nil)
     }
 
     /// Request bodies of at least this many bytes go gzipped (`Content-Encoding: gzip`);
@@ -97,7 +98,7 @@ public struct URLSessionTransport: Transport {
         urlRequest.httpBody = request.body
         let (data, response): (Data, URLResponse)
         do {
-            (data, response) = try await session.data(for: urlRequest)
+            (data, response) = try await RedirectRefusal.data(for: urlRequest, in: session)
         } catch {
             throw ClientError.unreachable(baseURL.absoluteString, (error as NSError).localizedDescription)
         }
@@ -105,6 +106,9 @@ public struct URLSessionTransport: Transport {
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields {
             if let k = key as? String, let v = value as? String { headers[k.lowercased()] = v }
+        }
+        if (300..<400).contains(http.statusCode), http.statusCode != 304 {
+            throw ClientError.redirected(url.absoluteString, headers["location"] ?? "nowhere named")
         }
         return .init(status: http.statusCode, headers: headers, body: data)
     }

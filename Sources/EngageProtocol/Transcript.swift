@@ -114,6 +114,9 @@ public struct Transcript: Codable, Sendable, Equatable {
     /// registry changes, earlier syncs): a SQLite file, gzipped, in base64. A replay starts from
     /// exactly this state; without it, from a new hub whose registry loads at `startedAt`.
     public var hubSnapshot: String?
+    /// Server transcripts recorded on a hub that was there before without its copy
+    /// (`serve --record` without `--record-hub-copy`): a replay needs a copy of that hub.
+    public var existingHub: Bool?
     public var exchanges: [Exchange]
 
     public init(kind: Kind, startedAt: Int64? = nil, device: Device? = nil, exchanges: [Exchange] = []) {
@@ -212,5 +215,68 @@ extension JSONValue: CustomStringConvertible {
         case .array(let a): "[\(a.count) items]"
         case .object(let o): "{\(o.keys.sorted().joined(separator: ", "))}"
         }
+    }
+}
+
+/// The secrets a recording has seen and the placeholders written for them (`<token-1>`,
+/// `<code-1>`, numbered per kind in order of appearance). A recording holds no secret: every
+/// `Authorization` header's credentials (whatever the scheme and its case), every `token`
+/// member of a body, and every value already known as a secret, wherever it appears.
+public struct SecretPlaceholders: Sendable {
+    private var placeholders: [String: String] = [:]  // secret → placeholder
+    private var counts: [String: Int] = [:]
+
+    public init() {}
+
+    /// The placeholder of `secret`, made on first sight.
+    public mutating func placeholder(for secret: String, kind: String) -> String {
+        if let known = placeholders[secret] { return known }
+        if placeholders.values.contains(secret) { return secret }  // a placeholder already (a replayed session)
+        counts[kind, default: 0] += 1
+        let p = "<\(kind)-\(counts[kind]!)>"
+        placeholders[secret] = p
+        return p
+    }
+
+    /// An `Authorization` value with its credentials replaced: `bearer T` → `bearer <token-1>`.
+    public mutating func authorization(_ value: String) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard let space = trimmed.firstIndex(of: " ") else { return placeholder(for: trimmed, kind: "token") }
+        let credentials = trimmed[space...].trimmingCharacters(in: .whitespaces)
+        return String(trimmed[..<space]) + " " + placeholder(for: credentials, kind: "token")
+    }
+
+    /// `value` with every known secret, and every string of a `token` member, replaced.
+    public mutating func redact(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let s): return .string(placeholders[s] ?? s)
+        case .array(let a): return .array(a.map { redact($0) })
+        case .object(let o):
+            var out: [String: JSONValue] = [:]
+            for (key, member) in o {
+                if key == "token", case .string(let secret) = member {
+                    out[key] = .string(placeholder(for: secret, kind: "token"))
+                } else {
+                    out[key] = redact(member)
+                }
+            }
+            return .object(out)
+        default: return value
+        }
+    }
+
+    /// Headers with `authorization` (in any case) redacted.
+    public mutating func redact(headers: [String: String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for (name, value) in headers { out[name] = name.lowercased() == "authorization" ? authorization(value) : value }
+        return out
+    }
+}
+
+extension Transcript {
+    /// Writes the transcript readable by its owner only: it holds activity data.
+    public func write(to url: URL) throws {
+        try encoded().write(to: url, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
     }
 }

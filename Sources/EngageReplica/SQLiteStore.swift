@@ -19,15 +19,30 @@ package enum SQLiteStore {
     /// WAL: that switch needs an exclusive lock, and SQLite answers the loser "database is
     /// locked" at once instead of waiting (a shared lock is never upgraded while another holds
     /// one, whatever the busy timeout). The loser tries again, up to 5 times, a little later each.
+    /// The file and its WAL and shared-memory files are made readable by their owner only,
+    /// whatever mode an older version or a copy left them in (SQLite gives the WAL and
+    /// shared-memory files the database file's mode when it makes them).
     package static func pool(_ path: String, configuration: Configuration) throws -> DatabasePool {
         var attempt = 1
         while true {
             do {
-                return try DatabasePool(path: path, configuration: configuration)
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                ownerOnly(path, path + "-wal", path + "-shm")
+                return pool
             } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_BUSY && attempt < 5 {
                 Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
                 attempt += 1
             }
+        }
+    }
+
+    /// Takes the group's and others' permissions off each file that exists: files holding
+    /// activity data or secrets are readable by their owner only (docs/deployment.md).
+    package static func ownerOnly(_ paths: String...) {
+        for path in paths {
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { continue }
+            chmod(path, info.st_mode & 0o700)
         }
     }
 

@@ -3,6 +3,8 @@ import EngageModel
 import EngageStorage
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 
 /// Builds the service: the same builder runs in production, in router tests and live tests.
@@ -22,12 +24,19 @@ public func buildApplication(
     }
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, now: environment.now, maxBodyBytes: configuration.maxBodyBytes))
     service.addRoutes(to: router)
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [SlowRequestHandler(window: .milliseconds(configuration.bodyRateWindowMs),
+                                                       minBytes: configuration.minBodyBytesPerWindow)],
+        idleTimeout: .milliseconds(configuration.idleTimeoutMs))
+    // TLS, when configured, wraps each connection before HTTP (HummingbirdTLS over swift-nio-ssl).
+    let server: HTTPServerBuilder = if let tls = configuration.tls {
+        HTTPServerBuilder { responder in try TLSChannel(HTTP1Channel(responder: responder, configuration: http1), tlsConfiguration: tls) }
+    } else {
+        .http1(configuration: http1)
+    }
     return Application(
         router: router,
-        server: .http1(configuration: .init(
-            additionalChannelHandlers: [SlowRequestHandler(window: .milliseconds(configuration.bodyRateWindowMs),
-                                                           minBytes: configuration.minBodyBytesPerWindow)],
-            idleTimeout: .milliseconds(configuration.idleTimeoutMs))),
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "engage"),
         onServerRunning: { channel in
             await onRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
@@ -37,6 +46,7 @@ public func buildApplication(
 
 /// Opens the server database and, on first start, loads the partner registry shipped in
 /// `samples/partners.json`.
+/// The file (and its WAL) is readable by its owner only, however an earlier version left it.
 public func openHubStore(path: String, environment: ServerEnvironment = .system) throws -> HubStore {
     let store = try HubStore(path: path, physicalMs: environment.now)
     if try store.partnerCount() == 0 { try store.importPartners(try BundledData.partners()) }

@@ -8,11 +8,7 @@ import Hummingbird
 extension Service {
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in try jsonResponse(["status": "ok"], now: environment.now()) }
-        router.get("/metrics") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
-        }
+        router.get("/metrics") { request, _ in try metricsResponse(request) }
         let v1 = router.group("v1")
         v1.post("enroll") { request, _ in try await enroll(request) }
         v1.post("push") { request, _ in try await push(request) }
@@ -29,7 +25,7 @@ extension Service {
         if let node = body.nodeId, NodeID(node) == nil || node == HubRules.node.rawValue {
             throw APIError.badRequest("invalid_value", "nodeId '\(node)' is not a node id; use lower-case letters, digits and '-'")
         }
-        let codeHash = Secrets.hash(Secrets.normalizedCode(body.code))
+        let codeHash = Secrets.codeDigest(body.code)
         let token = environment.draw(.token), deviceId = environment.draw(.deviceID)
         let nodeId = body.nodeId ?? environment.draw(.nodeID)
         let store = store

@@ -1,5 +1,6 @@
 import EngageCore
 import Foundation
+import HummingbirdTLS
 
 /// How the service runs. Defaults suit one machine serving a few hundred devices.
 public struct ServerConfiguration: Sendable {
@@ -21,6 +22,12 @@ public struct ServerConfiguration: Sendable {
     /// this many ms, or its connection is closed (see `SlowRequestHandler`).
     public var bodyRateWindowMs: Int64 = 30_000
     public var minBodyBytesPerWindow = 1_024
+    /// Serve HTTPS with this certificate and key (`serve --tls-cert --tls-key`); nil: plain HTTP,
+    /// for loopback or behind a TLS proxy (`--plain-http`).
+    public var tls: TLSConfiguration?
+    /// `GET /metrics` answers only a request bearing this token (`--metrics-token-file`); nil:
+    /// metrics are not served.
+    public var metricsToken: String?
     /// Enrolment codes expire after this long.
     public var enrolmentLifetimeMs: Int64 = 72 * 3_600_000
 

@@ -18,8 +18,7 @@ public final class SessionRecorder: @unchecked Sendable {
     private var transcript: Transcript
     private var clock: Int64
     private var draws: [Transcript.Draw] = []
-    private var placeholders: [String: String] = [:]  // secret → placeholder
-    private var counts: [String: Int] = [:]
+    private var secrets = SecretPlaceholders()
     private let base: ServerEnvironment
     let gate = AsyncGate()
 
@@ -32,16 +31,25 @@ public final class SessionRecorder: @unchecked Sendable {
     }
 
     /// Records the hub's starting state (`Transcript.hubSnapshot`): what shaped it before the
-    /// recording began — imports, a registry, earlier syncs — replays with the exchanges.
+    /// recording began — imports, a registry, earlier syncs — replays with the exchanges. The
+    /// copy holds no secret (`HubStore.snapshotWithoutSecrets`) but every activity the hub holds:
+    /// taken only when asked (`serve --record-hub-copy`).
     public func startFrom(_ store: HubStore) throws {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("engage-snapshot-\(UUID().uuidString).sqlite")
         defer { try? FileManager.default.removeItem(at: copy) }
-        try store.snapshot(to: copy.path, asBackup: false)
+        try store.snapshotWithoutSecrets(to: copy.path)
         var buffer = ByteBuffer(bytes: try Data(contentsOf: copy))
         var gzipped = try buffer.compress(with: .gzip())
         let encoded = Data(gzipped.readBytes(length: gzipped.readableBytes) ?? []).base64EncodedString()
         lock.withLock { transcript.hubSnapshot = encoded }
     }
+
+    /// Marks a recording made on a hub that was there before, without its copy: its replay
+    /// needs a copy of that hub (`replay --db`).
+    public func startedOnExistingHub() { lock.withLock { transcript.existingHub = true } }
+
+    /// The hub copy taken by `startFrom(_:)`, for tests.
+    var snapshotForTests: String? { lock.withLock { transcript.hubSnapshot } }
 
     /// The environment the recorded server runs with.
     public var environment: ServerEnvironment {
@@ -50,20 +58,11 @@ public final class SessionRecorder: @unchecked Sendable {
             draw: { [self] kind in
                 let value = base.draw(kind)
                 lock.withLock {
-                    let recorded = kind == .token || kind == .code ? placeholder(for: value, kind.rawValue) : value
+                    let recorded = kind == .token || kind == .code ? secrets.placeholder(for: value, kind: kind.rawValue) : value
                     draws.append(.init(kind: kind.rawValue, value: recorded))
                 }
                 return value
             })
-    }
-
-    /// Must hold `lock`.
-    private func placeholder(for secret: String, _ kind: String) -> String {
-        if let known = placeholders[secret] { return known }
-        counts[kind, default: 0] += 1
-        let p = "<\(kind)-\(counts[kind]!)>"
-        placeholders[secret] = p
-        return p
     }
 
     func begin() {
@@ -73,36 +72,25 @@ public final class SessionRecorder: @unchecked Sendable {
         }
     }
 
-    func redactedToken(_ header: String?) -> String? {
-        guard let header, header.hasPrefix("Bearer ") else { return header }
-        return lock.withLock { "Bearer " + placeholder(for: String(header.dropFirst(7)), "token") }
-    }
+    /// An `Authorization` value with its credentials as a placeholder, whatever the scheme.
+    func redactedAuthorization(_ header: String) -> String { lock.withLock { secrets.authorization(header) } }
 
-    func redactedCode(_ code: String) -> String { lock.withLock { placeholder(for: code, "code") } }
+    func redactedCode(_ code: String) -> String { lock.withLock { secrets.placeholder(for: code, kind: "code") } }
 
-    /// Replaces every known secret in a JSON value by its placeholder.
+    /// Replaces every known secret, and every `token` member, in a JSON value by its placeholder.
     func redact(_ value: JSONValue?) -> JSONValue? {
         guard let value else { return nil }
-        let secrets = lock.withLock { placeholders }
-        func walk(_ v: JSONValue) -> JSONValue {
-            switch v {
-            case .string(let s): return .string(secrets[s] ?? s)
-            case .array(let a): return .array(a.map(walk))
-            case .object(let o): return .object(o.mapValues(walk))
-            default: return v
-            }
-        }
-        return walk(value)
+        return lock.withLock { secrets.redact(value) }
     }
 
     func finish(setup: Transcript.Setup?, request: Transcript.Message, response: Transcript.Message) throws {
-        let data: Data = try lock.withLock {
+        let data: Transcript = lock.withLock {
             transcript.exchanges.append(
                 .init(n: transcript.exchanges.count + 1, at: clock, draws: draws, setup: setup, deviceClock: nil,
                       request: request, response: response))
-            return try transcript.encoded()
+            return transcript
         }
-        try data.write(to: url, options: .atomic)
+        try data.write(to: url)
     }
 }
 
@@ -168,19 +156,20 @@ struct RecordingMiddleware<Context: RequestContext>: RouterMiddleware {
         let requestBody = (try? await request.collectBody(upTo: maxBodyBytes + 1)) ?? ByteBuffer()
         var headers: [String: String] = [:]
         for name in RecordedHeaders.request {
-            if let v = request.headers[HTTPField.Name(name)!] { headers[name] = name == "authorization" ? recorder.redactedToken(v) : v }
+            if let v = request.headers[HTTPField.Name(name)!] { headers[name] = name == "authorization" ? recorder.redactedAuthorization(v) : v }
         }
         var message = Transcript.Message(method: request.method.rawValue, path: request.uri.description, headers: headers,
                                          data: Data(requestBody.readableBytesView))
         var setup = Transcript.Setup()
         if case .object(var object) = message.body, request.uri.path == "/v1/enroll", case .string(let code) = object["code"] {
             let placeholder = recorder.redactedCode(code)
-            if let e = try? await store.enrolment(codeHash: Secrets.hash(Secrets.normalizedCode(code))) {
+            if let e = try? await store.enrolment(codeHash: Secrets.codeDigest(code)) {
                 setup.enrolment = .init(code: placeholder, name: e.name, post: e.post, role: e.role, expiresAt: e.expiresAt)
             }
             object["code"] = .string(placeholder)
             message.body = .object(object)
         }
+        message.body = recorder.redact(message.body)
         if let auth = request.headers[.authorization], auth.hasPrefix("Bearer "),
             let device = try? await store.device(tokenHash: Secrets.hash(String(auth.dropFirst(7)))), device.revoked
         {

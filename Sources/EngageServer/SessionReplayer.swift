@@ -45,6 +45,10 @@ public enum SessionReplayer {
         let environment = script.environment
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("engage-replay-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: temporary) }
+        if transcript.existingHub == true, transcript.hubSnapshot == nil, databasePath == nil {
+            throw TranscriptError("this session was recorded on a hub that held data, without its copy (serve --record-hub-copy): "
+                                  + "replay it against a copy of that hub taken before the recording (replay --db COPY)")
+        }
         let path = databasePath ?? temporary.appendingPathComponent("server.sqlite").path
         script.set(clock: transcript.startedAt ?? transcript.exchanges.first?.at ?? 0)
         if let snapshot = transcript.hubSnapshot {
@@ -112,8 +116,8 @@ public enum SessionReplayer {
     }
 
     static func apply(_ setup: Transcript.Setup, to store: HubStore) throws {
-        if let e = setup.enrolment, try store.enrolment(codeHash: Secrets.hash(Secrets.normalizedCode(e.code))) == nil {
-            try store.createEnrolment(codeHash: Secrets.hash(Secrets.normalizedCode(e.code)), name: e.name, post: e.post,
+        if let e = setup.enrolment, try store.enrolment(codeHash: Secrets.codeDigest(e.code)) == nil {
+            try store.createEnrolment(codeHash: Secrets.codeDigest(e.code), name: e.name, post: e.post,
                                       role: DeviceRecord.Role(rawValue: e.role) ?? .advisor, expiresAt: e.expiresAt)
         }
         if let id = setup.revoked { try store.revoke(deviceId: id) }

@@ -13,12 +13,21 @@ struct EngageServerCommand: AsyncParsableCommand {
         abstract: "Run the Engage sync service and administer its devices.",
         discussion: """
             The database is an embedded SQLite file by default: --db PATH, else $ENGAGE_SERVER_DB, else \
-            ./engage-server.sqlite. For several servers on one database, PostgreSQL: --database-url \
-            postgres://USER:PASSWORD@HOST:PORT/DATABASE, else $ENGAGE_DATABASE_URL when --db is not given.
+            ./engage-server.sqlite. For several servers on one database, PostgreSQL: --database-url-file FILE (a \
+            file readable by this user only holding postgres://USER:PASSWORD@HOST:PORT/DATABASE), else \
+            $ENGAGE_DATABASE_URL when --db is not given. --database-url takes a URL without a password only: \
+            a command line is visible to every user of the machine (ps).
             """,
         version: "0.1.0",
         subcommands: [Serve.self, EnrollDevice.self, Devices.self, ImportData.self, Restored.self, Replay.self]
     )
+
+    /// Every file this program creates (the hub database and its WAL, recordings, mapping
+    /// reports, backups) is readable by its owner only: activity data and secrets' digests.
+    static func main() async {
+        umask(0o077)
+        await main(nil)
+    }
 }
 
 struct ServerDatabase: ParsableArguments {
@@ -26,14 +35,25 @@ struct ServerDatabase: ParsableArguments {
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "A PostgreSQL database instead of the SQLite file (default: $ENGAGE_DATABASE_URL when --db is not given).",
-        valueName: "postgres://user:password@host:port/database"))
+        "A PostgreSQL database instead of the SQLite file, without a password (a password goes in --database-url-file or $ENGAGE_DATABASE_URL)",
+        valueName: "postgres://user@host:port/database"))
     var databaseURL: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A file readable by this user only holding the PostgreSQL URL, password included", valueName: "file"))
+    var databaseURLFile: String?
+
     func validate() throws {
-        if db != nil, databaseURL != nil {
-            throw ValidationError("give --db (a SQLite file) or --database-url (PostgreSQL), not both")
+        if [db != nil, databaseURL != nil, databaseURLFile != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --db (a SQLite file), --database-url or --database-url-file (PostgreSQL)")
         }
+        if let databaseURL, SecretFile.hasPassword(databaseURL) {
+            throw ValidationError("""
+                --database-url carries a password, which every user of this machine can read on the command line (ps): \
+                put the URL in a file readable by you only and give --database-url-file FILE, or set $ENGAGE_DATABASE_URL
+                """)
+        }
+        if let databaseURLFile { _ = try SecretFile.read(databaseURLFile, what: "--database-url-file") }
     }
 
     private static func environment(_ name: String) -> String? {
@@ -42,7 +62,10 @@ struct ServerDatabase: ParsableArguments {
 
     /// The PostgreSQL URL to use, if the hub is on PostgreSQL: `--database-url`, else
     /// `$ENGAGE_DATABASE_URL` unless `--db` names a file.
-    var url: String? { databaseURL ?? (db == nil ? Self.environment("ENGAGE_DATABASE_URL") : nil) }
+    var url: String? {
+        if let databaseURLFile { return try? SecretFile.read(databaseURLFile, what: "--database-url-file") }
+        return databaseURL ?? (db == nil ? Self.environment("ENGAGE_DATABASE_URL") : nil)
+    }
 
     /// The SQLite file (when `url` is nil).
     var path: String { db ?? Self.environment("ENGAGE_SERVER_DB") ?? "engage-server.sqlite" }

@@ -14,4 +14,11 @@ struct Engage: AsyncParsableCommand {
             Status.self, Conflicts.self, Resolve.self, Enroll.self, Sync.self, History.self, HQ.self,
         ]
     )
+
+    /// Every file this program creates (the device database and its WAL, exports, reports,
+    /// recordings) is readable by its owner only: activity data and the device's token.
+    static func main() async {
+        umask(0o077)
+        await main(nil)
+    }
 }

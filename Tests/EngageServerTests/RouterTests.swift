@@ -16,13 +16,14 @@ import Testing
 /// The routes through HummingbirdTesting's `.router`: the same builder as production.
 @Suite struct RouterTests {
     @Test(arguments: HubKind.available) func healthAndMetrics(_ kind: HubKind) async throws {
-        let f = try await Fixture.make(kind)
+        var f = try await Fixture.make(kind)
+        f.configuration.metricsToken = "metrics-token-for-tests"
         try await f.app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/nowhere", method: .get) {
                 #expect($0.status == .notFound && $0.errorCode == "not_found")
             }
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer metrics-token-for-tests"]) { response in
                 let text = String(buffer: response.body)
                 #expect(text.contains("engage_http_requests_total") && text.contains("engage_changes_accepted_total"))
             }
