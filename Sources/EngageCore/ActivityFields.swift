@@ -84,9 +84,11 @@ public enum ActivityFields {
         }
         guard isKnown(change.field) else {
             // A field a newer client knows and this version does not: kept and replicated
-            // as it is, never dropped. Only its name is checked.
-            return isFieldName(change.field) ? nil
-                : ModelError(field: "field", message: "'\(change.field)' is not a field name; use letters and digits, starting with a letter")
+            // as it is, never dropped. Its name, and its values as text, are checked.
+            guard isFieldName(change.field) else {
+                return ModelError(field: "field", message: "'\(change.field)' is not a field name; use letters and digits, starting with a letter")
+            }
+            return unknownValueRefusal(change)
         }
         do {
             switch change.op {
@@ -103,7 +105,7 @@ public enum ActivityFields {
                 } else if element.trimmingCharacters(in: .whitespaces).isEmpty {
                     return ModelError(field: "partners", message: "partner '' is empty; give the agency's name or code")
                 } else {
-                    try TextRules.check("partners", element, maxLength: TextRules.maxPartner)
+                    try TextRules.checkLine("partners", element, maxLength: TextRules.maxPartner)
                 }
             case .set(let value):
                 guard scalars.contains(change.field) else {
@@ -112,6 +114,85 @@ public enum ActivityFields {
                 try validateScalar(change.field, value)
             }
         } catch { return error }
+        return nil
+    }
+
+    // MARK: Fields of a newer version
+
+    /// Most characters, and most UTF-8 bytes, of one value of a field this version does not
+    /// know: a scalar's string value as much as a note; a set element as much as a partner.
+    public static let maxUnknownValueCharacters = TextRules.maxNotes
+    public static let maxUnknownValueBytes = 32 * 1024
+    public static let maxUnknownElementBytes = 1_024
+    /// Most fields this version does not know on one record, and most UTF-8 bytes their values
+    /// and elements hold together. Every one is a value each device of the post pulls and keeps.
+    public static let maxUnknownFields = 16
+    public static let maxUnknownBytes = 64 * 1024
+
+    /// Why a value of an unknown field breaks the rules every value follows, or nil: a string
+    /// (or set element) obeys the text rules and a size bound. Other value kinds (null, bool,
+    /// integer) are small already.
+    static func unknownValueRefusal(_ change: Change) -> ModelError? {
+        do {
+            switch change.op {
+            case .set(.string(let text)):
+                try TextRules.check(change.field, text, maxLength: maxUnknownValueCharacters)
+                if text.utf8.count > maxUnknownValueBytes {
+                    return ModelError(field: change.field, message: "\(change.field) holds \(text.utf8.count) bytes; a value holds at most \(maxUnknownValueBytes)")
+                }
+            case .set: return nil
+            case .add(let element), .remove(let element, _):
+                try TextRules.checkLine(change.field, element, maxLength: TextRules.maxPartner)
+                if element.utf8.count > maxUnknownElementBytes {
+                    return ModelError(field: change.field, message: "an element of \(change.field) holds \(element.utf8.count) bytes; at most \(maxUnknownElementBytes)")
+                }
+            }
+        } catch { return error }
+        return nil
+    }
+
+    /// The fields of `state` this version does not know, and the UTF-8 bytes of their string
+    /// values and set elements.
+    public static func unknownFields(_ state: RecordState) -> (fields: Set<String>, bytes: Int) {
+        var fields = Set<String>(), bytes = 0
+        for (field, register) in state.registers where !isKnown(field) {
+            fields.insert(field)
+            bytes += register.value.stringValue?.utf8.count ?? 0
+        }
+        for (field, elements) in state.tags where !isKnown(field) {
+            fields.insert(field)
+            bytes += elements.keys.reduce(0) { $0 + $1.utf8.count }
+        }
+        return (fields, bytes)
+    }
+
+    /// Why `change` may not be added to a record holding `state`, or nil: a field this version
+    /// does not know is one of at most `maxUnknownFields` on the record, whose unknown values
+    /// hold at most `maxUnknownBytes` together once it is written. A pure check for every
+    /// replica that takes a change: the hub's push rules, the device's own settlements.
+    public static func unknownFieldsRefusal(_ change: Change, state: RecordState) -> ModelError? {
+        guard change.collection == collection, !isKnown(change.field) else { return nil }
+        let held = unknownFields(state)
+        if !held.fields.contains(change.field), held.fields.count >= maxUnknownFields {
+            return ModelError(
+                field: change.field,
+                message: "this activity holds \(held.fields.count) fields this server does not know, the most one may; \(change.field) is not taken")
+        }
+        let added: Int, replaced: Int
+        switch change.op {
+        case .set(let value):
+            added = value.stringValue?.utf8.count ?? 0
+            replaced = state.registers[change.field]?.value.stringValue?.utf8.count ?? 0
+        case .add(let element):
+            added = state.tags[change.field]?[element] == nil ? element.utf8.count : 0
+            replaced = 0
+        case .remove: (added, replaced) = (0, 0)
+        }
+        if held.bytes - replaced + added > maxUnknownBytes {
+            return ModelError(
+                field: change.field,
+                message: "the fields of this activity this server does not know would hold \(held.bytes - replaced + added) bytes; they hold at most \(maxUnknownBytes)")
+        }
         return nil
     }
 
@@ -162,8 +243,8 @@ public enum ActivityFields {
             if s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw ModelError(field: field, message: "title is empty; give the activity a title")
             }
-            try TextRules.check(field, s, maxLength: TextRules.maxTitle)
-        case ("location", .string(let s)): try TextRules.check(field, s, maxLength: TextRules.maxLocation)
+            try TextRules.checkLine(field, s, maxLength: TextRules.maxTitle)
+        case ("location", .string(let s)): try TextRules.checkLine(field, s, maxLength: TextRules.maxLocation)
         case ("notes", .string(let s)): try TextRules.check(field, s, maxLength: TextRules.maxNotes)
         case ("post", .string(let s)):
             guard Activity.isValidPost(s) else {

@@ -67,16 +67,24 @@ enum Guesses {
     /// A title within the model's length: the first `TextRules.maxTitle` characters, cut at a
     /// word, with "…"; the whole title then goes to notes.
     static func title(_ text: String) -> (String, Bool) {
-        let clean = text.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        let clean = line(text)
         guard clean.count > TextRules.maxTitle else { return (clean, false) }
         var cut = String(clean.prefix(TextRules.maxTitle - 1))
         if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > TextRules.maxTitle / 2 { cut = String(cut[..<space]) }
         return (cut + "…", true)
     }
 
-    /// Text within `limit` characters, without control characters other than tab and newlines.
+    /// Text within `limit` characters, without control characters (C0, DEL, C1) other than tab and newlines.
     static func clean(_ text: String, limit: Int) -> String {
-        let kept = String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F || $0 == "\n" || $0 == "\t" }))
+        let kept = String(String.UnicodeScalarView(text.unicodeScalars.filter { !(0...0x1F).contains($0.value) && !(0x7F...0x9F).contains($0.value) || $0 == "\n" || $0 == "\t" }))
         return kept.count > limit ? String(kept.prefix(limit - 1)) + "…" : kept
+    }
+
+    /// A one-line value (a title, a name) as `TextRules.checkLine` takes it: line breaks and
+    /// tabs become spaces, other control characters and bidirectional controls are dropped.
+    static func line(_ text: String) -> String {
+        let joined = text.split(whereSeparator: \.isNewline).joined(separator: " ").replacingOccurrences(of: "\t", with: " ")
+        return clean(String(String.UnicodeScalarView(joined.unicodeScalars.filter { !TextRules.isBidiControl($0) })), limit: .max)
+            .trimmingCharacters(in: .whitespaces)
     }
 }

@@ -22,7 +22,7 @@ public struct ImportContext: Sendable {
             activity.partners.insert(p.code)
             r.mapped("partners", "'\(name)'\(role) is \(p.code) in the registry")
         } else {
-            activity.partners.insert(Guesses.clean(name, limit: TextRules.maxPartner))
+            activity.partners.insert(Guesses.clean(Guesses.line(name), limit: TextRules.maxPartner))
             r.unknownPartners.append(name)
             r.mapped("partners", "'\(name)'\(role) as written: not in the registry")
         }

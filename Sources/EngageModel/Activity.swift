@@ -70,8 +70,8 @@ public struct Activity: Hashable, Sendable, Identifiable {
                 field: "title",
                 message: "title is \(title.count) characters long; keep it to \(TextRules.maxTitle) and put detail in notes")
         }
-        try TextRules.check("title", title, maxLength: TextRules.maxTitle)
-        if let location { try TextRules.check("location", location, maxLength: TextRules.maxLocation) }
+        try TextRules.checkLine("title", title, maxLength: TextRules.maxTitle)
+        if let location { try TextRules.checkLine("location", location, maxLength: TextRules.maxLocation) }
         try TextRules.check("notes", notes, maxLength: TextRules.maxNotes)
         if let endDate, endDate < startDate {
             throw ModelError(
@@ -108,7 +108,7 @@ public struct Activity: Hashable, Sendable, Identifiable {
             if partner.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ModelError(field: "partners", message: "partner '\(partner)' is empty; give the agency's name or registry code")
             }
-            try TextRules.check("partners", partner, maxLength: TextRules.maxPartner)
+            try TextRules.checkLine("partners", partner, maxLength: TextRules.maxPartner)
         }
     }
 

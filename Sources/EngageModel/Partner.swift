@@ -38,6 +38,18 @@ public struct Partner: Hashable, Codable, Sendable {
         country = try c.decode(Country.self, forKey: .country)
         agencyType = try c.decode(String.self, forKey: .agencyType)
         aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        do { try validate() } catch {
+            throw DecodingError.dataCorruptedError(forKey: CodingKeys(stringValue: error.field) ?? .name, in: c, debugDescription: error.message)
+        }
+    }
+
+    /// Names are shown on one line, in tables and on partner agencies' copies: code, name, type
+    /// and each alias follow `TextRules.checkLine`.
+    public func validate() throws(ModelError) {
+        try TextRules.checkLine("code", code, maxLength: TextRules.maxPartner)
+        try TextRules.checkLine("name", name, maxLength: TextRules.maxPartner)
+        try TextRules.checkLine("agencyType", agencyType, maxLength: TextRules.maxPartner)
+        for alias in aliases { try TextRules.checkLine("aliases", alias, maxLength: TextRules.maxPartner) }
     }
 }
 

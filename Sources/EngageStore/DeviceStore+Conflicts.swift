@@ -65,7 +65,9 @@ extension DeviceStore {
             let changes = Settle.changes(
                 collection: ActivityFields.collection, recordId: conflict.activityId, field: conflict.field, value: value,
                 record: state, openConflicts: open, clock: &context.clock, physicalMs: physicalMs(), seen: context.cursor)
-            if let error = ActivityFields.validate(changes[0]) { throw StoreError(error) }
+            if let error = ActivityFields.validate(changes[0]) ?? ActivityFields.unknownFieldsRefusal(changes[0], state: state) {
+                throw StoreError(error)
+            }
             try applyLocal(db, changes, writer: &writer)
             // The merged activity must still satisfy the model (e.g. an end date after the start).
             let merged = try writer.state(recordKey)

@@ -49,11 +49,12 @@ struct Devices: ParsableCommand {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                return print(String(decoding: try encoder.encode(devices), as: UTF8.self))
+                return print(TextRules.displayableJSON(String(decoding: try encoder.encode(devices), as: UTF8.self)))
             }
             for d in devices {
                 let seen = d.lastSeen.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never"
-                print([d.id, d.role.rawValue, d.post, d.revoked ? "revoked" : "active", seen, d.name].joined(separator: "  "))
+                // Names come from whoever enrolled the device (an older version took any text): shown, not obeyed.
+                print([d.id, d.role.rawValue, d.post, d.revoked ? "revoked" : "active", seen, TextRules.displayable(d.name)].joined(separator: "  "))
             }
         }
     }
@@ -65,7 +66,7 @@ struct Devices: ParsableCommand {
 
         func run() async throws {
             let device = try await database.with { try await $0.revoke(deviceId: deviceID) }
-            print("revoked \(device.id) (\(device.name))")
+            print("revoked \(device.id) (\(TextRules.displayable(device.name)))")
         }
     }
 }
@@ -157,7 +158,7 @@ struct ImportData: AsyncParsableCommand {
                 + mapping.unknownPartnersShown + "\n").utf8))
         }
         guard let store, !dryRun else {
-            if report == nil { print(mapping.text, terminator: "") }
+            if report == nil { print(TextRules.displayable(mapping.text, keepingLines: true), terminator: "") }
             return print("dry run: \(mapping.summary); nothing was imported")
         }
         let result = try await store.importActivities(mapping.activities)

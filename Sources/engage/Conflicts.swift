@@ -26,18 +26,18 @@ struct Conflicts: ParsableCommand {
                  resolved: c.resolved)
         }
         if json { return try printJSON(items) }
-        if items.isEmpty { return print(all ? "no conflicts" : "no open conflicts") }
+        if items.isEmpty { return say(all ? "no conflicts" : "no open conflicts") }
         // Open ones first; with --all, a STATE column says which are settled.
         let ordered = items.sorted { ($0.resolved ? 1 : 0, $0.id) < ($1.resolved ? 1 : 0, $1.id) }
-        print(Table.render(
+        say(Table.render(
             header: (all ? ["STATE"] : []) + ["ID", "ACTIVITY", "FIELD", "CURRENT (kept)", "BY", "OTHER", "OTHER BY"],
             rows: ordered.map {
                 (all ? [$0.resolved ? "settled" : "open"] : [])
                     + [String($0.id.prefix(12)), String($0.activityId.prefix(8)), $0.field, Self.short("\($0.current.value)"), $0.current.by, Self.short("\($0.other.value)"), $0.other.by]
             }))
         let open = items.filter { !$0.resolved }.count
-        if all { print("\(open) open, \(items.count - open) settled") }
-        if open > 0 { print("settle one with: engage resolve ID --keep current|other, or --value V (an id prefix of 6+ characters is enough)") }
+        if all { say("\(open) open, \(items.count - open) settled") }
+        if open > 0 { say("settle one with: engage resolve ID --keep current|other, or --value V (an id prefix of 6+ characters is enough)") }
     }
 
     /// A value cut to 40 characters for the table (the JSON keeps it whole).
@@ -62,6 +62,6 @@ struct Resolve: ParsableCommand {
         let settlement: Settlement = value.map { .value($0) } ?? (keep == "current" ? .keepCurrent : .keepOther)
         let c = try database.openExisting().resolve(conflict: conflictID, settlement)
         if json { return try printJSON(["id": c.id, "activityId": c.activityId, "field": c.field, "state": "settled"]) }
-        print("resolved \(c.id): \(c.field) of \(c.activityId.prefix(8)) settled")
+        say("resolved \(c.id): \(c.field) of \(c.activityId.prefix(8)) settled")
     }
 }

@@ -16,7 +16,7 @@ struct Delete: ParsableCommand {
         let store = try database.openExisting()
         let activity = try store.delete(try store.resolveID(id))
         if json { return try printJSON(activity) }
-        print("deleted \(activity.id.uuidString.lowercased()) (engage restore \(activity.id.uuidString.lowercased().prefix(8)) undoes it)")
+        say("deleted \(activity.id.uuidString.lowercased()) (engage restore \(activity.id.uuidString.lowercased().prefix(8)) undoes it)")
     }
 }
 
@@ -31,6 +31,6 @@ struct Restore: ParsableCommand {
         let store = try database.openExisting()
         let activity = try store.restore(try store.resolveID(id))
         if json { return try printJSON(activity) }
-        print("restored \(activity.id.uuidString.lowercased())")
+        say("restored \(activity.id.uuidString.lowercased())")
     }
 }

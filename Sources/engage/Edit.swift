@@ -71,6 +71,6 @@ struct Edit: ParsableCommand {
             a.goals.subtract(removeGoals)
         }
         for warning in try store.partnerRegistry().warnings(for: Set(addPartners)) { warn(warning) }
-        if json { try printJSON(activity) } else { print("updated \(activity.id.uuidString.lowercased())") }
+        if json { try printJSON(activity) } else { say("updated \(activity.id.uuidString.lowercased())") }
     }
 }

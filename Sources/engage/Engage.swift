@@ -17,8 +17,14 @@ struct Engage: AsyncParsableCommand {
 
     /// Every file this program creates (the device database and its WAL, exports, reports,
     /// recordings) is readable by its owner only: activity data and the device's token.
+    /// Errors are reported as ArgumentParser does, their control characters made visible.
     static func main() async {
         umask(0o077)
-        await main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            if var command = command as? any AsyncParsableCommand { try await command.run() } else { try command.run() }
+        } catch {
+            exitShowing(error)
+        }
     }
 }

@@ -50,7 +50,7 @@ struct Import: ParsableCommand {
         let unknown = Set(activities.flatMap(\.partners)).filter { registry.lookup($0) == nil }
         for warning in registry.warnings(for: unknown) { warn(warning) }
         if json { return try printJSON(Summary(created: result.created, existing: result.existing)) }
-        print("imported \(result.created) activities (\(result.existing) already present)")
+        say("imported \(result.created) activities (\(result.existing) already present)")
     }
 
     func importRecords(_ data: Data, format: ImportFormat) throws {
@@ -79,13 +79,13 @@ struct Import: ParsableCommand {
         let skipped = mapping.records.filter(\.skipped).count
         if dryRun {
             if json { return try printJSON(mapping) }
-            if report == nil { print(mapping.text, terminator: "") }
-            return print("dry run: \(mapping.summary); nothing was imported")
+            if report == nil { say(mapping.text, terminator: "") }
+            return say("dry run: \(mapping.summary); nothing was imported")
         }
         guard let store else { return }
         let result = try store.importActivities(mapping.activities)
         if json { return try printJSON(Summary(created: result.created, existing: result.existing, skipped: skipped)) }
-        print("imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"
+        say("imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"
             + (report.map { "; mapping report in \($0)" } ?? "; give --report FILE for the mapping report"))
     }
 }

@@ -24,19 +24,6 @@ struct List: ParsableCommand {
             [String(a.id.uuidString.lowercased().prefix(8)), a.startDate.text(a.datePrecision), a.kind.rawValue, a.countries.map(\.code).joined(separator: "+"),
              a.post, a.deleted ? "deleted" : a.status.rawValue, a.title]
         }
-        print(Table.render(header: ["ID", "START", "KIND", "CC", "POST", "STATUS", "TITLE"], rows: rows))
-    }
-}
-
-/// Aligned plain-text tables.
-enum Table {
-    static func render(header: [String], rows: [[String]]) -> String {
-        let all = [header] + rows
-        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
-        return all.map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        say(Table.render(header: ["ID", "START", "KIND", "CC", "POST", "STATUS", "TITLE"], rows: rows))
     }
 }

@@ -37,6 +37,6 @@ struct Log: ParsableCommand {
         let store = try database.open()
         activity = try store.log(activity)
         for warning in try store.partnerRegistry().warnings(for: activity.partners) { warn(warning) }
-        if json { try printJSON(activity) } else { print(activity.id.uuidString.lowercased()) }
+        if json { try printJSON(activity) } else { say(activity.id.uuidString.lowercased()) }
     }
 }

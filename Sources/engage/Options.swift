@@ -38,15 +38,3 @@ struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-/// Prints to standard error (warnings; errors go through ArgumentParser, which exits non-zero).
-func warn(_ message: String) {
-    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
-}
-
-/// Stable JSON: sorted keys, pretty printed.
-func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}

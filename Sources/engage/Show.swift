@@ -25,6 +25,9 @@ struct Show: ParsableCommand {
             ("participants", a.participants.map(String.init) ?? "—"), ("amount", a.amount?.description ?? "—"), ("sensitivity", a.sensitivity.rawValue),
             ("notes", a.notes), ("deleted", a.deleted ? "yes (engage restore \(a.id.uuidString.lowercased().prefix(8)))" : "no"),
         ]
-        for (key, value) in lines { print("\(key.padding(toLength: 13, withPad: " ", startingAt: 0))\(value)") }
+        for (key, value) in lines {
+            // Notes keep their lines; every other value is shown on its one line.
+            say("\(key.padding(toLength: 13, withPad: " ", startingAt: 0))\(key == "notes" ? value : TextRules.displayable(value))")
+        }
     }
 }

@@ -13,7 +13,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let s = try database.openExisting().status()
         if json { return try printJSON(s) }
-        print("""
+        say("""
             node          \(s.nodeId)
             database      \(database.path)
             activities    \(s.activities) (\(s.deleted) deleted)

@@ -17,7 +17,7 @@ struct Enroll: AsyncParsableCommand {
     func run() async throws {
         let store = try database.open()
         let answer = try await Synchronizer.enroll(store: store, serverURL: server, code: code, insecure: insecure)
-        print("enrolled as \(answer.deviceId) (\(answer.role), post \(answer.post)); run `engage sync`")
+        say("enrolled as \(answer.deviceId) (\(answer.role), post \(answer.post)); run `engage sync`")
     }
 }
 
@@ -46,10 +46,10 @@ struct Sync: AsyncParsableCommand {
             throw error
         }
         if json { return try printJSON(summary) }
-        print("pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected")
+        say("pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected")
         if !summary.conflicts.isEmpty {
             let shown = summary.conflicts.prefix(3).map { String($0.prefix(12)) }.joined(separator: ", ")
-            print("\(summary.conflicts.count) conflict\(summary.conflicts.count == 1 ? "" : "s") involving your changes "
+            say("\(summary.conflicts.count) conflict\(summary.conflicts.count == 1 ? "" : "s") involving your changes "
                   + "(\(shown)\(summary.conflicts.count > 3 ? ", …" : "")) — see `engage conflicts`")
         }
         // One line per activity and reason; `engage status` counts them, nothing is deleted locally.
@@ -58,8 +58,8 @@ struct Sync: AsyncParsableCommand {
             let key = "\(r.activityId.prefix(8)): \(r.message) [\(r.code)]"
             if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].fields.append(r.field) } else { groups.append((key, [r.field])) }
         }
-        for g in groups.prefix(10) { print("rejected \(g.fields.count == 1 ? g.fields[0] : "\(g.fields.count) fields") of \(g.key)") }
-        if groups.count > 10 { print("… and \(groups.count - 10) more activities with rejected changes — `engage sync --json` lists them all") }
+        for g in groups.prefix(10) { say("rejected \(g.fields.count == 1 ? g.fields[0] : "\(g.fields.count) fields") of \(g.key)") }
+        if groups.count > 10 { say("… and \(groups.count - 10) more activities with rejected changes — `engage sync --json` lists them all") }
         if abs(summary.clockOffsetMs) > 120_000 {
             warn("this device's clock is \(summary.clockOffsetMs / 1000) s off the server's; stamps are corrected, but set the clock")
         }
@@ -78,7 +78,7 @@ struct History: AsyncParsableCommand {
         let key = try store.resolveID(id).uuidString.lowercased()
         let history = try await Synchronizer.forEnrolledDevice(store).0.history(activityId: key)
         if json { return try printJSON(history) }
-        print(Table.render(
+        say(Table.render(
             header: ["RECEIVED", "BY", "FIELD", "OLD", "NEW", "APPLIED"],
             rows: history.map { e in
                 let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(e.receivedAt) / 1000))

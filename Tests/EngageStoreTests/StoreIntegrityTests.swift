@@ -80,9 +80,14 @@ import Testing
     @Test func unusualTextRoundTripsByteForByte() throws {
         let store = try DeviceStore.inMemory(physicalMs: clock.now)
         var a = Activity.sample()
-        a.notes = "Línea 1\r\nLine 2\tend — 24 officers ✓ 👮🏽‍♀️ עברית e\u{301} \u{FFFF}"
-        a.title = "Curso \u{202E}RTL\u{202C} ½"
+        a.notes = "Línea 1\r\nLine 2\tend — 24 officers ✓ 👮🏽‍♀️ עברית e\u{301} \u{FFFF} \u{202E}RTL\u{202C}"
+        a.title = "Curso \u{200F}עברית\u{200F} ½"
         try store.log(a)
+        // A title is one line without bidirectional overrides (issue 22, kind 6); notes may hold them.
+        var overridden = a
+        overridden.id = UUID()
+        overridden.title = "Curso \u{202E}RTL\u{202C} ½"
+        #expect { try store.log(overridden) } throws: { ($0 as? StoreError)?.message.contains("U+202E") == true }
         let back = try store.activity(a.id)
         #expect(Array(back.notes.utf8) == Array(a.notes.utf8))
         #expect(Array(back.title.utf8) == Array(a.title.utf8))
