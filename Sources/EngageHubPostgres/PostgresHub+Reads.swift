@@ -81,6 +81,10 @@ extension PostgresHub {
                     binds.append(post)
                     sql += " AND post = $\(binds.count)"
                 }
+                if filter.shareable {
+                    binds.append(Sensitivity.unclassified.rawValue)
+                    sql += " AND sensitivity = $\(binds.count)"
+                }
                 binds.append(Int64(chunk))
                 sql += " ORDER BY id COLLATE \"C\" LIMIT $\(binds.count)"
                 let rows = try await Self.typedActivities(PostgresQuery(unsafeSQL: sql, binds: binds), connection, logger: logger)

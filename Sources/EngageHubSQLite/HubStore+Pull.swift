@@ -265,6 +265,7 @@ extension HubStore {
             args += [country.code, "%\"\(country.code)\"%"]
         }
         if let post = filter.post { clauses.append("post = ?"); args.append(post) }
+        if filter.shareable { clauses.append("sensitivity = ?"); args.append(Sensitivity.unclassified.rawValue) }
         let chunk = max(limit + 1, 256)
         return try read { db in
             var page: [Activity] = [], after = cursor ?? ""

@@ -22,12 +22,12 @@ public struct IATI {
     /// Participating-org roles taken as partners: implementing (4), then accountable (2).
     static let partnerRoles = ["4", "2"]
 
-    public func read(_ data: Data) throws -> MappingReport {
+    public func read(_ file: Data) throws -> MappingReport {
         // IATI files have no document type declaration; one can define entities whose text the
-        // parser drops, or that expand without bound. Refused before parsing.
-        if data.range(of: Data("<!DOCTYPE".utf8)) != nil || data.range(of: Data("<!ENTITY".utf8)) != nil {
-            throw ImportError("has a document type declaration (<!DOCTYPE or <!ENTITY); IATI activity files have none: remove it")
-        }
+        // parser drops, or that expand without bound. Refused before parsing, in whatever
+        // encoding the file comes (the parser reads the UTF-8 checked here), as is a nesting
+        // deeper than any IATI file's (the parsers recurse).
+        let data = try XMLInput.checked(file)
         let xml = XMLHash.config { $0.detectParsingErrors = true }.parse(data)
         if case .parsingError = xml {
             // Foundation's parser says where (SWXMLHash does not keep the position).

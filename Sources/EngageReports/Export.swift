@@ -30,9 +30,13 @@ public enum Export {
         }
     }
 
-    /// The form that may go to partner agencies: no sensitive activity, and no free-text notes.
+    /// Whether an activity may go to partner agencies: only one explicitly `unclassified`. A
+    /// marking this version does not know, or none, is not shareable (fail closed).
+    public static func isShareable(_ activity: Activity) -> Bool { activity.sensitivity == .unclassified }
+
+    /// The form that may go to partner agencies: only shareable activities, and no free-text notes.
     public static func shareable(_ activities: [Activity]) -> [Activity] {
-        activities.filter { $0.sensitivity != .sensitive }.map {
+        activities.filter(isShareable).map {
             var a = $0
             a.notes = ""
             return a

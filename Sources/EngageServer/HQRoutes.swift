@@ -1,3 +1,4 @@
+import EngageCore
 import EngageModel
 import EngageProtocol
 import EngageReports
@@ -32,30 +33,35 @@ extension Service {
     func hqActivities(_ request: Request) async throws -> Response {
         try await requireHQ(request)
         let q = request.uri.queryParameters
+        try Self.checkParameters(q)
         // A mistyped parameter must not be ignored: `sharable=true` would send sensitive notes.
         if let unknown = q.map({ String($0.key) }).first(where: { !Self.hqActivitiesParameters.contains($0) }) {
             throw APIError.badRequest("invalid_value", "unknown parameter '\(unknown.prefix(40))'; this endpoint takes "
                                       + Self.hqActivitiesParameters.sorted().joined(separator: ", "))
         }
         let filter = try exportFilter(q)
-        var shareable = false
-        if let text = q["shareable"] {
-            switch text.lowercased() {
-            case "true", "1": shareable = true
-            case "false", "0": shareable = false
-            default: throw APIError.badRequest("invalid_value", "shareable takes true or false, not '\(text.prefix(20))'")
-            }
+        let shareable: Bool
+        switch q["shareable"]?.lowercased() {
+        case nil, "false", "0": shareable = false
+        case "true", "1": shareable = true
+        case let text?: throw APIError.badRequest("invalid_value", "shareable takes true or false, not '\(text.prefix(20))'")
         }
         let cursor = q["cursor"].map(String.init)
+        if let cursor, !cursor.isEmpty, !ActivityFields.isCanonicalID(cursor) {
+            throw APIError.badRequest("invalid_value", "cursor '\(cursor.prefix(40))' is not an activity id; pass the cursor of the previous page")
+        }
         var limit = 500
         if let text = q["limit"] {
             guard let n = Int(text), (1...5_000).contains(n) else { throw APIError.badRequest("invalid_limit", "limit must be between 1 and 5000") }
             limit = n
         }
         let store = store, pageLimit = limit
-        let sqlFilter = ActivityFilter(kind: filter.kind, country: filter.country, post: filter.post)
+        // The shareable form is chosen in the page's query, not after it: the cursor is the last
+        // activity the caller receives, never a sensitive one it may not know of.
+        let sqlFilter = ActivityFilter(kind: filter.kind, country: filter.country, post: filter.post, shareable: shareable)
+        let matching: @Sendable (Activity) -> Bool = { filter.matches($0) && (!shareable || Export.isShareable($0)) }
         var (page, more) = try await database { () async throws(StoreError) in
-            try await store.activityPage(after: cursor, limit: pageLimit, filter: sqlFilter, matching: filter.matches)
+            try await store.activityPage(after: cursor, limit: pageLimit, filter: sqlFilter, matching: matching)
         }
         let next = page.last?.id.uuidString.lowercased()
         if shareable { page = Export.shareable(page) }
@@ -64,9 +70,22 @@ extension Service {
 
     static let hqActivitiesParameters: Set<String> = ["cursor", "limit", "from", "to", "country", "goal", "kind", "post", "shareable"]
 
+    /// Refuses a query whose names or values hold a control character (U+0000 included, which
+    /// PostgreSQL cannot store in text): each gets a clear 400 on every store, never a 500.
+    static func checkParameters(_ q: FlatDictionary<Substring, Substring>) throws {
+        for (name, value) in q {
+            if let bad = (name + value).unicodeScalars.first(where: { TextRules.isDisplayControl($0) }) {
+                throw APIError.badRequest(
+                    "invalid_value", "parameter '\(TextRules.displayable(String(name.prefix(40))))' holds the control character \(TextRules.code(bad)); "
+                        + "query parameters are plain text")
+            }
+        }
+    }
+
     func hqReport(_ request: Request) async throws -> Response {
         try await requireHQ(request)
         let q = request.uri.queryParameters
+        try Self.checkParameters(q)
         let from = try day(q["from"], "from"), to = try day(q["to"], "to")
         guard let priorities = Self.bundledPriorities else {
             throw APIError(.internalServerError, "internal", "the server's country priorities could not be read; reinstall it")
@@ -99,7 +118,13 @@ extension Service {
                     return try StrategicGoal.parse(n)
                 },
                 kind: try q["kind"].map { s throws(ModelError) in try ActivityKind.parse(String(s)) },
-                post: q["post"].map { String($0).uppercased() })
+                post: try q["post"].map { s throws(ModelError) in
+                    let post = String(s).uppercased()
+                    guard Activity.isValidPost(post) else {
+                        throw ModelError(field: "post", message: "post '\(s.prefix(40))' is not a post code; use letters, digits and '-', e.g. LIMA")
+                    }
+                    return post
+                })
         } catch let error as ModelError {
             throw APIError.badRequest("invalid_value", error.message)
         }

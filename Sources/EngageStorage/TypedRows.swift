@@ -46,6 +46,9 @@ public enum TypedRows {
 
     /// The row of an activity record; nil while a required field (kind, title, country, start
     /// date) has not arrived — such a record has no row. Values were validated when written.
+    /// A record whose `sensitivity` has not arrived (a pull cut short) has a row whose
+    /// sensitivity is `unknownSensitivity`: it keeps its post for the hub's rules, but no
+    /// reader shows it (`model` is nil) until it is known — so it is never taken as shareable.
     public static func activity(id: String, state: RecordState) -> Activity? {
         let r = state.registers
         guard let kind = r["kind"]?.value.stringValue, let title = r["title"]?.value.stringValue,
@@ -57,10 +60,13 @@ public enum TypedRows {
             post: r["post"]?.value.stringValue ?? "", partners: JSON.array((sets["partners"] ?? []).sorted()),
             goals: goalsJSON(sets["goals"] ?? []), startDate: start, endDate: r["endDate"]?.value.stringValue,
             status: r["status"]?.value.stringValue ?? "planned", participants: r["participants"]?.value.intValue,
-            notes: r["notes"]?.value.stringValue ?? "", sensitivity: r["sensitivity"]?.value.stringValue ?? "unclassified",
+            notes: r["notes"]?.value.stringValue ?? "", sensitivity: r["sensitivity"]?.value.stringValue ?? unknownSensitivity,
             deleted: r["deleted"]?.value.boolValue == true, otherCountries: JSON.array((sets["otherCountries"] ?? []).sorted()),
             datePrecision: r["datePrecision"]?.value.stringValue ?? DatePrecision.day.rawValue, amount: r["amount"]?.value.stringValue)
     }
+
+    /// The typed row's sensitivity while the record's has not arrived: no `Sensitivity`.
+    public static let unknownSensitivity = ""
 
     public static func goalsJSON(_ goals: Set<String>) -> String {
         "[" + goals.compactMap { Int($0) }.sorted().map(String.init).joined(separator: ",") + "]"
@@ -122,7 +128,7 @@ public enum TypedRows {
 
 extension TypedRows.Activity {
     /// The activity this row holds; nil for a row that no longer parses (written by a newer
-    /// version), which readers skip.
+    /// version) or whose sensitivity is not known yet, which readers skip.
     public var model: Activity? {
         guard let uuid = UUID(uuidString: id), let kind = ActivityKind(rawValue: kind), let country = try? Country(country),
             let start = try? Day(startDate, field: "startDate"), let status = ActivityStatus(rawValue: status),

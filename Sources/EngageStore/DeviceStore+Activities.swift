@@ -67,6 +67,7 @@ extension DeviceStore {
             args += [country.code, "%\"\(country.code)\"%"]
         }
         if let post = filter.post { clauses.append("post = ?"); args.append(post) }
+        if filter.shareable { clauses.append("sensitivity = ?"); args.append(Sensitivity.unclassified.rawValue) }
         let condition = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
         return try read { db in try SQLiteStore.fetchActivities(db, where: condition, args) }
     }

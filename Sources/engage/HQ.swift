@@ -23,7 +23,7 @@ struct HQ: AsyncParsableCommand {
             let summary = try await Synchronizer.forEnrolledDevice(store).0.sync()
             if json { return try printJSON(summary) }
             let status = try store.status()
-            print("pulled \(summary.pulled) changes; the copy holds \(status.activities) activities (\(status.openConflicts) open conflicts)")
+            say("pulled \(summary.pulled) changes; the copy holds \(status.activities) activities (\(status.openConflicts) open conflicts)")
         }
     }
 
@@ -59,7 +59,7 @@ struct HQ: AsyncParsableCommand {
             let filter = Export.Filter(
                 from: try Parse.day(period.from, "from"), to: try Parse.day(period.to, "to"), country: try Parse.country(country),
                 goal: try goal.map { n throws(ModelError) in try StrategicGoal.parse(n) }, kind: try Parse.kind(kind), post: try Parse.post(post))
-            var activities = try database.openExisting().activities(ActivityFilter(includeDeleted: false)).filter(filter.matches)
+            var activities = try database.openExisting().activities(ActivityFilter(includeDeleted: false, shareable: shareable)).filter(filter.matches)
             if shareable { activities = Export.shareable(activities) }
             let text = try Export.render(activities, as: Export.Format(rawValue: format)!)
             if let out {
@@ -92,7 +92,7 @@ struct HQ: AsyncParsableCommand {
                 try writeFile(page, to: html)
             }
             if json { return try printJSON(report) }
-            print(ReportText.render(report, full: full))
+            say(ReportText.render(report, full: full))
         }
 
         func loadPriorities() throws -> Priorities {

@@ -1,0 +1,34 @@
+import EngageCore
+import EngageModel
+import EngageStorage
+import EngageStore
+import EngageTestSupport
+import Foundation
+import Testing
+
+/// Issue 22, kind 9: after a pull cut short, a device may hold an activity whose `sensitivity`
+/// has not arrived. It is shown with its sensitivity or not at all, and never as shareable.
+@Suite struct UnknownSensitivityTests {
+    let clock = FakeClock()
+
+    @Test func aRecordPulledWithoutItsSensitivityIsNeitherListedNorShareable() throws {
+        let store = try DeviceStore.inMemory(physicalMs: clock.now)
+        // Given a sensitive activity of which every field but `sensitivity` was pulled
+        var secret = Activity.sample("Sensitive operation")
+        secret.sensitivity = .sensitive
+        var hq = HybridClock(node: NodeID("hub-writer")!)
+        let changes = LocalEdit.changes(from: RecordState(), to: secret, clock: &hq, physicalMs: clock.now(), seen: 0)
+        _ = try store.applyRemote(changes.filter { $0.field != "sensitivity" })
+        // Then no listing shows it, shareable or not
+        #expect(try store.activities().isEmpty)
+        #expect(try store.activities(ActivityFilter(shareable: true)).isEmpty)
+        #expect(throws: StoreError.self) { try store.activity(secret.id) }
+        // When its sensitivity arrives, it is listed as sensitive and is still not shareable
+        _ = try store.applyRemote(changes.filter { $0.field == "sensitivity" })
+        #expect(try store.activities().map(\.sensitivity) == [.sensitive])
+        #expect(try store.activities(ActivityFilter(shareable: true)).isEmpty)
+        // And an unclassified one is shareable
+        let open = try store.log(.sample("Open course"))
+        #expect(try store.activities(ActivityFilter(shareable: true)).map(\.id) == [open.id])
+    }
+}
