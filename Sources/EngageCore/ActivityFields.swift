@@ -132,7 +132,7 @@ public enum ActivityFields {
     /// Why a value of an unknown field breaks the rules every value follows, or nil: a string
     /// (or set element) obeys the text rules and a size bound. Other value kinds (null, bool,
     /// integer) are small already.
-    static func unknownValueRefusal(_ change: Change) -> ModelError? {
+    public static func unknownValueRefusal(_ change: Change) -> ModelError? {
         do {
             switch change.op {
             case .set(.string(let text)):

@@ -65,3 +65,25 @@ import Testing
         #expect(ActivityFields.unknownFieldsRefusal(change("large0", .set(.string("small")), ms: 100), state: big) == nil)
     }
 }
+
+/// Issue 22, kind 6: a registry entry pushed by headquarters follows the same rules as one read
+/// from a file (`Partner.validate`).
+@Suite struct PartnerChangeTests {
+    func change(_ field: String, _ value: FieldValue) -> Change {
+        Change(collection: PartnerFields.collection, recordId: "SUNAT", field: field, op: .set(value),
+               stamp: HLC(wallMs: 1, counter: 0, node: NodeID("device-h")!))
+    }
+
+    @Test func registryNamesAreOneLineOfText() {
+        for (field, value) in [("name", "Superintendencia Nacional de Aduanas"), ("country", "PE"), ("agencyType", "customs"),
+                               ("aliases", #"["SUNAT","Aduanas Perú"]"#), ("website", "https://www.sunat.gob.pe")] {
+            #expect(PartnerFields.validate(change(field, .string(value))) == nil, "\(field)")
+        }
+        for (field, value) in [("name", "HQ\r\nDirector"), ("name", "\u{202E}TANUS"), ("name", " "), ("agencyType", "a\u{1B}[2J"),
+                               ("country", "pe"), ("aliases", #"["ok","bad\u2066"]"#), ("aliases", "not json"),
+                               ("website", "a\u{0}b")] {
+            #expect(PartnerFields.validate(change(field, .string(value))) != nil, "\(field) \(value)")
+        }
+        #expect(PartnerFields.validate(change("name", .int(3))) != nil)
+    }
+}
