@@ -53,10 +53,25 @@ extension PostgresHub {
     public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
         let now = physicalMs(), logger = logger
         return try await transaction { connection in
+            var granted = false
+            for try await _ in try await connection.query(
+                """
+                UPDATE device SET split_granted_at = NULL
+                WHERE id = \(device.id) AND split_granted_at IS NOT NULL AND revoked_at IS NULL RETURNING id
+                """, logger: logger
+            ).decode(String.self) { granted = true }
+            guard granted else { throw HubRecords.noIdentityConflict(device) }
             let copy = DeviceRecord(id: deviceId, name: String((device.name + " (copy)").prefix(200)), post: device.post, role: device.role,
-                                    nodeId: nodeId, lastSeen: now, revoked: false)
+                                    nodeId: nodeId, lastSeen: now, revoked: false, parentId: device.id)
             try await Self.insert(copy, tokenHash: tokenHash, now: now, connection, logger: logger)
             return copy
+        }
+    }
+
+    public func grantSplit(deviceId: String) async throws(StoreError) {
+        let now = physicalMs(), logger = logger
+        try await transaction { connection in
+            _ = try await connection.query("UPDATE device SET split_granted_at = \(now) WHERE id = \(deviceId)", logger: logger)
         }
     }
 
@@ -67,8 +82,9 @@ extension PostgresHub {
         do {
             try await connection.query(
                 """
-                INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen)
-                VALUES (\(device.id), \(device.name), \(device.post), \(device.role.rawValue), \(device.nodeId), \(tokenHash), \(now), \(now))
+                INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen, parent_id)
+                VALUES (\(device.id), \(device.name), \(device.post), \(device.role.rawValue), \(device.nodeId), \(tokenHash), \(now), \(now),
+                        \(device.parentId))
                 """, logger: logger)
         } catch where isUniqueViolation(error) {
             // Another server enrolled the same node id between the check and the insert.
@@ -112,7 +128,10 @@ extension PostgresHub {
                     ? StoreError(.notFound, "no device has id '\(deviceId)'; `engage-server devices list` shows them")
                     : StoreError(.ambiguousID, "device id '\(deviceId)' matches several; type more characters")
             }
-            try await connection.query("UPDATE device SET revoked_at = COALESCE(revoked_at, \(now)) WHERE id = \(device.id)", logger: logger)
+            var bindings = PostgresBindings()
+            bindings.append(device.id)
+            bindings.append(now)
+            try await connection.query(PostgresQuery(unsafeSQL: HubRecords.revokeLineageSQL(now: "$2", first: "$1"), binds: bindings), logger: logger)
             device.revoked = true
             return device
         }
@@ -122,15 +141,24 @@ extension PostgresHub {
     static func devices(where condition: String, _ argument: String?, _ connection: PostgresConnection, logger: Logger) async throws -> [DeviceRecord] {
         var bindings = PostgresBindings()
         if let argument { bindings.append(argument) }
+        return try await devices(where: condition, bindings, connection, logger: logger)
+    }
+
+    /// Devices matching `condition` (which may use the `bindings`), oldest first.
+    static func devices(where condition: String, _ bindings: PostgresBindings, _ connection: PostgresConnection, logger: Logger) async throws
+        -> [DeviceRecord]
+    {
         let rows = try await connection.query(
             PostgresQuery(
-                unsafeSQL: "SELECT id, name, post, role, node_id, last_seen, revoked_at FROM device WHERE \(condition) ORDER BY created_at, id COLLATE \"C\"",
+                unsafeSQL: "SELECT id, name, post, role, node_id, last_seen, revoked_at, parent_id FROM device WHERE \(condition) ORDER BY created_at, id COLLATE \"C\"",
                 binds: bindings),
             logger: logger)
         var devices: [DeviceRecord] = []
-        for try await (id, name, post, role, node, seen, revoked) in rows.decode((String, String, String, String, String, Int64?, Int64?).self) {
+        for try await (id, name, post, role, node, seen, revoked, parent) in rows.decode(
+            (String, String, String, String, String, Int64?, Int64?, String?).self)
+        {
             devices.append(DeviceRecord(id: id, name: name, post: post, role: DeviceRecord.Role(rawValue: role) ?? .advisor, nodeId: node,
-                                        lastSeen: seen, revoked: revoked != nil))
+                                        lastSeen: seen, revoked: revoked != nil, parentId: parent))
         }
         return devices
     }

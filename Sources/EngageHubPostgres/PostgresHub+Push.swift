@@ -190,30 +190,23 @@ final class Known {
     var received: [String: String] = [:]
     var heldIDs: [String: Int64] = [:]
     var highWater: HLC?
-    var postWrites: [String: [(stamp: String, newValue: String?)]] = [:]
     var conflictPosts: [String: String?] = [:]
     var activityPosts: [String: String?] = [:]
-    var deviceNames: [String: String?] = [:]
+    var authors: [String: DeviceRecord?] = [:]
     var missingStates: Set<MemoryReplica.RecordKey> = []
-    var missingPostWrites: Set<String> = []
     var missingConflicts: Set<String> = []
     var missingActivities: Set<String> = []
     var missingNodes: Set<String> = []
 
     /// Whether the last run found every read it needed.
     var isComplete: Bool {
-        missingStates.isEmpty && missingPostWrites.isEmpty && missingConflicts.isEmpty && missingActivities.isEmpty && missingNodes.isEmpty
+        missingStates.isEmpty && missingConflicts.isEmpty && missingActivities.isEmpty && missingNodes.isEmpty
     }
 
     var reads: HubPush.Reads {
         HubPush.Reads(
             received: received, heldIDs: heldIDs, highWater: highWater,
             lookups: HubPushRules.Lookups(
-                postWrites: { id in
-                    if let writes = self.postWrites[id] { return writes }
-                    self.missingPostWrites.insert(id)
-                    return []
-                },
                 conflictPost: { id in
                     if let post = self.conflictPosts[id] { return post }
                     self.missingConflicts.insert(id)
@@ -223,11 +216,11 @@ final class Known {
                     if let post = self.activityPosts[id] { return post }
                     self.missingActivities.insert(id)
                     return nil
-                }),
-            deviceName: { node in
-                if let name = self.deviceNames[node.rawValue] { return name }
-                self.missingNodes.insert(node.rawValue)
-                return nil
-            })
+                },
+                author: { node in
+                    if let device = self.authors[node.rawValue] { return device }
+                    self.missingNodes.insert(node.rawValue)
+                    return nil
+                }))
     }
 }

@@ -7,8 +7,8 @@ import PostgresNIO
 /// The reads of a push on PostgreSQL, a few queries each for the whole batch.
 extension Known {
     /// What a push of `changes` from `device` foreseeably reads: the records' state, the change-log
-    /// entries with their stamps, the node's high water, the activities' post writes and the
-    /// posts of the conflicts they name.
+    /// entries with their stamps, the node's high water, the enrolments of the nodes that
+    /// stamped the batch, and the posts of the conflicts they name.
     static func prefetch(_ changes: [Change], device: DeviceRecord, activityIds: [String], _ connection: PostgresConnection, logger: Logger)
         async throws -> Known
     {
@@ -38,7 +38,7 @@ extension Known {
         ).decode(String.self) {
             known.highWater = HLC(encoded: stamp)
         }
-        try await known.readPostWrites(activityIds, connection, logger: logger)
+        try await known.readAuthors(Array(Set(changes.map(\.stamp.node.rawValue))), connection, logger: logger)
         try await known.readConflictPosts(
             Array(Set(changes.filter { $0.collection == ConflictRecord.collection }.map(\.recordId))), connection, logger: logger)
         return known
@@ -47,34 +47,23 @@ extension Known {
     /// Reads what the last run found missing, and clears the list.
     func fetchMissing(_ connection: PostgresConnection, logger: Logger) async throws {
         for (key, state) in try await PostgresHub.states(of: missingStates, connection, logger: logger) { states[key] = state }
-        try await readPostWrites(Array(missingPostWrites), connection, logger: logger)
         try await readConflictPosts(Array(missingConflicts), connection, logger: logger)
         for (id, post) in try await PostgresHub.posts(of: Array(missingActivities), connection, logger: logger) { activityPosts[id] = post }
-        if !missingNodes.isEmpty {
-            let nodes = Array(missingNodes)
-            for node in nodes { deviceNames[node] = .some(nil) }
-            for try await (node, name) in try await connection.query("SELECT node_id, name FROM device WHERE node_id = ANY(\(nodes))", logger: logger)
-                .decode((String, String).self)
-            {
-                deviceNames[node] = name
-            }
-        }
+        try await readAuthors(Array(missingNodes), connection, logger: logger)
         missingStates = []
-        missingPostWrites = []
         missingConflicts = []
         missingActivities = []
         missingNodes = []
     }
 
-    /// The `post` writes in the change log of each activity in `ids`.
-    func readPostWrites(_ ids: [String], _ connection: PostgresConnection, logger: Logger) async throws {
-        guard !ids.isEmpty else { return }
-        for id in ids { postWrites[id] = [] }
-        for try await (id, stamp, newValue) in try await connection.query(
-            "SELECT record_id, stamp, new_value FROM change_log WHERE record_id = ANY(\(ids)) AND collection = 'activities' AND field = 'post'",
-            logger: logger
-        ).decode((String, String, String?).self) {
-            postWrites[id, default: []].append((stamp, newValue))
+    /// The device enrolled under each node in `nodes` (revoked ones included; none for the hub's own node).
+    func readAuthors(_ nodes: [String], _ connection: PostgresConnection, logger: Logger) async throws {
+        guard !nodes.isEmpty else { return }
+        for node in nodes { authors[node] = .some(nil) }
+        var bindings = PostgresBindings()
+        bindings.append(nodes)
+        for device in try await PostgresHub.devices(where: "node_id = ANY($1)", bindings, connection, logger: logger) {
+            authors[device.nodeId] = device
         }
     }
 

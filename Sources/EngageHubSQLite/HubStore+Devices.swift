@@ -51,18 +51,31 @@ extension HubStore {
     }
 
     /// Makes `device`'s copy a device of its own (see `Service.newIdentity`): same name (marked
-    /// as a copy), post and role; a new id, node id and token. One transaction.
+    /// as a copy), post and role; a new id, node id and token; `device` as its parent. Consumes
+    /// the grant the hub gave with `identity_conflict`; refuses without one. One transaction.
     public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord {
         let now = physicalMs()
         return try write { db in
+            try db.execute(
+                sql: "UPDATE device SET split_granted_at = NULL WHERE id = ? AND split_granted_at IS NOT NULL AND revoked_at IS NULL",
+                arguments: [device.id])
+            guard db.changesCount == 1 else { throw HubRecords.noIdentityConflict(device) }
             try Self.checkNodeFree(nodeId, db: db)
             let copy = DeviceRecord(id: deviceId, name: String((device.name + " (copy)").prefix(200)), post: device.post, role: device.role,
-                                    nodeId: nodeId, lastSeen: now, revoked: false)
+                                    nodeId: nodeId, lastSeen: now, revoked: false, parentId: device.id)
             try db.execute(
-                sql: "INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [copy.id, copy.name, copy.post, copy.role.rawValue, nodeId, tokenHash, now, now])
+                sql: """
+                    INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen, parent_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [copy.id, copy.name, copy.post, copy.role.rawValue, nodeId, tokenHash, now, now, device.id])
             return copy
         }
+    }
+
+    public func grantSplit(deviceId: String) throws(StoreError) {
+        let now = physicalMs()
+        try write { db in try db.execute(sql: "UPDATE device SET split_granted_at = ? WHERE id = ?", arguments: [now, deviceId]) }
     }
 
     /// The device a token hash belongs to; nil if unknown. Revoked devices are returned (marked).
@@ -96,7 +109,7 @@ extension HubStore {
                     : StoreError(.ambiguousID, "device id '\(deviceId)' matches several; type more characters")
             }
             var device = Self.device(from: rows[0])
-            try db.execute(sql: "UPDATE device SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [now, device.id])
+            try db.execute(sql: HubRecords.revokeLineageSQL(now: "?2"), arguments: [device.id, now])
             device.revoked = true
             return device
         }
@@ -104,7 +117,7 @@ extension HubStore {
 
     static func device(from row: Row) -> DeviceRecord {
         DeviceRecord(id: row["id"], name: row["name"], post: row["post"], role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor,
-                     nodeId: row["node_id"], lastSeen: row["last_seen"], revoked: (row["revoked_at"] as Int64?) != nil)
+                     nodeId: row["node_id"], lastSeen: row["last_seen"], revoked: (row["revoked_at"] as Int64?) != nil, parentId: row["parent_id"])
     }
 }
 

@@ -27,8 +27,7 @@ extension HubStore {
             writer.register = registerRule
             let (received, heldIDs) = try Self.receivedKeys(changes, device: device.id, db: db)
             let reads = HubPush.Reads(
-                received: received, heldIDs: heldIDs, highWater: try Self.highWater(node: device.nodeId, db: db),
-                lookups: Self.lookups(db), deviceName: { node in try Self.deviceName(node: node, db: db) })
+                received: received, heldIDs: heldIDs, highWater: try Self.highWater(node: device.nodeId, db: db), lookups: Self.lookups(db))
             let postsBefore = try Self.posts(of: changes, db: db)
             var outcome = try HubPush.run(changes, from: device, relay: relay, now: now, clock: &context.clock, writer: &writer, reads: reads)
             outcome.result.logIDs = try Self.append(outcome.log, device: device, now: now, db: db)
@@ -118,23 +117,16 @@ extension HubStore {
     /// The rules' reads, from this transaction.
     static func lookups(_ db: Database) -> HubPushRules.Lookups {
         HubPushRules.Lookups(
-            postWrites: { id in
-                try Row.fetchAll(
-                    db, sql: "SELECT stamp, new_value FROM change_log WHERE record_id = ? AND collection = 'activities' AND field = 'post'",
-                    arguments: [id]
-                ).map { (stamp: $0[0] as String, newValue: $0[1] as String?) }
-            },
             conflictPost: { id in
                 try String.fetchOne(
                     db, sql: "SELECT a.post FROM conflict c JOIN activity a ON a.id = c.record_id WHERE c.id = ?", arguments: [id])
             },
-            activityPost: { id in try String.fetchOne(db, sql: "SELECT post FROM activity WHERE id = ?", arguments: [id]) })
-    }
-
-    /// The enrolled name of the device writing under `node` (a device keeps its name across
-    /// new identities), nil for the hub's own node.
-    static func deviceName(node: NodeID, db: Database) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM device WHERE node_id = ? LIMIT 1"), arguments: [node.rawValue])
+            activityPost: { id in try String.fetchOne(db, sql: "SELECT post FROM activity WHERE id = ?", arguments: [id]) },
+            author: { node in
+                // The device enrolled under `node` (revoked ones included); none for the hub's own node.
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM device WHERE node_id = ?"), arguments: [node.rawValue])
+                    .map(Self.device(from:))
+            })
     }
 
     /// Conflicts whose either side has one of `count` stamps: through both stamp indexes

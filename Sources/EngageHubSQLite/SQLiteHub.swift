@@ -43,6 +43,10 @@ public struct SQLiteHub: HubStorage {
     public func devices() async throws(StoreError) -> [DeviceRecord] {
         try await offload { () throws(StoreError) in try store.devices() }
     }
+    public func grantSplit(deviceId: String) async throws(StoreError) {
+        try await offload { () throws(StoreError) in try store.grantSplit(deviceId: deviceId) }
+    }
+
     @discardableResult public func revoke(deviceId: String) async throws(StoreError) -> DeviceRecord {
         try await offload { () throws(StoreError) in try store.revoke(deviceId: deviceId) }
     }

@@ -45,7 +45,8 @@ extension Service {
 
     /// A device whose database another device also uses (the hub refused its push with
     /// `identity_conflict`) becomes a device of its own: same name, post and role, a new id,
-    /// node id and token. The old identity stays with the other copy.
+    /// node id and token, linked to the enrolment it came from. The old identity stays with the
+    /// other copy. Granted once per `identity_conflict` answer, never on demand.
     func newIdentity(_ request: Request) async throws -> Response {
         let device = try await authenticate(request)
         let body = try await decode(IdentityRequest.self, request, limit: Self.enrolBodyLimit)
@@ -70,7 +71,15 @@ extension Service {
         let store = store
         let changes = body.changes
         let relay = body.relay == true
-        let result = try await database { () async throws(StoreError) in try await store.push(changes, from: device, relay: relay) }
+        let result = try await database { () async throws(StoreError) in
+            do throws(StoreError) {
+                return try await store.push(changes, from: device, relay: relay)
+            } catch {
+                // This answer, and only it, lets the copy take one new identity (`newIdentity`).
+                if error.code == .identityConflict { try await store.grantSplit(deviceId: device.id) }
+                throw error
+            }
+        }
         metrics.accepted(result.newlyAccepted, conflicts: result.conflictsRaised, rejected: result.rejected.count)
         let response = PushResponse(
             accepted: result.accepted,
@@ -128,13 +137,17 @@ extension Service {
         let device = try await authenticate(request)
         let key = id.lowercased()
         let store = store
-        guard let post = try await database({ () async throws(StoreError) in try await store.post(ofActivity: key) }) else {
-            throw APIError(.notFound, "not_found", "no activity has id '\(id)' at the server; sync first if it was logged offline")
-        }
-        switch device.role {
-        case .hq: break
-        case .advisor where device.post == post: break
-        default: throw APIError(.forbidden, "out_of_scope", "the history of activity \(id.prefix(8)) is readable by headquarters and by advisors of \(post)")
+        // Unknown ids and other posts' ids get the same answer: no oracle for ids or posts.
+        let post = try await database { () async throws(StoreError) in try await store.post(ofActivity: key) }
+        let readable = switch device.role {
+            case .hq: post != nil
+            case .advisor: post != nil && post == device.post
+            case .admin: false
+            }
+        guard readable else {
+            throw APIError(
+                .notFound, "not_found",
+                "no activity with id '\(id.prefix(64))' is readable by this device at the server; sync first if it was logged offline")
         }
         let entries = try await database { () async throws(StoreError) in try await store.history(activityId: key) }.map { e in
             let (op, element, value): (HistoryEntry.OpPayload, String?, FieldValue?) = switch e.change.op {

@@ -25,18 +25,12 @@ public enum HubPush {
         /// The greatest stamp accepted from the device's node.
         public var highWater: HLC?
         public var lookups: HubPushRules.Lookups
-        /// The enrolled name of the device writing under a node (nil for the hub's own node).
-        public var deviceName: (NodeID) throws -> String?
 
-        public init(
-            received: [String: String], heldIDs: [String: Int64], highWater: HLC?, lookups: HubPushRules.Lookups,
-            deviceName: @escaping (NodeID) throws -> String?
-        ) {
+        public init(received: [String: String], heldIDs: [String: Int64], highWater: HLC?, lookups: HubPushRules.Lookups) {
             self.received = received
             self.heldIDs = heldIDs
             self.highWater = highWater
             self.lookups = lookups
-            self.deviceName = deviceName
         }
     }
 
@@ -71,9 +65,11 @@ public enum HubPush {
         var log: [LogEntry] = []
         var received = reads.received, heldIDs = reads.heldIDs
         var newHighWater = reads.highWater
-        var batchPosts: [String: [(stamp: HLC, post: String)]] = [:]
-        for c in changes where c.collection == ActivityFields.collection && c.field == "post" {
-            if case .set(.string(let p)) = c.op { batchPosts[c.recordId, default: []].append((c.stamp, p)) }
+        // The post the batch first gives each activity (a creation's): grounds to refuse a new
+        // record's other fields, never to accept one.
+        var claimed: [String: String] = [:]
+        for c in changes where c.collection == ActivityFields.collection && c.field == "post" && claimed[c.recordId] == nil {
+            if case .set(let value) = c.op { claimed[c.recordId] = value.stringValue ?? "" }
         }
         for change in changes {
             let key = MemoryReplica.RecordKey(collection: change.collection, recordId: change.recordId)
@@ -98,10 +94,16 @@ public enum HubPush {
                 }
             }
             if let (code, message) = try relayed
-                ? HubPushRules.relayRefusal(change, device: device, state: state, batchPosts: batchPosts, now: now, lookups: reads.lookups)
-                : HubPushRules.refusal(change, device: device, state: state, batchPosts: batchPosts, now: now, lookups: reads.lookups)
+                ? HubPushRules.relayRefusal(change, device: device, state: state, claimed: claimed, now: now, lookups: reads.lookups)
+                : HubPushRules.refusal(change, device: device, state: state, claimed: claimed, now: now, lookups: reads.lookups)
             {
-                let current: Register? = if case .set = change.op { state.registers[change.field] } else { nil }
+                // The hub's value goes back only to a device that may read it, or that wrote it
+                // itself (an activity moved away since: the device returns to its own value, which
+                // it re-sends if the hub later loses it, and learns nothing new).
+                let held: Register? = if case .set = change.op { state.registers[change.field] } else { nil }
+                let readable = try held != nil
+                    && (held?.stamp.node.rawValue == device.nodeId || HubPushRules.mayRead(change, device: device, state: state, lookups: reads.lookups))
+                let current = readable ? held : nil
                 result.rejected.append(.init(stamp: change.stamp, code: code, message: message, current: current))
                 continue
             }
@@ -133,8 +135,8 @@ public enum HubPush {
                 let conflictKey = MemoryReplica.RecordKey(collection: ConflictRecord.collection, recordId: conflict.id)
                 guard try writer.state(conflictKey).registers.isEmpty else { continue }
                 // People read conflicts: each side names the device that wrote it.
-                conflict.current.by = try reads.deviceName(conflict.current.author)
-                conflict.other.by = try reads.deviceName(conflict.other.author)
+                conflict.current.by = try reads.lookups.author(conflict.current.author)?.name
+                conflict.other.by = try reads.lookups.author(conflict.other.author)?.name
                 for c in HubRules.recordChanges(for: conflict, stamp: { clock.tick(physicalMs: now) }) {
                     try writer.apply(c)
                 }

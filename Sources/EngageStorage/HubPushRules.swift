@@ -2,34 +2,43 @@ import EngageCore
 import EngageModel
 import Foundation
 
-/// Which pushed changes a hub refuses, and why: the same rules for every hub store. The few
-/// reads they need beyond the record's own state come through `Lookups`, from the store's
-/// transaction.
+/// Which pushed changes a hub refuses, and why: the same rules for every hub store.
+///
+/// Every authorisation comes from the hub's own state: the record's post as the hub holds it
+/// (including writes of this batch it has already authorised and applied), and the enrolment
+/// of the device that sends the batch and of the node that stamped each change. Nothing a
+/// device sends about itself — stamps, `post` writes, relays, claimed authors — widens what
+/// it may write. A change's stamp orders it in the merge; it never decides its scope.
 public enum HubPushRules {
     /// The store reads the rules need, each inside the push's transaction.
     public struct Lookups {
-        /// The `post` writes of an activity in the change log: each one's stamp (encoded) and new value (JSON).
-        public var postWrites: (String) throws -> [(stamp: String, newValue: String?)]
         /// The post of the activity a conflict (by id) is about, nil if the hub has no such conflict.
         public var conflictPost: (String) throws -> String?
         /// The post of an activity (by id), nil if the hub has no typed row for it.
         public var activityPost: (String) throws -> String?
+        /// The enrolled device (revoked ones included) that writes under a node, nil for the
+        /// hub's own node and for nodes the hub never enrolled.
+        public var author: (NodeID) throws -> DeviceRecord?
 
         public init(
-            postWrites: @escaping (String) throws -> [(stamp: String, newValue: String?)], conflictPost: @escaping (String) throws -> String?,
-            activityPost: @escaping (String) throws -> String?
+            conflictPost: @escaping (String) throws -> String?, activityPost: @escaping (String) throws -> String?,
+            author: @escaping (NodeID) throws -> DeviceRecord?
         ) {
-            self.postWrites = postWrites
             self.conflictPost = conflictPost
             self.activityPost = activityPost
+            self.author = author
         }
     }
 
-    /// Why a change may not be applied, or nil.
+    /// A refusal: a stable code and a message that says what to do.
+    public typealias Refusal = (code: String, message: String)
+
+    /// Why a change the device wrote itself may not be applied, or nil.
+    /// `claimed` holds the post the batch first writes to each activity (a creation's): it may
+    /// make the hub refuse a new record's other fields (created at another post), never accept one.
     public static func refusal(
-        _ change: Change, device: DeviceRecord, state: RecordState, batchPosts: [String: [(stamp: HLC, post: String)]], now: Int64,
-        lookups: Lookups
-    ) throws -> (String, String)? {
+        _ change: Change, device: DeviceRecord, state: RecordState, claimed: [String: String], now: Int64, lookups: Lookups
+    ) throws -> Refusal? {
         if change.stamp.node.rawValue != device.nodeId {
             return ("wrong_author", "a device may push only changes stamped with its own node id (\(device.nodeId))")
         }
@@ -38,46 +47,32 @@ public enum HubPushRules {
                     "stamped \((change.stamp.wallMs - now) / 1000) s ahead of the server's clock (at most \(HLC.maxAheadMs / 1000) s); "
                     + "the app stamps it again with its corrected clock and sends it again")
         }
+        return try authorRefusal(change, author: device, state: state, claimed: claimed, lookups: lookups)
+    }
+
+    /// Why `author` may not have written `change`, judged on the hub's current state of its record.
+    static func authorRefusal(
+        _ change: Change, author: DeviceRecord, state: RecordState, claimed: [String: String], lookups: Lookups
+    ) throws -> Refusal? {
         switch change.collection {
         case ActivityFields.collection:
+            if let refusal = activityScope(change, author: author, state: state) { return refusal }
+            if author.role == .advisor, state.registers["post"] == nil, let post = claimed[change.recordId], post != author.post {
+                return ("out_of_scope", "this new activity is given another post in the same push; you may create activities of \(author.post) only")
+            }
             if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
             if let message = observedRefusal(change, state: state) { return ("invalid_value", message) }
-            let post = try postAsOf(change, state: state, batch: batchPosts[change.recordId] ?? [], lookups: lookups)
-            switch device.role {
-            case .advisor:
-                guard let post else {
-                    // A new record whose post is in a later batch: only its author may write it.
-                    let authors = Set(state.registers.values.map(\.stamp.node.rawValue))
-                        .union(state.tags.values.flatMap { $0.values.flatMap { $0.map(\.tag.node.rawValue) } })
-                    return authors.isSubset(of: [device.nodeId]) ? nil
-                        : ("out_of_scope", "activity \(change.recordId.prefix(8)) has no post yet and is another device's")
-                }
-                if post != device.post {
-                    return ("out_of_scope", "activity \(change.recordId.prefix(8)) belongs to post \(post); you may edit activities of \(device.post) only")
-                }
-                if change.field == "post", case .set(let value) = change.op, value != .string(device.post) {
-                    return ("out_of_scope", "you may not move an activity to another post (\(value)); ask headquarters")
-                }
-                return nil
-            case .hq:
-                guard change.field == "post", case .set = change.op else {
-                    return ("out_of_scope", "headquarters may move an activity to another post; its other fields are its post's advisors'")
-                }
-                return nil
-            case .admin:
-                return ("out_of_scope", "an admin device enrols and revokes devices; it may not edit activities")
-            }
+            return nil
         case ConflictRecord.collection:
+            guard author.role != .admin else { return ("out_of_scope", "an admin device may not settle conflicts") }
+            let post = try lookups.conflictPost(change.recordId)
+            guard let post, author.role == .hq || post == author.post else { return notFound(conflict: change.recordId, author) }
             guard change.field == ConflictRecord.resolvedField, case .set(.bool) = change.op else {
-                return ("invalid_value", "a conflict can only be marked resolved (true or false)")
+                return ("invalid_value", "a device may only mark a conflict resolved (true or false); conflicts are raised by the hub")
             }
-            guard let post = try lookups.conflictPost(change.recordId)
-            else { return ("not_found", "conflict \(change.recordId) does not exist at the server") }
-            if device.role == .advisor, post != device.post { return ("out_of_scope", "conflict \(change.recordId) belongs to post \(post)") }
-            if device.role == .admin { return ("out_of_scope", "an admin device may not settle conflicts") }
             return nil
         case PartnerFields.collection:
-            guard device.role == .hq else {
+            guard author.role == .hq else {
                 return ("out_of_scope", "the partner registry is reference data kept by headquarters; advisors record new partners on activities")
             }
             return ActivityFields.isFieldName(change.field) ? nil : ("invalid_value", "'\(change.field)' is not a field name")
@@ -86,49 +81,83 @@ public enum HubPushRules {
         }
     }
 
-    /// Why a relayed change (another node's, re-sent after the hub lost it) may not be taken:
-    /// it must follow the model and the stamp bound, and its record must be one the relaying
-    /// device may see.
-    public static func relayRefusal(
-        _ change: Change, device: DeviceRecord, state: RecordState, batchPosts: [String: [(stamp: HLC, post: String)]], now: Int64,
-        lookups: Lookups
-    ) throws -> (String, String)? {
-        if change.stamp.node == HubRules.node && change.collection != ConflictRecord.collection {
-            return ("wrong_author", "the hub's own writes are relayed only for conflicts")
+    /// The one scope rule for activities: an advisor writes the activities the hub holds as its
+    /// post's (and new ones no other device has written, given its own post); headquarters
+    /// moves activities between posts; an admin device writes none. The message never says
+    /// which post holds another post's activity.
+    static func activityScope(_ change: Change, author: DeviceRecord, state: RecordState) -> Refusal? {
+        switch author.role {
+        case .advisor:
+            guard postHolds(state, advisor: author) else { return notFound(activity: change.recordId, author) }
+            if change.field == "post", case .set(let value) = change.op, value != .string(author.post) {
+                return ("out_of_scope", "you may not move an activity to another post; ask headquarters")
+            }
+            return nil
+        case .hq:
+            guard change.field == "post", case .set = change.op else {
+                return ("out_of_scope", "headquarters may move an activity to another post; its other fields are its post's advisors'")
+            }
+            return nil
+        case .admin:
+            return ("out_of_scope", "an admin device enrols and revokes devices; it may not edit activities")
         }
+    }
+
+    /// Whether an advisor's post holds an activity at the hub: its post is the advisor's, or it
+    /// has none yet and no other node has written it (a new record, until its post arrives).
+    static func postHolds(_ state: RecordState, advisor: DeviceRecord) -> Bool {
+        if let post = state.registers["post"]?.value.stringValue { return post == advisor.post }
+        let authors = Set(state.registers.values.map(\.stamp.node.rawValue))
+            .union(state.tags.values.flatMap { $0.values.flatMap { $0.map(\.tag.node.rawValue) } })
+        return authors.isSubset(of: [advisor.nodeId])
+    }
+
+    /// The answer for an activity that is unknown to the hub or another post's: the same words for both.
+    static func notFound(activity id: String, _ author: DeviceRecord) -> Refusal {
+        ("out_of_scope", "activity \(id.prefix(8)) is not one of \(author.post)'s activities at the server; you may edit activities of \(author.post) only")
+    }
+
+    static func notFound(conflict id: String, _ author: DeviceRecord) -> Refusal {
+        ("not_found", "conflict \(id.prefix(36)) is not a conflict of \(author.post) at the server; sync first")
+    }
+
+    /// Why a relayed change (another node's, re-sent after the hub lost it) may not be taken.
+    /// A relay carries only writes the hub can attribute: stamped by a node it enrolled, whose
+    /// device may write that record under the same rules as a direct push, judged on the hub's
+    /// current state. Advisors relay the writes of their own post's advisors; headquarters
+    /// relays headquarters' moves. The hub's own writes (imports, conflicts it raised) are never
+    /// taken from a device: conflicts are raised by the hub alone.
+    public static func relayRefusal(
+        _ change: Change, device: DeviceRecord, state: RecordState, claimed: [String: String], now: Int64, lookups: Lookups
+    ) throws -> Refusal? {
         if change.stamp.wallMs > now + HLC.maxAheadMs {
             return ("stamp_ahead", "stamped \((change.stamp.wallMs - now) / 1000) s ahead of the server's clock")
         }
-        guard device.role == .advisor || device.role == .hq else {
-            return ("out_of_scope", "an admin device holds no activities to relay")
+        guard device.role != .admin else { return ("out_of_scope", "an admin device holds no activities to relay") }
+        guard change.stamp.node != HubRules.node, let author = try lookups.author(change.stamp.node) else {
+            return ("wrong_author", "a relay carries only writes of devices enrolled at this hub; the hub's own writes are never relayed")
         }
-        switch change.collection {
-        case ActivityFields.collection:
-            if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
-            if let message = observedRefusal(change, state: state) { return ("invalid_value", message) }
-            guard device.role == .advisor else { return nil }
-            let post = try postAsOf(change, state: state, batch: batchPosts[change.recordId] ?? [], lookups: lookups)
-            return post == nil || post == device.post ? nil
-                : ("out_of_scope", "activity \(change.recordId.prefix(8)) belongs to post \(post ?? ""); this device may not relay it")
-        case ConflictRecord.collection:
-            // A conflict the hub raised, or its settlement: taken if its body is a conflict with
-            // this id, about an activity the device may see.
-            let body: String? = if change.field == ConflictRecord.bodyField, case .set(.string(let text)) = change.op { text }
-                else { state.registers[ConflictRecord.bodyField]?.value.stringValue }
-            guard let body, let conflict = try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8)), conflict.id == change.recordId,
-                change.field == ConflictRecord.bodyField || change.field == ConflictRecord.resolvedField
-            else { return ("invalid_value", "not a conflict record this hub can take back") }
-            // A conflict's body never changes: a relay may bring back one the hub lost, never
-            // replace one it holds (that would hide a side someone typed).
-            if change.field == ConflictRecord.bodyField, let held = state.registers[ConflictRecord.bodyField], held.value != .string(body) {
-                return ("invalid_value", "conflict \(change.recordId) is held with another body; a conflict's body never changes")
-            }
-            guard device.role == .advisor else { return nil }
-            let post = try lookups.activityPost(conflict.recordId)
-            return post == device.post ? nil : ("out_of_scope", "conflict \(change.recordId) is not about an activity of \(device.post)")
-        default:
-            // The partner registry is reference data: headquarters re-sends its own edits.
-            return ("out_of_scope", "only activities and conflicts are relayed")
+        let relayable = switch (device.role, author.role) {
+            case (.advisor, .advisor): author.post == device.post
+            case (.hq, .hq): true
+            default: false
+        }
+        guard relayable else {
+            return ("wrong_author", device.role == .hq
+                ? "headquarters relays only headquarters' writes" : "an advisor relays only the writes of advisors of \(device.post)")
+        }
+        return try authorRefusal(change, author: author, state: state, claimed: claimed, lookups: lookups)
+    }
+
+    /// Whether `device` may read the record a refusal is about, so that the refusal may carry
+    /// the hub's current value: a refusal tells the caller nothing it may not read.
+    public static func mayRead(_ change: Change, device: DeviceRecord, state: RecordState, lookups: Lookups) throws -> Bool {
+        switch (change.collection, device.role) {
+        case (_, .admin): return false
+        case (PartnerFields.collection, _), (_, .hq): return true
+        case (ActivityFields.collection, .advisor): return postHolds(state, advisor: device)
+        case (ConflictRecord.collection, .advisor): return try lookups.conflictPost(change.recordId) == device.post
+        default: return false
         }
     }
 
@@ -172,27 +201,5 @@ public enum HubPushRules {
                 + "leave them as they are"
         }
         return nil
-    }
-
-    /// The post an activity had when `change` was written — the scope it is judged in. An
-    /// edit stamped before headquarters moved the activity was made while it was its author's
-    /// post's, and is applied like any concurrent write (a hub restored from a backup may get
-    /// the move before the edits it followed). It is the latest post written at or before the
-    /// change's stamp, else the first post the activity was given (a creation stamps some
-    /// fields before its post), else nil (no post yet).
-    public static func postAsOf(_ change: Change, state: RecordState, batch: [(stamp: HLC, post: String)], lookups: Lookups) throws -> String? {
-        let current = state.registers["post"]
-        if let current, current.stamp <= change.stamp { return current.value.stringValue }
-        var writes = batch
-        for row in try lookups.postWrites(change.recordId) {
-            if let stamp = HLC(encoded: row.stamp), let text = row.newValue,
-                case .string(let post)? = try? JSONDecoder().decode(FieldValue.self, from: Data(text.utf8))
-            {
-                writes.append((stamp, post))
-            }
-        }
-        if let current, let post = current.value.stringValue { writes.append((current.stamp, post)) }
-        let before = writes.filter { $0.stamp <= change.stamp }.max { $0.stamp < $1.stamp }
-        return (before ?? writes.min { $0.stamp < $1.stamp })?.post
     }
 }

@@ -13,8 +13,13 @@ public struct DeviceRecord: Sendable, Codable, Equatable {
     /// ms since 1970, nil if never seen.
     public var lastSeen: Int64?
     public var revoked: Bool
+    /// The device whose database this one's was copied from (a new identity after
+    /// `identity_conflict`); nil for a device enrolled with a code.
+    public var parentId: String?
 
-    public init(id: String, name: String, post: String, role: Role, nodeId: String, lastSeen: Int64?, revoked: Bool) {
+    public init(
+        id: String, name: String, post: String, role: Role, nodeId: String, lastSeen: Int64?, revoked: Bool, parentId: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.post = post
@@ -22,6 +27,7 @@ public struct DeviceRecord: Sendable, Codable, Equatable {
         self.nodeId = nodeId
         self.lastSeen = lastSeen
         self.revoked = revoked
+        self.parentId = parentId
     }
 }
 
@@ -129,5 +135,31 @@ public struct ChangeLogEntry: Sendable {
         self.change = change
         self.oldValue = oldValue
         self.applied = applied
+    }
+}
+
+/// What both hub stores say and run about devices' lineage.
+public enum HubRecords {
+    public static func noIdentityConflict(_ device: DeviceRecord) -> StoreError {
+        StoreError(
+            .noIdentityConflict,
+            "device \(device.id) is not in an identity conflict: the hub gives a new identity only to a database it has just "
+                + "answered identity_conflict, once; sync again, and ask an administrator if this repeats")
+    }
+
+    /// Revokes, at `now` (a bound parameter, e.g. `$2` or `?2`), the device bound as the first
+    /// parameter (`?1`/`$1`) and every device of its lineage: up to the enrolment it descends
+    /// from, then down to every copy of it. The same SQL on SQLite and PostgreSQL.
+    public static func revokeLineageSQL(now: String, first: String = "?1") -> String {
+        """
+        WITH RECURSIVE up(id, parent_id) AS (
+            SELECT id, parent_id FROM device WHERE id = \(first)
+            UNION SELECT d.id, d.parent_id FROM device d JOIN up ON d.id = up.parent_id
+        ), down(id) AS (
+            SELECT id FROM up WHERE parent_id IS NULL
+            UNION SELECT d.id FROM device d JOIN down ON d.parent_id = down.id
+        )
+        UPDATE device SET revoked_at = COALESCE(revoked_at, \(now)) WHERE id IN (SELECT id FROM down)
+        """
     }
 }

@@ -9,15 +9,20 @@ public protocol HubDevices: Sendable {
     /// Exchanges an unused, unexpired code (its SHA-256 hash) for a device; `node_in_use` when
     /// another device has the node id.
     func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord
-    /// Makes a copied database's device a device of its own: same post and role, new ids and token.
+    /// Makes a copied database's device a device of its own: same post and role, new ids and
+    /// token, linked to `device` (its parent). Only once per `grantSplit` of `device`:
+    /// `no_identity_conflict` otherwise.
     func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord
+    /// Lets `device` take one new identity: the hub has just answered it `identity_conflict`.
+    func grantSplit(deviceId: String) async throws(StoreError)
     /// The device a token hash belongs to (revoked ones included, marked); nil if unknown.
     func device(tokenHash: String) async throws(StoreError) -> DeviceRecord?
     func touch(deviceId: String) async throws(StoreError)
     /// Every enrolled device, oldest first.
     func devices() async throws(StoreError) -> [DeviceRecord]
-    /// Revokes the device whose id is or starts with `deviceId`: `not_found`, or `ambiguous_id`
-    /// when the prefix matches several.
+    /// Revokes the device whose id is or starts with `deviceId`, and every device of its lineage
+    /// (the enrolment it descends from and every copy): `not_found`, or `ambiguous_id` when the
+    /// prefix matches several. Returns the device named.
     @discardableResult func revoke(deviceId: String) async throws(StoreError) -> DeviceRecord
 }
 

@@ -14,6 +14,8 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case file = "file"
         /// Two databases push under one device identity (a copied database).
         case identityConflict = "identity_conflict"
+        /// A new identity asked for by a device the hub has not just told `identity_conflict`.
+        case noIdentityConflict = "no_identity_conflict"
         /// The node id is already another enrolled device's.
         case nodeInUse = "node_in_use"
         /// A device's pull cursor is ahead of the hub (restored from a backup).

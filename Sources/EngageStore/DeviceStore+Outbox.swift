@@ -180,8 +180,9 @@ extension DeviceStore {
     }
 
     /// Starts over with a hub that lost what this device had synced (restored from a backup, or
-    /// replaced): every value this device holds of activities and conflicts is queued again —
-    /// its own writes, and others' to be relayed (the hub keeps each stamp once) — the outbox
+    /// replaced): every value this device holds of activities, and settlements of conflicts, is
+    /// queued again — its own writes, and others' to be relayed (the hub keeps each stamp once),
+    /// never the hub's own — the outbox
     /// is kept in stamp order, and the cursor goes back to the start so the next pull brings
     /// the hub's state whole. One transaction.
     public func startOver(withHubGeneration generation: String?) throws(StoreError) {
@@ -197,7 +198,11 @@ extension DeviceStore {
             for row in try Row.fetchAll(
                 db, sql: "SELECT collection, record_id, field, value_type, value, stamp FROM field_state WHERE collection IN ('activities', 'conflicts')")
             {
-                guard let stamp = HLC(encoded: row[5]) else { continue }
+                // The hub's own writes (imports, the conflicts it raised) are never taken back from
+                // a device (docs/security.md): it raises a conflict again when its sides meet again.
+                guard let stamp = HLC(encoded: row[5]), stamp.node != HubRules.node,
+                    row[0] as String != ConflictRecord.collection || row[2] as String == ConflictRecord.resolvedField
+                else { continue }
                 queue(Change(collection: row[0], recordId: row[1], field: row[2],
                              op: .set(FieldValue(sqlType: row[3], value: row[4])), stamp: stamp))
             }
@@ -206,8 +211,8 @@ extension DeviceStore {
             {
                 guard let tag = HLC(encoded: row[4]) else { continue }
                 let element: String = row[3]
-                queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag))
-                if let removed = (row[5] as String?).flatMap(HLC.init(encoded:)) {
+                if tag.node != HubRules.node { queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag)) }
+                if let removed = (row[5] as String?).flatMap(HLC.init(encoded:)), removed.node != HubRules.node {
                     queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .remove(element, observed: [tag]), stamp: removed))
                 }
             }

@@ -18,6 +18,7 @@ extension ForwardingHub {
     func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
         try await inner.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
     }
+    func grantSplit(deviceId: String) async throws(StoreError) { try await inner.grantSplit(deviceId: deviceId) }
     func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
         try await inner.split(device: device, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
     }

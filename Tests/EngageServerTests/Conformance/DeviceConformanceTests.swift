@@ -46,12 +46,20 @@ import Testing
             let taken = await #expect(throws: StoreError.self) { try await store.enroll(codeHash: "b", deviceId: "dev-b", nodeId: "nodeA", tokenHash: "tb") }
             #expect(taken?.code == .nodeInUse)
             #expect(try await store.enrolment(codeHash: "b")?.used == false, "the refused enrolment used its code")
-            // A copied database becomes a device of its own; a taken node id is refused there too.
+            // A copied database becomes a device of its own (once the hub has answered it
+            // identity_conflict); a taken node id is refused there too, keeping the grant.
+            let refused = await #expect(throws: StoreError.self) { try await store.split(device: first, deviceId: "dev-c", nodeId: "nodeC", tokenHash: "tc") }
+            #expect(refused?.code == .noIdentityConflict)
+            try await store.grantSplit(deviceId: first.id)
             let copy = try await store.split(device: first, deviceId: "dev-c", nodeId: "nodeC", tokenHash: "tc")
             #expect(copy.name == "tablet a (copy)" && copy.post == "LIMA" && copy.role == .advisor && copy.nodeId == "nodeC")
             let again = await #expect(throws: StoreError.self) { try await store.split(device: first, deviceId: "dev-d", nodeId: "nodeC", tokenHash: "td") }
-            #expect(again?.code == .nodeInUse)
+            #expect(again?.code == .noIdentityConflict, "one grant, one new identity")
+            try await store.grantSplit(deviceId: first.id)
+            let taken2 = await #expect(throws: StoreError.self) { try await store.split(device: first, deviceId: "dev-d", nodeId: "nodeC", tokenHash: "td") }
+            #expect(taken2?.code == .nodeInUse)
             #expect(try await store.devices().map(\.id) == ["dev-a", "dev-c"])
+            #expect(try await store.devices().map(\.parentId) == [nil, "dev-a"])
         }
     }
 

@@ -140,7 +140,9 @@ struct PushSchedule {
     mutating func next(_ devices: [DeviceRecord]) -> (Int, [Change], Bool) {
         let roll = rng.next() % 100
         if roll < 8, let previous = pick(sent, &rng) { return (previous.device, previous.batch, false) }  // a retry
-        if roll < 12, let previous = pick(sent.filter { $0.device != 3 }, &rng) { return (3, previous.batch, true) }  // HQ relays
+        // Relays: a Lima advisor re-sends its colleague's batch (taken), headquarters an advisor's (refused).
+        if roll < 10, let previous = pick(sent.filter { $0.device < 2 }, &rng) { return (1 - previous.device, previous.batch, true) }
+        if roll < 12, let previous = pick(sent.filter { $0.device != 3 }, &rng) { return (3, previous.batch, true) }
         if roll < 15, let previous = pick(sent, &rng), var reused = previous.batch.first {  // a stamp reused with other contents
             reused.op = .set(.string("other \(rng.next() % 1000)"))
             reused.field = "notes"

@@ -8,7 +8,7 @@ import Foundation
 extension StackSimulation {
     /// The properties that must hold after quiescence.
     func check() async throws -> [String] {
-        var failures = violations
+        var failures = violations + (try await checkAdversary())
         let hubRecords = try await hub.replicatedRecords()
         let conflicts = hubRecords.filter { $0.key.hasPrefix(ConflictRecord.collection + "/") }.compactMap { _, s -> Conflict? in
             guard let body = s.registers[ConflictRecord.bodyField]?.value.stringValue else { return nil }
@@ -97,7 +97,8 @@ extension StackSimulation {
             }
         }
         // Every change the hub acknowledged to a device is in its log (or its author wrote the field since).
-        for (device, change, restores) in network.acknowledged where change.collection == ActivityFields.collection {
+        // (The adversary holds no database: what a restore took from it is its loss, not a device's.)
+        for (device, change, restores) in network.acknowledged where change.collection == ActivityFields.collection && device != "adversary" {
             let log = try history(change.recordId)
             if log.contains(where: { $0.stamp == change.stamp && $0.field == change.field }) { continue }
             // Sent again under a new stamp (a copy that took a new identity): the same value is there.
@@ -105,6 +106,16 @@ extension StackSimulation {
             let writer = author(change.stamp.node.rawValue)
             if log.contains(where: { $0.target == change.target && author($0.stamp.node.rawValue) == writer && $0.stamp > change.stamp }) {
                 continue  // its author wrote the field again since
+            }
+            if restores < network.restores, let sender = devices.first(where: { $0.name == device }),
+                try sender.store.rejectedChanges().contains(where: {
+                    $0.change.target == change.target && author($0.change.stamp.node.rawValue) == writer && $0.change.stamp > change.stamp
+                })
+            {
+                // Its author wrote the field again since, and a hub restored from a backup refused
+                // that later value with a reason (the activity had moved): the author's last word is
+                // kept, refused, on its device (docs/replication.md, "Generations").
+                continue
             }
             if restores < network.restores, log.contains(where: { $0.target == change.target && $0.stamp > change.stamp }) {
                 continue  // superseded, and the hub's history of it went with a restore: no device holds it either

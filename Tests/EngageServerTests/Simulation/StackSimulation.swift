@@ -43,6 +43,8 @@ final class StackSimulation: @unchecked Sendable {
     var log: [String] = []
     /// Properties broken during the schedule (checked at the end with the others).
     var violations: [String] = []
+    /// The enrolled attacker, when the schedule has one (`StackSimulation+Adversary`).
+    var adversary: Adversary?
     /// Node ids that are one device's history: a database that took a new identity keeps its author.
     var lineage: [String: String] = [:]
 
@@ -73,6 +75,7 @@ final class StackSimulation: @unchecked Sendable {
         network.setLoss(before: 0, after: 0)
         for i in 0..<count { try await addDevice(role: .advisor, post: Self.posts[i % 2 == 0 || count == 2 ? 0 : 1]) }
         try await addDevice(role: .hq, post: "HQ")
+        try await enrollAdversary()
         // An administrator's bulk load: the hub's own writes, pulled in the order they were made.
         _ = try await hub.importActivities((0..<Int.random(in: 0...4, using: &rng)).map { i in newActivity(post: Self.posts[i % 2]) })
         let trace = ProcessInfo.processInfo.environment["ENGAGE_TRACE"]
@@ -88,6 +91,7 @@ final class StackSimulation: @unchecked Sendable {
         nowMs += Int64.random(in: 1...600_000, using: &rng)
         hubClock.set(nowMs)
         for d in devices.indices { devices[d].clock.set(nowMs + devices[d].skewMs) }
+        if rng.chance(0.15) { try await adversaryStep() }
         let d = Int.random(in: 0..<devices.count, using: &rng)
         switch Int.random(in: 0..<100, using: &rng) {
         case 0..<45: try localOperation(d)
@@ -214,6 +218,9 @@ final class StackSimulation: @unchecked Sendable {
             // A hub restored from a backup older than this enrolment does not know the token:
             // the administrator gives the device a new code.
             if case ClientError.server(401, "invalid_token", _) = error { devices[d].revoked = true }
+            // Revoking a device revokes its whole lineage (copies that took identities of their
+            // own, and the enrolment they came from): each is given a new code the same way.
+            if case ClientError.server(401, "device_revoked", _) = error { devices[d].revoked = true }
         }
         // A sync may queue again what the hub lost; that is not typing.
         devices[d].seenOutbox = max(devices[d].seenOutbox, (try? devices[d].store.pendingChanges().last?.seq) ?? 0)
