@@ -54,7 +54,9 @@ struct Devices: ParsableCommand {
             for d in devices {
                 let seen = d.lastSeen.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never"
                 // Names come from whoever enrolled the device (an older version took any text): shown, not obeyed.
-                print([d.id, d.role.rawValue, d.post, d.revoked ? "revoked" : "active", seen, TextRules.displayable(d.name)].joined(separator: "  "))
+                let lineage = d.parentId.map { "  (copy of \($0))" } ?? ""
+                print([d.id, d.role.rawValue, d.post, d.revoked ? "revoked" : "active", seen, TextRules.displayable(d.name)].joined(separator: "  ")
+                      + lineage)
             }
         }
     }
@@ -65,8 +67,24 @@ struct Devices: ParsableCommand {
         @Argument(help: "The device id (or a unique prefix)") var deviceID: String
 
         func run() async throws {
-            let device = try await database.with { try await $0.revoke(deviceId: deviceID) }
+            let (device, all) = try await database.with { store in (try await store.revoke(deviceId: deviceID), try await store.devices()) }
             print("revoked \(device.id) (\(TextRules.displayable(device.name)))")
+            // Copies of its database (new identities after identity_conflict) and the enrolment
+            // they came from go with it: one lineage, one decision.
+            let others = Self.lineage(of: device.id, in: all).subtracting([device.id]).sorted()
+            if !others.isEmpty { print("also revoked, as copies of the same enrolment: \(others.joined(separator: ", "))") }
+        }
+
+        /// The ids of every device of `id`'s lineage: its root enrolment and every copy below it.
+        static func lineage(of id: String, in devices: [DeviceRecord]) -> Set<String> {
+            let parent = Dictionary(devices.map { ($0.id, $0.parentId) }, uniquingKeysWith: { a, _ in a })
+            var root = id
+            while let up = parent[root] ?? nil { root = up }
+            var found: Set<String> = [root], frontier = [root]
+            while let next = frontier.popLast() {
+                for d in devices where d.parentId == next && found.insert(d.id).inserted { frontier.append(d.id) }
+            }
+            return found
         }
     }
 }

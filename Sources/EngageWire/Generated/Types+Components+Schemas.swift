@@ -296,7 +296,7 @@ extension Components {
                 public var code: Swift.String
                 /// - Remark: Generated from `#/components/schemas/PushResponse/RejectedPayload/message`.
                 public var message: Swift.String
-                /// The hub's value of the refused scalar field, which the device returns to.
+                /// The hub's value of the refused scalar field, which the device returns to; only to a device that may read the record.
                 ///
                 /// - Remark: Generated from `#/components/schemas/PushResponse/RejectedPayload/current`.
                 public struct CurrentPayload: Codable, Hashable, Sendable {
@@ -321,7 +321,7 @@ extension Components {
                         case value
                     }
                 }
-                /// The hub's value of the refused scalar field, which the device returns to.
+                /// The hub's value of the refused scalar field, which the device returns to; only to a device that may read the record.
                 ///
                 /// - Remark: Generated from `#/components/schemas/PushResponse/RejectedPayload/current`.
                 public var current: Components.Schemas.PushResponse.RejectedPayloadPayload.CurrentPayload?
@@ -331,7 +331,7 @@ extension Components {
                 ///   - stamp:
                 ///   - code:
                 ///   - message:
-                ///   - current: The hub's value of the refused scalar field, which the device returns to.
+                ///   - current: The hub's value of the refused scalar field, which the device returns to; only to a device that may read the record.
                 public init(
                     stamp: Components.Schemas.Stamp,
                     code: Swift.String,

@@ -516,7 +516,7 @@ public enum Operations {
             }
         }
     }
-    /// For a device whose push was refused with 409 identity_conflict (another database uses its identity): makes it a device of its own, with the same name (marked as a copy), post and role.
+    /// For a device whose push was refused with 409 identity_conflict (another database uses its identity): makes it a device of its own, with the same name (marked as a copy), post and role, linked to the device it came from. One per identity_conflict answer; otherwise 409 no_identity_conflict.
     ///
     /// - Remark: HTTP `POST /v1/identity`.
     /// - Remark: Generated from `#/paths//v1/identity/post(newIdentity)`.
@@ -1463,29 +1463,6 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unauthorized",
-                            response: self
-                        )
-                    }
-                }
-            }
-            /// An error with a stable code and a message that says what to do.
-            ///
-            /// - Remark: Generated from `#/paths//v1/history/{id}/get(history)/responses/403`.
-            ///
-            /// HTTP response code: `403 forbidden`.
-            case forbidden(Components.Responses._Error)
-            /// The associated value of the enum case if `self` is `.forbidden`.
-            ///
-            /// - Throws: An error if `self` is not `.forbidden`.
-            /// - SeeAlso: `.forbidden`.
-            public var forbidden: Components.Responses._Error {
-                get throws {
-                    switch self {
-                    case let .forbidden(response):
-                        return response
-                    default:
-                        try throwUnexpectedResponseStatus(
-                            expectedStatus: "forbidden",
                             response: self
                         )
                     }

@@ -26,7 +26,7 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/enroll`.
     /// - Remark: Generated from `#/paths//v1/enroll/post(enroll)`.
     func enroll(_ input: Operations.Enroll.Input) async throws -> Operations.Enroll.Output
-    /// For a device whose push was refused with 409 identity_conflict (another database uses its identity): makes it a device of its own, with the same name (marked as a copy), post and role.
+    /// For a device whose push was refused with 409 identity_conflict (another database uses its identity): makes it a device of its own, with the same name (marked as a copy), post and role, linked to the device it came from. One per identity_conflict answer; otherwise 409 no_identity_conflict.
     ///
     /// - Remark: HTTP `POST /v1/identity`.
     /// - Remark: Generated from `#/paths//v1/identity/post(newIdentity)`.
@@ -75,7 +75,7 @@ extension APIProtocol {
             body: body
         ))
     }
-    /// For a device whose push was refused with 409 identity_conflict (another database uses its identity): makes it a device of its own, with the same name (marked as a copy), post and role.
+    /// For a device whose push was refused with 409 identity_conflict (another database uses its identity): makes it a device of its own, with the same name (marked as a copy), post and role, linked to the device it came from. One per identity_conflict answer; otherwise 409 no_identity_conflict.
     ///
     /// - Remark: HTTP `POST /v1/identity`.
     /// - Remark: Generated from `#/paths//v1/identity/post(newIdentity)`.
