@@ -60,7 +60,9 @@ public enum HubPushRules {
             if author.role == .advisor, state.registers["post"] == nil, let post = claimed[change.recordId], post != author.post {
                 return ("out_of_scope", "this new activity is given another post in the same push; you may create activities of \(author.post) only")
             }
-            if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
+            if let error = ActivityFields.validate(change) ?? ActivityFields.unknownFieldsRefusal(change, state: state) {
+                return ("invalid_value", error.message)
+            }
             if let message = observedRefusal(change, state: state) { return ("invalid_value", message) }
             return nil
         case ConflictRecord.collection:
@@ -75,7 +77,7 @@ public enum HubPushRules {
             guard author.role == .hq else {
                 return ("out_of_scope", "the partner registry is reference data kept by headquarters; advisors record new partners on activities")
             }
-            return ActivityFields.isFieldName(change.field) ? nil : ("invalid_value", "'\(change.field)' is not a field name")
+            return PartnerFields.validate(change).map { ("invalid_value", $0.message) }
         default:
             return ("invalid_value", "collection '\(change.collection)' does not exist; use activities, conflicts or partners")
         }
