@@ -17,11 +17,11 @@ import Testing
         defer { dir.remove() }
         let path = dir.path("nested/device.sqlite")
         let first = try DeviceStore(path: path, physicalMs: clock.now)
-        #expect(try first.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts", "replica/0005_real_records"])
+        #expect(try first.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts", "replica/0005_real_records", "replica/0008_unknown_sensitivity", "device/0009_agency_ca"])
         let a = try first.log(.sample())
         let node = try first.nodeID()
         let again = try DeviceStore(path: path, physicalMs: clock.now)
-        #expect(try again.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts", "replica/0005_real_records"])
+        #expect(try again.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts", "replica/0005_real_records", "replica/0008_unknown_sensitivity", "device/0009_agency_ca"])
         #expect(try again.activity(a.id) == a)
         #expect(try again.nodeID() == node)
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))  // WAL mode
