@@ -47,6 +47,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         // The runtime of the wire types generated from sync-protocol/openapi.yaml.
         .package(url: "https://github.com/apple/swift-openapi-runtime", exact: "1.13.4"),
+        // The client's second transport, for a hub whose certificate an agency's own CA signed
+        // (`engage enroll --ca-cert`): URLSession on Linux cannot be given a trust root.
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         .target(name: "EngageModel", swiftSettings: swiftSettings),
@@ -138,6 +141,8 @@ let package = Package(
             dependencies: [
                 "EngageModel", "EngageCore", "EngageStorage", "EngageStore", "EngageProtocol",
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

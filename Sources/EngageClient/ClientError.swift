@@ -10,6 +10,11 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     case badAnswer(String)
     /// The server answered a redirect (from, to), which the client never follows.
     case redirected(String, String)
+    /// No TLS connection this device trusts could be made (server, why); `ca` names the agency
+    /// CA the device was told to trust (`--ca-cert`; "the CA in FILE"), nil for the system's store.
+    case untrustedServer(String, String, ca: String?)
+    /// The file given with `--ca-cert` holds no certificate in PEM format (path, why).
+    case badCACertificate(String, String)
 
     public var description: String {
         switch self {
@@ -23,6 +28,18 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
         case .redirected(let from, let to):
             "the server at \(from) redirected to \(to); Engage never follows a redirect (the device's token would go with it): "
                 + "check the server URL (https://, host and port) with the administrator — nothing was sent there"
+        case .untrustedServer(let url, let why, nil):
+            "the server at \(url) did not show a certificate this device trusts (\(why)); nothing was sent. "
+                + "If the agency runs its own certificate authority, give its CA certificate (PEM) once: "
+                + "`engage enroll --server URL --code CODE --ca-cert agency-ca.pem` (a device already enrolled: "
+                + "`engage sync --ca-cert agency-ca.pem`); otherwise check the server URL with the administrator"
+        case .untrustedServer(let url, let why, let ca?):
+            "the server at \(url) did not show a certificate for this host signed by \(ca) (\(why)); nothing was sent — "
+                + "check with the administrator that this is the agency's CA certificate and that the server's certificate names "
+                + "this host; a new CA is given with `engage sync --ca-cert FILE`"
+        case .badCACertificate(let path, let why):
+            "'\(path)' is not a CA certificate in PEM format (\(why)); give the agency's CA certificate file, "
+                + "the one that begins with -----BEGIN CERTIFICATE-----"
         case .badAnswer(let why): "the server's answer was not understood (\(why)); nothing was lost — try again"
         }
     }

@@ -38,15 +38,13 @@ public protocol Transport: Sendable {
     func send(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response
 }
 
-/// The production transport: URLSession (libcurl underneath on Linux).
+/// The production transport: URLSession (libcurl underneath on Linux), trusting the system's
+/// certificate store. A hub whose certificate an agency's own CA signed is reached through
+/// `AgencyCATransport` instead (URLSession on Linux cannot be given a trust root).
 public struct URLSessionTransport: Transport {
     public let baseURL: URL
     let session: URLSession
-    /// Answers come gzipped unless the hub is on this machine (loopback): there the "link" is
-    /// memory, and compressing and decompressing every page only cost CPU (a 100,000-activity
-    /// initial pull took 8 % longer gzipped; docs/BENCHMARKS.md). `ENGAGE_GZIP=always` asks for
-    /// gzip on loopback too — a hub reached through an SSH tunnel or a port forward looks local
-    /// but is as far as the link — and `ENGAGE_GZIP=never` never asks.
+    /// Whether answers are asked gzipped (`BodyCompression.answersCompressed(from:)`).
     let compressedAnswers: Bool
 
     /// Seconds without a byte received after which an exchange counts as stalled and is
@@ -58,11 +56,7 @@ public struct URLSessionTransport: Transport {
 
     public init(baseURL: URL, timeout: TimeInterval = stallBound) {
         self.baseURL = baseURL
-        compressedAnswers = switch ProcessInfo.processInfo.environment["ENGAGE_GZIP"] {
-        case "always": true
-        case "never": false
-        default: !ServerURL.isLoopback(baseURL.host ?? "")
-        }
+        compressedAnswers = BodyCompression.answersCompressed(from: baseURL)
         let config = URLSessionConfiguration.ephemeral
         // Waiting for more data, not the whole exchange: a transfer that keeps moving on a slow
         // link is never abandoned; a stalled one fails after `timeout` and is retried.
@@ -74,19 +68,10 @@ public struct URLSessionTransport: Transport {
 
     /// Request bodies of at least this many bytes go gzipped (`Content-Encoding: gzip`);
     /// answers come gzipped too, decoded by libcurl (URLSession asks with `Accept-Encoding`).
-    public static let compressFrom = 1_024
+    public static let compressFrom = BodyCompression.compressFrom
 
     public func send(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
-        guard let body = request.body, body.count >= Self.compressFrom else { return try await sendAsIs(request) }
-        var compressed = request
-        var buffer = ByteBuffer(bytes: body)
-        var gzipped = try buffer.compress(with: .gzip())
-        compressed.body = Data(gzipped.readBytes(length: gzipped.readableBytes) ?? [])
-        compressed.headers["Content-Encoding"] = "gzip"
-        let response = try await sendAsIs(compressed)
-        // A hub that does not take gzip (an older version) says so: the body goes again as it is.
-        if response.status == 415 { return try await sendAsIs(request) }
-        return response
+        try await BodyCompression.send(request, through: sendAsIs)
     }
 
     func sendAsIs(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
@@ -100,7 +85,15 @@ public struct URLSessionTransport: Transport {
         do {
             (data, response) = try await RedirectRefusal.data(for: urlRequest, in: session)
         } catch {
-            throw ClientError.unreachable(baseURL.absoluteString, (error as NSError).localizedDescription)
+            let error = error as NSError, why = error.localizedDescription.lowercased()
+            // The server's certificate is not trusted: NSURLErrorSecureConnectionFailed …
+            // NSURLErrorServerCertificateNotYetValid, or on Linux code -1 with libcurl's words
+            // ("SSL certificate problem: unable to get local issuer certificate", "SSL: no
+            // alternative certificate subject name matches target host name").
+            if (-1204 ... -1200).contains(error.code) || (why.contains("ssl") && why.contains("certificate")) {
+                throw ClientError.untrustedServer(baseURL.absoluteString, error.localizedDescription, ca: nil)
+            }
+            throw ClientError.unreachable(baseURL.absoluteString, error.localizedDescription)
         }
         guard let http = response as? HTTPURLResponse else { throw ClientError.unreachable(baseURL.absoluteString, "no HTTP answer") }
         var headers: [String: String] = [:]
@@ -111,5 +104,39 @@ public struct URLSessionTransport: Transport {
             throw ClientError.redirected(url.absoluteString, headers["location"] ?? "nowhere named")
         }
         return .init(status: http.statusCode, headers: headers, body: data)
+    }
+}
+
+/// What both transports do to bodies: requests of `compressFrom` bytes or more go gzipped, and a
+/// hub that does not take gzip (415, an older version) gets the body again as it is; answers
+/// are asked gzipped unless the hub is on this machine.
+enum BodyCompression {
+    static let compressFrom = 1_024
+
+    /// Answers come gzipped unless the hub is on this machine (loopback): there the "link" is
+    /// memory, and compressing and decompressing every page only cost CPU (a 100,000-activity
+    /// initial pull took 8 % longer gzipped; docs/BENCHMARKS.md). `ENGAGE_GZIP=always` asks for
+    /// gzip on loopback too — a hub reached through an SSH tunnel or a port forward looks local
+    /// but is as far as the link — and `ENGAGE_GZIP=never` never asks.
+    static func answersCompressed(from baseURL: URL) -> Bool {
+        switch ProcessInfo.processInfo.environment["ENGAGE_GZIP"] {
+        case "always": true
+        case "never": false
+        default: !ServerURL.isLoopback(baseURL.host ?? "")
+        }
+    }
+
+    static func send(
+        _ request: HTTPExchange.Request, through sendAsIs: (HTTPExchange.Request) async throws -> HTTPExchange.Response
+    ) async throws -> HTTPExchange.Response {
+        guard let body = request.body, body.count >= compressFrom else { return try await sendAsIs(request) }
+        var compressed = request
+        var buffer = ByteBuffer(bytes: body)
+        var gzipped = try buffer.compress(with: .gzip())
+        compressed.body = Data(gzipped.readBytes(length: gzipped.readableBytes) ?? [])
+        compressed.headers["Content-Encoding"] = "gzip"
+        let response = try await sendAsIs(compressed)
+        if response.status == 415 { return try await sendAsIs(request) }
+        return response
     }
 }
