@@ -120,12 +120,35 @@ public struct Synchronizer: Sendable {
         self.client = client
     }
 
-    /// A synchronizer for the device's enrolment, over URLSession; with `recorder`, every
+    /// A synchronizer for the device's enrolment, over URLSession (the system's trust store;
+    /// an enrolment with an agency CA needs `withEnrolledDevice`); with `recorder`, every
     /// exchange also goes to a device transcript.
     public static func forEnrolledDevice(_ store: DeviceStore, record: Bool = false) throws -> (Synchronizer, RecordingTransport?) {
         guard let e = try store.enrollment() else { throw ClientError.notEnrolled }
         guard let url = URL(string: e.serverURL) else { throw ClientError.badServerURL(e.serverURL) }
-        var transport: any Transport = URLSessionTransport(baseURL: url)
+        return try forEnrolledDevice(store, e, transport: URLSessionTransport(baseURL: url), record: record)
+    }
+
+    /// Runs `body` with a synchronizer for the device's enrolment, over the transport its
+    /// enrolment calls for: the agency CA given now (`override`), else the one remembered at
+    /// enrolment, else the system's trust store. The transport is closed when `body` ends.
+    public static func withEnrolledDevice<T>(
+        _ store: DeviceStore, trusting override: AgencyCA? = nil, record: Bool = false,
+        _ body: (Synchronizer, RecordingTransport?) async throws -> T
+    ) async throws -> T {
+        guard let e = try store.enrollment() else { throw ClientError.notEnrolled }
+        guard let url = URL(string: e.serverURL) else { throw ClientError.badServerURL(e.serverURL) }
+        let ca = try override ?? e.agencyCA.map { pem throws(ClientError) in try AgencyCA(pem: pem, source: "the agency CA given at enrolment") }
+        return try await withTransport(to: url, trusting: ca) { transport in
+            let (synchronizer, recorder) = try forEnrolledDevice(store, e, transport: transport, record: record)
+            return try await body(synchronizer, recorder)
+        }
+    }
+
+    static func forEnrolledDevice(
+        _ store: DeviceStore, _ e: Enrollment, transport: any Transport, record: Bool
+    ) throws -> (Synchronizer, RecordingTransport?) {
+        var transport = transport
         var recorder: RecordingTransport?
         if record {
             recorder = RecordingTransport(transport, device: .init(deviceId: e.deviceId, nodeId: try store.nodeID().rawValue),
@@ -342,7 +365,10 @@ public struct Synchronizer: Sendable {
         try learn(timing)
         guard let old = try store.enrollment() else { throw ClientError.notEnrolled }
         try store.takeNewIdentity(
-            node, enrollment: Enrollment(serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token, post: answer.post, role: answer.role.rawValue))
+            node,
+            enrollment: Enrollment(
+                serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token, post: answer.post, role: answer.role.rawValue,
+                agencyCA: old.agencyCA))
         client = client.with(token: answer.token)
         summary.newDeviceId = answer.deviceId
     }
@@ -431,23 +457,31 @@ public struct Synchronizer: Sendable {
     // MARK: - Enrolment
 
     /// Enrols this device with a one-time code and saves the credentials. Plain `http` to
-    /// another machine needs `insecure` (see `ServerURL.parse`).
-    public static func enroll(store: DeviceStore, serverURL: String, code: String, insecure: Bool = false) async throws -> EnrolledDevice {
+    /// another machine needs `insecure` (see `ServerURL.parse`). With `ca`, the server's
+    /// certificate must chain to that agency CA, which is remembered for later syncs.
+    public static func enroll(
+        store: DeviceStore, serverURL: String, code: String, insecure: Bool = false, trusting ca: AgencyCA? = nil
+    ) async throws -> EnrolledDevice {
         let url = try ServerURL.parse(serverURL, insecure: insecure)
-        let client = SyncClient(transport: URLSessionTransport(baseURL: url), token: nil, now: { store.physicalNow() })
-        return try await enroll(store: store, client: client, serverURL: serverURL, code: code)
+        return try await withTransport(to: url, trusting: ca) { transport in
+            let client = SyncClient(transport: transport, token: nil, now: { store.physicalNow() })
+            return try await enroll(store: store, client: client, serverURL: serverURL, code: code, agencyCA: ca?.pem)
+        }
     }
 
     /// Enrols through `client`. A node id the hub already knows (this database enrolled before
     /// and was revoked, or a copy of an enrolled one) is replaced by a new one; the pending
     /// changes go on under their own stamps as the old identity's history, so nothing is lost.
-    public static func enroll(store: DeviceStore, client: SyncClient, serverURL: String, code: String) async throws -> EnrolledDevice {
+    /// `agencyCA` (PEM) is saved with the credentials: the CA the client was built to trust.
+    public static func enroll(
+        store: DeviceStore, client: SyncClient, serverURL: String, code: String, agencyCA: String? = nil
+    ) async throws -> EnrolledDevice {
         var node = try store.nodeID()
         for attempt in 0..<2 {
             do {
                 let (answer, timing) = try await client.enroll(code: code, nodeId: node.rawValue)
                 let enrollment = Enrollment(serverURL: serverURL, deviceId: answer.deviceId, token: answer.token,
-                                            post: answer.post, role: answer.role.rawValue)
+                                            post: answer.post, role: answer.role.rawValue, agencyCA: agencyCA)
                 if node == (try store.nodeID()) {
                     try store.saveEnrollment(enrollment)
                 } else {

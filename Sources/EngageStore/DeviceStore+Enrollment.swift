@@ -12,23 +12,31 @@ public struct Enrollment: Sendable, Equatable {
     /// The post and role the hub enrolled the device for (nil when enrolled by an older version).
     public var post: String?
     public var role: String?
+    /// The agency CA this device trusts for the server (PEM), given at enrolment with
+    /// `--ca-cert`; nil: the system's trust store.
+    public var agencyCA: String?
 
-    public init(serverURL: String, deviceId: String, token: String, post: String? = nil, role: String? = nil) {
+    public init(
+        serverURL: String, deviceId: String, token: String, post: String? = nil, role: String? = nil, agencyCA: String? = nil
+    ) {
         self.serverURL = serverURL
         self.deviceId = deviceId
         self.token = token
         self.post = post
         self.role = role
+        self.agencyCA = agencyCA
     }
 }
 
 extension DeviceStore {
     public func enrollment() throws(StoreError) -> Enrollment? {
         try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT server_url, device_id, token, device_post, device_role FROM sync_state WHERE id = 1"),
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT server_url, device_id, token, device_post, device_role, agency_ca FROM sync_state WHERE id = 1"),
                 let url: String = row[0], let id: String = row[1], let token: String = row[2]
             else { return nil }
-            return Enrollment(serverURL: url, deviceId: id, token: token, post: row[3], role: row[4])
+            return Enrollment(serverURL: url, deviceId: id, token: token, post: row[3], role: row[4], agencyCA: row[5])
         }
     }
 
@@ -44,8 +52,14 @@ extension DeviceStore {
 
     static func save(_ e: Enrollment, _ db: Database) throws {
         try db.execute(
-            sql: "UPDATE sync_state SET server_url = ?, device_id = ?, token = ?, device_post = ?, device_role = ? WHERE id = 1",
-            arguments: [e.serverURL, e.deviceId, e.token, e.post, e.role])
+            sql: "UPDATE sync_state SET server_url = ?, device_id = ?, token = ?, device_post = ?, device_role = ?, agency_ca = ? WHERE id = 1",
+            arguments: [e.serverURL, e.deviceId, e.token, e.post, e.role, e.agencyCA])
+    }
+
+    /// Trusts another agency CA (PEM) for the enrolled server from now on (a CA replaced by the
+    /// agency, given to a sync that went through with it).
+    public func setAgencyCA(_ pem: String) throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE sync_state SET agency_ca = ? WHERE id = 1", arguments: [pem]) }
     }
 
     /// Changes the server refused, newest first.

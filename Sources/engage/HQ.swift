@@ -20,7 +20,7 @@ struct HQ: AsyncParsableCommand {
 
         func run() async throws {
             let store = try database.openExisting()
-            let summary = try await Synchronizer.forEnrolledDevice(store).0.sync()
+            let summary = try await Synchronizer.withEnrolledDevice(store) { synchronizer, _ in try await synchronizer.sync() }
             if json { return try printJSON(summary) }
             let status = try store.status()
             say("pulled \(summary.pulled) changes; the copy holds \(status.activities) activities (\(status.openConflicts) open conflicts)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngageClient
 import EngageModel
 import EngageStorage
 import EngageStore
@@ -30,6 +31,19 @@ struct DatabaseOptions: ParsableArguments {
         let offset = ProcessInfo.processInfo.environment["ENGAGE_CLOCK_OFFSET_MS"].flatMap { Int64($0) } ?? 0
         return try DeviceStore(path: path, physicalMs: { DeviceStore.systemMs() + offset })
     }
+}
+
+/// The agency's own certificate authority, for a hub whose certificate it signed.
+struct AgencyCAOption: ParsableArguments {
+    @Option(
+        name: .customLong("ca-cert"),
+        help: ArgumentHelp(
+            "The agency's CA certificate (PEM) that signed the server's certificate, trusted instead of the system's store.",
+            discussion: "Given to enroll, it is remembered for later commands; given to sync, it replaces it once the sync went through.",
+            valueName: "file"))
+    var caCert: String?
+
+    func load() throws -> AgencyCA? { try caCert.map { path throws(ClientError) in try AgencyCA(file: path) } }
 }
 
 /// An error found while running a command (not in its arguments): printed as "Error: …",

@@ -13,10 +13,17 @@ struct Enroll: AsyncParsableCommand {
     @Option(help: "The one-time enrolment code") var code: String
     @Flag(help: "Allow plain http to another machine (the token then travels unencrypted; for a trusted test network only)")
     var insecure = false
+    @OptionGroup var trust: AgencyCAOption
+
+    func validate() throws {
+        if trust.caCert != nil, !server.lowercased().hasPrefix("https://") {
+            throw ValidationError("--ca-cert is for an https:// server (it says which certificates to trust); '\(server)' is not one")
+        }
+    }
 
     func run() async throws {
         let store = try database.open()
-        let answer = try await Synchronizer.enroll(store: store, serverURL: server, code: code, insecure: insecure)
+        let answer = try await Synchronizer.enroll(store: store, serverURL: server, code: code, insecure: insecure, trusting: try trust.load())
         say("enrolled as \(answer.deviceId) (\(answer.role), post \(answer.post)); run `engage sync`")
     }
 }
@@ -29,22 +36,28 @@ struct Sync: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Flag(help: "Print the sync's summary as JSON (progress stays on stderr)") var json = false
     @Option(help: "Record this device's view of the session to a transcript file") var record: String?
+    @OptionGroup var trust: AgencyCAOption
 
     func run() async throws {
         let store = try database.openExisting()
-        var (synchronizer, recorder) = try Synchronizer.forEnrolledDevice(store, record: record != nil)
-        let line = ProgressLine()
-        synchronizer.progress = { line.update($0) }
-        let summary: SyncSummary
-        do {
-            summary = try await synchronizer.sync()
-            line.finish()
-            try recorder?.write(to: URL(fileURLWithPath: record ?? ""))
-        } catch {
-            line.finish()
-            try? recorder?.write(to: URL(fileURLWithPath: record ?? ""))
-            throw error
+        let ca = try trust.load()
+        let summary = try await Synchronizer.withEnrolledDevice(store, trusting: ca, record: record != nil) { synchronizer, recorder in
+            var synchronizer = synchronizer
+            let line = ProgressLine()
+            synchronizer.progress = { line.update($0) }
+            do {
+                let summary = try await synchronizer.sync()
+                line.finish()
+                try recorder?.write(to: URL(fileURLWithPath: record ?? ""))
+                return summary
+            } catch {
+                line.finish()
+                try? recorder?.write(to: URL(fileURLWithPath: record ?? ""))
+                throw error
+            }
         }
+        // A CA given to a sync that went through with it is the one trusted from now on.
+        if let ca { try store.setAgencyCA(ca.pem) }
         if json { return try printJSON(summary) }
         say("pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected")
         if !summary.conflicts.isEmpty {
@@ -76,7 +89,7 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let store = try database.openExisting()
         let key = try store.resolveID(id).uuidString.lowercased()
-        let history = try await Synchronizer.forEnrolledDevice(store).0.history(activityId: key)
+        let history = try await Synchronizer.withEnrolledDevice(store) { synchronizer, _ in try await synchronizer.history(activityId: key) }
         if json { return try printJSON(history) }
         say(Table.render(
             header: ["RECEIVED", "BY", "FIELD", "OLD", "NEW", "APPLIED"],

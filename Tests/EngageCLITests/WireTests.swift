@@ -69,17 +69,63 @@ import FoundationNetworking
         #expect(refused.status != 0)
     }
 
-    /// `engage enroll --ca-cert` is not built yet: URLSession on Linux trusts only the system's
-    /// store (docs/deployment.md, "What is not done yet").
-    @Test(.disabled("engage enroll --ca-cert needs a transport of its own (docs/security-notes-helperB.md)"))
-    func aDeviceTrustsTheAgencysCA() throws {
+    /// A CA of its own that signed nothing the hub shows: (ca.pem).
+    func anotherCA() throws -> String {
+        let ca = dir.path("other-ca.pem")
+        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.path("other-ca.key"),
+                     "-out", ca, "-days", "2", "-subj", "/CN=Another CA"])
+        return ca
+    }
+
+    /// A device trusts the agency's own CA, given once at enrolment and remembered: the enrolment
+    /// and every later sync go over TLS through the second transport (async-http-client), since
+    /// URLSession on Linux trusts only the system's store. Without the CA, or with another one,
+    /// nothing is sent: the one code the administrator made is still unused for the last try.
+    @Test func aDeviceTrustsTheAgencysCA() throws {
         defer { dir.remove() }
         let (ca, cert, key) = try certificates()
         let server = try ServerProcess(database: hub, arguments: ["--tls-cert", cert, "--tls-key", key])
         defer { server.stop() }
-        let device = dir.path("device.sqlite")
-        _ = try run("engage", ["enroll", "--server", server.url, "--code", try code(), "--ca-cert", ca, "--db", device])
-        _ = try run("engage", ["sync", "--json", "--db", device])
+        let device = dir.path("device.sqlite"), code = try code()
+
+        // Without the CA: refused, and the message says how to trust it.
+        let untrusted = try Executables.run("engage", ["enroll", "--server", server.url, "--code", code, "--db", device])
+        #expect(untrusted.status != 0)
+        #expect(untrusted.stderr.contains("--ca-cert") && untrusted.stderr.contains("certificate"), "\(untrusted.stderr)")
+        // Another CA: refused too, naming the file it was given.
+        let other = try anotherCA()
+        let wrong = try Executables.run("engage", ["enroll", "--server", server.url, "--code", code, "--ca-cert", other, "--db", device])
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("certificate") && wrong.stderr.contains(other), "\(wrong.stderr)")
+        // A file that is not a PEM certificate is refused before anything is sent.
+        let notPEM = dir.path("not-a-cert.pem")
+        try "hello".write(toFile: notPEM, atomically: true, encoding: .utf8)
+        let bad = try Executables.run("engage", ["enroll", "--server", server.url, "--code", code, "--ca-cert", notPEM, "--db", device])
+        #expect(bad.status != 0 && bad.stderr.contains("PEM"), "\(bad.stderr)")
+
+        // With the agency's CA: enrolled with the same code, so the refused tries sent nothing.
+        _ = try run("engage", ["enroll", "--server", server.url, "--code", code, "--ca-cert", ca, "--db", device])
+        // Later commands use the remembered CA without the flag; pushes large enough to go
+        // gzipped, and answers asked gzipped as over a real link.
+        for n in 1...6 {
+            _ = try run("engage", ["log", "--kind", "training", "--title", "Canine course \(n)", "--notes", String(repeating: "x", count: 300),
+                                   "--country", "TZ", "--start", "2026-03-02", "--post", "LIMA", "--db", device])
+        }
+        let sync = try run("engage", ["sync", "--json", "--db", device], environment: ["ENGAGE_GZIP": "always"])
+        let summary = try JSONSerialization.jsonObject(with: Data(sync.stdout.utf8)) as? [String: Any]
+        #expect((summary?["pushed"] as? Int ?? 0) >= 6 && (summary?["rejected"] as? [Any])?.isEmpty == true, "\(sync.stdout)")
+        let list = try run("engage", ["list", "--json", "--db", device]).stdout
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+        let history = try run("engage", ["history", id, "--json", "--db", device], environment: ["ENGAGE_GZIP": "always"])
+        #expect(history.stdout.contains("Canine course"), "\(history.stdout)")
+        // A --ca-cert on sync overrides the remembered one for that sync; a failed one is not remembered.
+        let overridden = try Executables.run("engage", ["sync", "--ca-cert", other, "--db", device])
+        #expect(overridden.status != 0 && overridden.stderr.contains(other), "\(overridden.stderr)")
+        _ = try run("engage", ["sync", "--db", device])
+        // The CA is for https only.
+        let plain = try Executables.run("engage", ["enroll", "--server", "http://127.0.0.1:1", "--code", code, "--ca-cert", ca,
+                                                   "--db", dir.path("plain.sqlite")])
+        #expect(plain.status != 0 && plain.stderr.contains("https"), "\(plain.stderr)")
     }
 
     @Test func plainHTTPBeyondLoopbackIsRefusedUnlessAsked() throws {
@@ -98,8 +144,9 @@ import FoundationNetworking
 
     /// A server on 127.0.0.1 that enrols anyone, then answers every other request with a 307 to
     /// a second port; the second port writes every request it gets, headers included, to `log`.
+    /// Given a certificate and its key too, the first port speaks TLS.
     static let redirector = """
-        import http.server, json, sys, threading
+        import http.server, json, ssl, sys, threading
         log = open(sys.argv[1], "a")
         class Target(http.server.BaseHTTPRequestHandler):
             def do_ANY(self):
@@ -122,6 +169,9 @@ import FoundationNetworking
                 self.send_header("Content-Length", "0"); self.end_headers()
             def log_message(self, *a): pass
         redirect = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        if len(sys.argv) > 3:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); context.load_cert_chain(sys.argv[2], sys.argv[3])
+            redirect.socket = context.wrap_socket(redirect.socket, server_side=True)
         threading.Thread(target=target.serve_forever, daemon=True).start()
         print(redirect.server_port, target.server_port, flush=True)
         redirect.serve_forever()
@@ -130,12 +180,26 @@ import FoundationNetworking
     @Test(.timeLimit(.minutes(1)))
     func aDeviceNeverFollowsARedirectWithItsToken() throws {
         defer { dir.remove() }
+        try refusesTheRedirect(tls: nil)
+    }
+
+    /// The same through the second transport (async-http-client), used with an agency CA.
+    @Test(.timeLimit(.minutes(1)))
+    func aDeviceTrustingTheAgencysCANeverFollowsARedirect() throws {
+        defer { dir.remove() }
+        let (ca, cert, key) = try certificates()
+        try refusesTheRedirect(tls: (ca, cert, key))
+    }
+
+    /// Enrols with the redirector (over TLS with `tls`), then syncs: the sync fails naming the
+    /// redirect's target, which receives nothing.
+    func refusesTheRedirect(tls: (ca: String, cert: String, key: String)?) throws {
         let script = dir.path("redirector.py"), log = dir.path("target.log")
         try Self.redirector.write(toFile: script, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, log]
+        process.arguments = ["python3", script, log] + (tls.map { [$0.cert, $0.key] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         try process.run()
@@ -148,7 +212,8 @@ import FoundationNetworking
         let ports = line.compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         try #require(ports.count == 2)
         let device = dir.path("device.sqlite")
-        _ = try run("engage", ["enroll", "--server", "http://127.0.0.1:\(ports[0])", "--code", "ABCD-EFGH", "--db", device])
+        let server = tls == nil ? "http://127.0.0.1:\(ports[0])" : "https://127.0.0.1:\(ports[0])"
+        _ = try run("engage", ["enroll", "--server", server, "--code", "ABCD-EFGH", "--db", device] + (tls.map { ["--ca-cert", $0.ca] } ?? []))
         _ = try run("engage", ["log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
                                "--post", "LIMA", "--db", device])
         let sync = try Executables.run("engage", ["sync", "--db", device])
