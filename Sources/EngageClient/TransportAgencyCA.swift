@@ -71,6 +71,7 @@ public final class AgencyCATransport: Transport {
         compressedAnswers = BodyCompression.answersCompressed(from: baseURL)
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(ca.certificates)
+        tls.minimumTLSVersion = .tlsv12  // as the hub serves (makeClientConfiguration allows 1.0)
         let stall = TimeAmount.milliseconds(Int64(timeout * 1000))
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,

@@ -77,6 +77,12 @@ import FoundationNetworking
         return ca
     }
 
+    /// The agency CA a device database keeps (PEM), read with Python's sqlite3.
+    func rememberedCA(_ device: String) throws -> String {
+        let read = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT agency_ca FROM sync_state').fetchone()[0] or '', end='')"
+        return try Executables.run(executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", read, device]).stdout
+    }
+
     /// A device trusts the agency's own CA, given once at enrolment and remembered: the enrolment
     /// and every later sync go over TLS through the second transport (async-http-client), since
     /// URLSession on Linux trusts only the system's store. Without the CA, or with another one,
@@ -121,6 +127,14 @@ import FoundationNetworking
         // A --ca-cert on sync overrides the remembered one for that sync; a failed one is not remembered.
         let overridden = try Executables.run("engage", ["sync", "--ca-cert", other, "--db", device])
         #expect(overridden.status != 0 && overridden.stderr.contains(other), "\(overridden.stderr)")
+        _ = try run("engage", ["sync", "--db", device])
+        #expect(try rememberedCA(device) == String(contentsOfFile: ca, encoding: .utf8))
+        // A change of CA: a bundle of the new and the old, given to a sync that goes through, is kept.
+        let bundle = dir.path("bundle.pem")
+        try (String(contentsOfFile: other, encoding: .utf8) + String(contentsOfFile: ca, encoding: .utf8))
+            .write(toFile: bundle, atomically: true, encoding: .utf8)
+        _ = try run("engage", ["sync", "--ca-cert", bundle, "--db", device])
+        #expect(try rememberedCA(device) == String(contentsOfFile: bundle, encoding: .utf8))
         _ = try run("engage", ["sync", "--db", device])
         // The CA is for https only.
         let plain = try Executables.run("engage", ["enroll", "--server", "http://127.0.0.1:1", "--code", code, "--ca-cert", ca,
