@@ -95,7 +95,7 @@ extension PostgresHub {
     static func nodeInUse(_ node: String, _ other: String) -> StoreError {
         StoreError(
             .nodeInUse,
-            "node id \(node) is already enrolled as device \(other); the app takes a new identity and enrols again (it does so by itself)")
+            "node id \(node) is already enrolled; the app takes a new identity and enrols again (it does so by itself)")
     }
 
     public func device(tokenHash: String) async throws(StoreError) -> DeviceRecord? {

@@ -43,10 +43,10 @@ extension HubStore {
     /// Refuses a node id another enrolled device has (revoked or not): stamps name their node,
     /// so two devices must never share one.
     static func checkNodeFree(_ nodeId: String, db: Database) throws {
-        if let other = try String.fetchOne(db, sql: "SELECT id FROM device WHERE node_id = ?", arguments: [nodeId]) {
+        if try String.fetchOne(db, sql: "SELECT id FROM device WHERE node_id = ?", arguments: [nodeId]) != nil {
             throw StoreError(
                 .nodeInUse,
-                "node id \(nodeId) is already enrolled as device \(other); the app takes a new identity and enrols again (it does so by itself)")
+                "node id \(nodeId) is already enrolled; the app takes a new identity and enrols again (it does so by itself)")
         }
     }
 

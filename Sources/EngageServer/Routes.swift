@@ -81,15 +81,34 @@ extension Service {
             }
         }
         metrics.accepted(result.newlyAccepted, conflicts: result.conflictsRaised, rejected: result.rejected.count)
+        let conflicts = try await readable(result.conflicts, by: device)
         let response = PushResponse(
             accepted: result.accepted,
             rejected: result.rejected.map { r in
                 .init(stamp: r.stamp, code: r.code, message: r.message, current: r.current.map { .init(stamp: $0.stamp, value: $0.value) })
             },
-            conflicts: result.conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) },
+            conflicts: conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) },
             receipt: result.logIDs.map { [$0.lowerBound, $0.upperBound] },
             held: result.held.isEmpty ? nil : result.held.prefix(PushResponse.maxHeld).map { [$0.lowerBound, $0.upperBound] })
         return rawJSONResponse(response.jsonText, now: environment.now())
+    }
+
+    /// The conflicts a push answer may name: those about activities `device` may read (an
+    /// acknowledged stamp may be part of a conflict raised after its activity moved away).
+    func readable(_ conflicts: [(id: String, activityId: String, field: String)], by device: DeviceRecord) async throws
+        -> [(id: String, activityId: String, field: String)]
+    {
+        switch device.role {
+        case .hq: return conflicts
+        case .admin: return []
+        case .advisor:
+            let store = store
+            var posts: [String: String?] = [:]
+            for id in Set(conflicts.map(\.activityId)) {
+                posts[id] = .some(try await database { () async throws(StoreError) in try await store.post(ofActivity: id) })
+            }
+            return conflicts.filter { posts[$0.activityId] == .some(device.post) }
+        }
     }
 
     func pull(_ request: Request) async throws -> Response {

@@ -76,10 +76,13 @@ public enum HubPush {
             let state = try writer.state(key)
             let relayed = relay && change.stamp.node.rawValue != device.nodeId
             let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, change.target.element ?? "")
+            // The hub says it holds another node's write only to a device that may read its
+            // record: an acknowledgement of a guessed value under a guessed stamp would confirm it.
+            let mayConfirm = try !relayed || HubPushRules.mayRead(change, device: device, state: state, lookups: reads.lookups)
             // Another value under a stamp held already, relayed: two databases wrote under one
             // identity at the same instant, and the hub heard of one first (see `HubRules`).
             var clash = false
-            if let held = received[logKey], relayed || change.stamp.node.rawValue == device.nodeId {
+            if mayConfirm, let held = received[logKey], relayed || change.stamp.node.rawValue == device.nodeId {
                 // Held already (a retry, or twice in this batch): acknowledged again, whatever
                 // has changed since — even the activity's post.
                 guard held == signature(change.op) || relayed else { throw identityConflict(device) }

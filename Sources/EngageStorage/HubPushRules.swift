@@ -91,8 +91,15 @@ public enum HubPushRules {
         switch author.role {
         case .advisor:
             guard postHolds(state, advisor: author) else { return notFound(activity: change.recordId, author) }
-            if change.field == "post", case .set(let value) = change.op, value != .string(author.post) {
-                return ("out_of_scope", "you may not move an activity to another post; ask headquarters")
+            if change.field == "post" {
+                // An advisor gives a new activity its post, once; only headquarters changes it
+                // (a far-ahead stamp on its own post must not outlast headquarters' moves).
+                guard case .set(let value) = change.op, value == .string(author.post) else {
+                    return ("out_of_scope", "you may not move an activity to another post; ask headquarters")
+                }
+                if state.registers["post"] != nil {
+                    return ("out_of_scope", "an activity's post is given when it is created; ask headquarters to move it")
+                }
             }
             return nil
         case .hq:
@@ -136,18 +143,21 @@ public enum HubPushRules {
             return ("stamp_ahead", "stamped \((change.stamp.wallMs - now) / 1000) s ahead of the server's clock")
         }
         guard device.role != .admin else { return ("out_of_scope", "an admin device holds no activities to relay") }
-        guard change.stamp.node != HubRules.node, let author = try lookups.author(change.stamp.node) else {
-            return ("wrong_author", "a relay carries only writes of devices enrolled at this hub; the hub's own writes are never relayed")
-        }
+        // One answer for every node this device may not relay, so that the answer tells nothing
+        // of which nodes are enrolled, and where.
+        let notRelayable: Refusal = (
+            "wrong_author",
+            device.role == .hq
+                ? "headquarters relays only headquarters' writes (never the hub's own)"
+                : "an advisor relays only the writes of advisors of \(device.post) (never the hub's own)"
+        )
+        guard change.stamp.node != HubRules.node, let author = try lookups.author(change.stamp.node) else { return notRelayable }
         let relayable = switch (device.role, author.role) {
             case (.advisor, .advisor): author.post == device.post
             case (.hq, .hq): true
             default: false
         }
-        guard relayable else {
-            return ("wrong_author", device.role == .hq
-                ? "headquarters relays only headquarters' writes" : "an advisor relays only the writes of advisors of \(device.post)")
-        }
+        guard relayable else { return notRelayable }
         return try authorRefusal(change, author: author, state: state, claimed: claimed, lookups: lookups)
     }
 

@@ -232,4 +232,91 @@ import Testing
         }
         await f.close()
     }
+
+    // MARK: From the attack run on this build (helper report): oracles and a held-off move
+
+    @Test(arguments: HubKind.available) func aRelayedGuessIsNeverConfirmed(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
+        try await f.app.test(.router) { client in
+            let w = try await Self.world(f, client)
+            // Dar es Salaam writes a value under a stamp; another post's advisor and an admin
+            // device relay guesses of it under that very stamp: right and wrong get one answer.
+            let stamp = HLC(wallMs: Self.now + 60_000, counter: 0, node: NodeID("dar-1")!)
+            let written = Change(collection: "activities", recordId: w.id, field: "notes", op: .set(.string("informant: J. Doe")), stamp: stamp)
+            #expect(try await Self.push(client, w.darToken, [written]).accepted == [stamp])
+            for token in [w.limaToken, w.adminToken] {
+                var answers: [String] = []
+                for guess in ["informant: A. Smith", "informant: J. Doe"] {
+                    var c = written
+                    c.op = .set(.string(guess))
+                    let answer = try await Self.push(client, token, [c], relay: true)
+                    answers.append("\(answer.accepted) \(answer.rejected.map { "\($0.code) \($0.message) \($0.current == nil)" }) \(answer.conflicts.count)")
+                }
+                #expect(answers[0] == answers[1] && answers[0].hasPrefix("[]"), "\(answers)")
+            }
+        }
+        await f.close()
+    }
+
+    @Test(arguments: HubKind.available) func anAdvisorCannotHoldOffAMoveWithAStampAhead(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
+        try await f.app.test(.router) { client in
+            let w = try await Self.world(f, client)
+            let mine = Activity.at("LIMA", "Lima course")
+            let id = mine.id.uuidString.lowercased()
+            #expect(try await Self.push(client, w.limaToken, creation(mine, node: "lima-1", at: Self.now)).rejected.isEmpty)
+            // The advisor writes its own post again, stamped 9 minutes ahead: refused.
+            let ahead = try await Self.push(client, w.limaToken, [Self.set(id, "post", .string("LIMA"), node: "lima-1", at: f.clock.now() + 540_000)])
+            #expect(ahead.rejected.map(\.code) == ["out_of_scope"])
+            // Headquarters' move holds.
+            #expect(try await Self.push(client, w.hqToken, [Self.set(id, "post", .string("DAR-ES-SALAAM"), node: "hq-1", at: f.clock.now() + 60_000)])
+                .rejected.isEmpty)
+            #expect(try await Self.held(f, id)?.post == "DAR-ES-SALAAM")
+        }
+        await f.close()
+    }
+
+    @Test(arguments: HubKind.available) func anActivityWithoutAPostIsShownNowhere(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
+        try await f.app.test(.router) { client in
+            let w = try await Self.world(f, client, sensitive: false)
+            let orphan = creation(.at("LIMA", "Nobody's"), node: "lima-1", at: Self.now).filter { $0.field != "post" }
+            _ = try await Self.push(client, w.limaToken, orphan)
+            let id = orphan[0].recordId
+            for query in ["", "?shareable=true"] {
+                try await client.execute(uri: "/v1/hq/activities\(query)", method: .get, headers: headers(token: w.hqToken)) {
+                    #expect($0.status == .ok)
+                    #expect(!String(buffer: $0.body).contains(id), "an activity without a post in /v1/hq/activities\(query)")
+                }
+            }
+            #expect(try await Self.held(f, id) == nil)
+        }
+        await f.close()
+    }
+
+    @Test(arguments: HubKind.available) func aPushAnswerNamesOnlyConflictsTheDeviceMayRead(_ kind: HubKind) async throws {
+        let f = try await Fixture.make(kind)
+        try await f.app.test(.router) { client in
+            let w = try await Self.world(f, client)
+            let mine = Activity.at("LIMA", "Lima course")
+            let id = mine.id.uuidString.lowercased()
+            let made = creation(mine, node: "lima-1", at: Self.now)
+            #expect(try await Self.push(client, w.limaToken, made).rejected.isEmpty)
+            let base = try #require(made.first { $0.field == "participants" }).stamp
+            var edit = Self.set(id, "participants", .int(7), node: "lima-1", at: Self.now + 10_000)
+            edit.base = base
+            #expect(try await Self.push(client, w.limaToken, [edit]).rejected.isEmpty)
+            #expect(try await Self.push(client, w.hqToken, [Self.set(id, "post", .string("DAR-ES-SALAAM"), node: "hq-1", at: Self.now + 20_000)])
+                .rejected.isEmpty)
+            // Dar es Salaam writes the field from a stale base: a conflict of Dar es Salaam's.
+            var theirs = Self.set(id, "participants", .int(99), node: "dar-1", at: Self.now + 30_000)
+            theirs.base = base
+            let raised = try await Self.push(client, w.darToken, [theirs])
+            #expect(raised.conflicts.count == 1)
+            // Lima's retry of its edit is acknowledged without naming it.
+            let retry = try await Self.push(client, w.limaToken, [edit])
+            #expect(retry.accepted == [edit.stamp] && retry.conflicts.isEmpty)
+        }
+        await f.close()
+    }
 }
