@@ -8,7 +8,7 @@ import PostgresNIO
 /// in one transaction under the write lock.
 ///
 /// The push's reads are made before it runs, in a few queries for the whole batch (the records'
-/// state, their post writes, the conflicts they name). A read it needs that was not foreseen —
+/// state, the enrolments of the nodes that stamped them, the conflicts they name). A read it needs that was not foreseen —
 /// the state of a conflict record it raises, an author's device name — is noted as missing; the
 /// batch is then run again from the start with it (at most `passes` times). A run is a pure
 /// function of what it reads, so the last run is the one a single read-on-demand run would be.

@@ -20,6 +20,8 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /healthz`.
     /// - Remark: Generated from `#/paths//healthz/get(health)`.
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output
+    /// Prometheus metrics, for the holder of the metrics token (serve --metrics-token-file) as a bearer token; device tokens are not accepted. Without a metrics token configured the hub answers 404, as for no such endpoint.
+    ///
     /// - Remark: HTTP `GET /metrics`.
     /// - Remark: Generated from `#/paths//metrics/get(metrics)`.
     func metrics(_ input: Operations.Metrics.Input) async throws -> Operations.Metrics.Output
@@ -59,6 +61,8 @@ extension APIProtocol {
     public func health(headers: Operations.Health.Input.Headers = .init()) async throws -> Operations.Health.Output {
         try await health(Operations.Health.Input(headers: headers))
     }
+    /// Prometheus metrics, for the holder of the metrics token (serve --metrics-token-file) as a bearer token; device tokens are not accepted. Without a metrics token configured the hub answers 404, as for no such endpoint.
+    ///
     /// - Remark: HTTP `GET /metrics`.
     /// - Remark: Generated from `#/paths//metrics/get(metrics)`.
     public func metrics(headers: Operations.Metrics.Input.Headers = .init()) async throws -> Operations.Metrics.Output {
