@@ -28,7 +28,7 @@ public struct RecordState: Sendable, Equatable {
 
 /// Turns a local edit — the activity before and after — into stamped changes.
 ///
-/// A new record writes every field. An edit writes only the fields whose value differs from
+/// A new record writes every field, its post first. An edit writes only the fields whose value differs from
 /// what the person saw: a field whose register has not arrived yet (a record pulled in part)
 /// is compared with the value shown for it, so an edit never pushes a value nobody typed —
 /// e.g. `deleted = false` over a delete still on its way. Each change gets a fresh stamp.
@@ -47,7 +47,10 @@ public enum LocalEdit {
         let isNew = state.registers.isEmpty && state.tags.isEmpty
         let shown = (try? ActivityFields.activity(id: id, scalars: state.scalarValues, sets: state.setValues))
             .map(ActivityFields.scalarValues) ?? [:]
-        for field in ActivityFields.scalars {
+        // A new record stamps its post first: however a push is split into batches, the hub
+        // gets a new activity's post before its other fields (it takes none without one).
+        let order = isNew ? ["post"] + ActivityFields.scalars.filter { $0 != "post" } : ActivityFields.scalars
+        for field in order {
             let value = values[field] ?? .null
             let current = state.registers[field]
             let before = current?.value ?? shown[field]

@@ -56,13 +56,18 @@ public enum HubPushRules {
     ) throws -> Refusal? {
         switch change.collection {
         case ActivityFields.collection:
+            // The change alone first (its own values: nothing of the record), then the scope, then
+            // what depends on the record's state.
+            if let error = ActivityFields.validate(change) { return ("invalid_value", error.message) }
             if let refusal = activityScope(change, author: author, state: state) { return refusal }
-            if author.role == .advisor, state.registers["post"] == nil, let post = claimed[change.recordId], post != author.post {
-                return ("out_of_scope", "this new activity is given another post in the same push; you may create activities of \(author.post) only")
+            if author.role == .advisor, state.registers["post"] == nil, claimed[change.recordId] != author.post {
+                // A new activity comes with its post, the author's, in the same push: none that
+                // belongs to no post (headquarters would see it nowhere, or as nobody's).
+                return claimed[change.recordId] == nil
+                    ? ("out_of_scope", "a new activity is sent with its post (\(author.post)); give it one and send it again")
+                    : ("out_of_scope", "this new activity is given another post in the same push; you may create activities of \(author.post) only")
             }
-            if let error = ActivityFields.validate(change) ?? ActivityFields.unknownFieldsRefusal(change, state: state) {
-                return ("invalid_value", error.message)
-            }
+            if let error = ActivityFields.unknownFieldsRefusal(change, state: state) { return ("invalid_value", error.message) }
             if let message = observedRefusal(change, state: state) { return ("invalid_value", message) }
             return nil
         case ConflictRecord.collection:

@@ -128,10 +128,9 @@ public enum TypedRows {
 
 extension TypedRows.Activity {
     /// The activity this row holds; nil for a row that no longer parses (written by a newer
-    /// version), whose sensitivity is not known yet, or that has no post yet (a pull cut short,
-    /// or a record its author never gave one), which readers skip.
+    /// version) or whose sensitivity is not known yet, which readers skip.
     public var model: Activity? {
-        guard !post.isEmpty, let uuid = UUID(uuidString: id), let kind = ActivityKind(rawValue: kind), let country = try? Country(country),
+        guard let uuid = UUID(uuidString: id), let kind = ActivityKind(rawValue: kind), let country = try? Country(country),
             let start = try? Day(startDate, field: "startDate"), let status = ActivityStatus(rawValue: status),
             let sensitivity = Sensitivity(rawValue: sensitivity), let precision = DatePrecision(rawValue: datePrecision)
         else { return nil }

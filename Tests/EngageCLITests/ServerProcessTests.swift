@@ -100,6 +100,36 @@ import Testing
         server.stop()
     }
 
+    /// A database copied onto a second tablet takes an identity of its own, which the
+    /// administrator sees as a copy of the first; revoking the first revokes the copy too.
+    @Test func aCopyIsListedWithItsOriginAndRevokedWithIt() throws {
+        defer { dir.remove() }
+        let server = try ServerProcess(database: serverDB)
+        let a = try device("a", server)
+        let id = try run("engage", ["log", "--kind", "training", "--title", "Course", "--country", "PE", "--start", "2026-04-01",
+                                    "--post", "LIMA", "--db", a]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try run("engage", ["sync", "--db", a])
+        let b = dir.path("b.sqlite")
+        try FileManager.default.copyItem(atPath: a, toPath: b)
+        _ = try run("engage", ["edit", id, "--notes", "from a", "--db", a])
+        _ = try run("engage", ["sync", "--db", a])
+        // The copy's clock runs a minute behind: its edit is stamped below what the hub took from a.
+        let behind = ["ENGAGE_CLOCK_OFFSET_MS": "-60000"]
+        #expect(try Executables.run("engage", ["edit", id, "--notes", "from b", "--db", b], environment: behind).status == 0)
+        #expect(try Executables.run("engage", ["sync", "--db", b], environment: behind).status == 0)
+        let listed = try run("engage-server", ["devices", "list", "--db", serverDB]).stdout
+        let list = try JSONSerialization.jsonObject(with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8))
+            as? [[String: Any]] ?? []
+        let original = try #require(list.first { $0["parentId"] == nil }?["id"] as? String)
+        let copy = try #require(list.first { $0["parentId"] as? String == original }?["id"] as? String)
+        #expect(listed.contains("(copy of \(original))"))
+        let revoked = try run("engage-server", ["devices", "revoke", original, "--db", serverDB]).stdout
+        #expect(revoked.contains("also revoked") && revoked.contains(copy))
+        let r = try Executables.run("engage", ["sync", "--db", b])
+        #expect(r.status != 0 && r.stderr.contains("device_revoked"))
+        server.stop()
+    }
+
     @Test func badAdministrationInputIsRefused() throws {
         defer { dir.remove() }
         let r = try Executables.run("engage-server", ["enroll", "--db", serverDB, "--name", "x", "--post", "LIMA", "--role", "boss"])
