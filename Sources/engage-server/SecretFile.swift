@@ -7,11 +7,12 @@ enum SecretFile {
     /// The file's text, trimmed. Refused when others than its owner may read it, as ssh and
     /// libpq refuse such key and password files.
     static func read(_ path: String, what: String) throws -> String {
-        var info = stat()
-        guard stat(path, &info) == 0, let data = FileManager.default.contents(atPath: path) else {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, let data = FileManager.default.contents(atPath: path)
+        else {
             throw ValidationError("\(what): cannot read \(path); check the path and its permissions")
         }
-        guard info.st_mode & 0o077 == 0 else {
+        guard mode & 0o077 == 0 else {
             throw ValidationError("\(what): \(path) may be read by others than its owner; run `chmod 600 \(path)`")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
