@@ -22,7 +22,8 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
         case .insecureServerURL(let url):
             "'\(url)' is plain http to another machine: the device's token would travel unencrypted; "
                 + "use https://, or add --insecure if this network is trusted (a test lab)"
-        case .unreachable(let url, let why): "cannot reach the server at \(url) (\(why)); nothing was lost — sync again when online"
+        case .unreachable(let url, let why):
+            "cannot reach the server at \(url) (\(why)); nothing was lost — sync again when online"
         case .notEnrolled: "this device is not enrolled; run `engage enroll --server URL --code CODE` first"
         case .server(let status, let code, let message): "the server refused (\(status) \(code)): \(message)"
         case .redirected(let from, let to):

@@ -24,24 +24,29 @@ public final class RecordingTransport: Transport, @unchecked Sendable {
         let response = try await inner.send(request)
         let received = now()
         var headers: [String: String] = [:]
-        for (name, value) in request.headers where ["authorization", "engage-protocol", "content-type"].contains(name.lowercased()) {
+        for (name, value) in request.headers
+        where ["authorization", "engage-protocol", "content-type"].contains(name.lowercased()) {
             headers[name.lowercased()] = value
         }
         var responseHeaders: [String: String] = [:]
         for key in ["content-type", "engage-server-time"] { if let v = response.headers[key] { responseHeaders[key] = v } }
         lock.withLock {
-            var sentMessage = Transcript.Message(method: request.method, path: request.path, headers: secrets.redact(headers: headers),
-                                                 data: request.body ?? Data())
-            if case .object(var object)? = sentMessage.body, request.path.hasPrefix("/v1/enroll"), case .string(let code)? = object["code"] {
+            var sentMessage = Transcript.Message(
+                method: request.method, path: request.path, headers: secrets.redact(headers: headers),
+                data: request.body ?? Data())
+            if case .object(var object)? = sentMessage.body, request.path.hasPrefix("/v1/enroll"),
+                case .string(let code)? = object["code"]
+            {
                 object["code"] = .string(secrets.placeholder(for: code, kind: "code"))
                 sentMessage.body = .object(object)
             }
             sentMessage.body = sentMessage.body.map { secrets.redact($0) }
             var answer = Transcript.Message(status: response.status, headers: responseHeaders, data: response.body)
             answer.body = answer.body.map { secrets.redact($0) }
-            transcript.exchanges.append(.init(
-                n: transcript.exchanges.count + 1, at: Int64(response.headers["engage-server-time"] ?? "") ?? 0, draws: [],
-                setup: nil, deviceClock: [sent, received], request: sentMessage, response: answer))
+            transcript.exchanges.append(
+                .init(
+                    n: transcript.exchanges.count + 1, at: Int64(response.headers["engage-server-time"] ?? "") ?? 0, draws: [],
+                    setup: nil, deviceClock: [sent, received], request: sentMessage, response: answer))
         }
         return response
     }

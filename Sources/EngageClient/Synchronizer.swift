@@ -54,7 +54,9 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     var pushTotal: Int?, pullTotal: Int?
 
     var progress: SyncProgress {
-        SyncProgress(pushed: pushed, pushedBytes: pushedBytes, pulled: pulled, pulledBytes: pulledBytes, pushTotal: pushTotal, pullTotal: pullTotal)
+        SyncProgress(
+            pushed: pushed, pushedBytes: pushedBytes, pulled: pulled, pulledBytes: pulledBytes, pushTotal: pushTotal,
+            pullTotal: pullTotal)
     }
 
     /// "1,200 of about 2,151 changes", or "1,200 changes" while the total is unknown.
@@ -123,7 +125,8 @@ public struct Synchronizer: Sendable {
     /// A synchronizer for the device's enrolment, over URLSession (the system's trust store;
     /// an enrolment with an agency CA needs `withEnrolledDevice`); with `recorder`, every
     /// exchange also goes to a device transcript.
-    public static func forEnrolledDevice(_ store: DeviceStore, record: Bool = false) throws -> (Synchronizer, RecordingTransport?) {
+    public static func forEnrolledDevice(_ store: DeviceStore, record: Bool = false) throws -> (Synchronizer, RecordingTransport?)
+    {
         guard let e = try store.enrollment() else { throw ClientError.notEnrolled }
         guard let url = URL(string: e.serverURL) else { throw ClientError.badServerURL(e.serverURL) }
         return try forEnrolledDevice(store, e, transport: URLSessionTransport(baseURL: url), record: record)
@@ -138,7 +141,9 @@ public struct Synchronizer: Sendable {
     ) async throws -> T {
         guard let e = try store.enrollment() else { throw ClientError.notEnrolled }
         guard let url = URL(string: e.serverURL) else { throw ClientError.badServerURL(e.serverURL) }
-        let ca = try override ?? e.agencyCA.map { pem throws(ClientError) in try AgencyCA(pem: pem, source: "the agency CA given at enrolment") }
+        let ca =
+            try override
+            ?? e.agencyCA.map { pem throws(ClientError) in try AgencyCA(pem: pem, source: "the agency CA given at enrolment") }
         return try await withTransport(to: url, trusting: ca) { transport in
             let (synchronizer, recorder) = try forEnrolledDevice(store, e, transport: transport, record: record)
             return try await body(synchronizer, recorder)
@@ -151,8 +156,9 @@ public struct Synchronizer: Sendable {
         var transport = transport
         var recorder: RecordingTransport?
         if record {
-            recorder = RecordingTransport(transport, device: .init(deviceId: e.deviceId, nodeId: try store.nodeID().rawValue),
-                                          now: { store.physicalNow() })
+            recorder = RecordingTransport(
+                transport, device: .init(deviceId: e.deviceId, nodeId: try store.nodeID().rawValue),
+                now: { store.physicalNow() })
             transport = recorder!
         }
         let client = SyncClient(transport: transport, token: e.token, now: { store.physicalNow() })
@@ -203,7 +209,8 @@ public struct Synchronizer: Sendable {
 
     /// As `retrying(_:)`, telling the exchange how many tries failed before it (0 on the first).
     func retrying<T>(_ exchange: (Int) async throws -> T) async throws -> T {
-        var delays = retryDelays[...], failed = 0
+        var delays = retryDelays[...]
+        var failed = 0
         while true {
             do {
                 return try await exchange(failed)
@@ -253,8 +260,10 @@ public struct Synchronizer: Sendable {
             var ahead: Set<HLC> = []
             for relay in [true, false] {
                 let part = changes.filter { ($0.stamp.node != node) == relay }
-                ahead.formUnion(try await send(part, relay: relay, pending: pending, ackStamp: ackStamp,
-                                               maxBytes: &maxBytes, summary: &summary, client: &client))
+                ahead.formUnion(
+                    try await send(
+                        part, relay: relay, pending: pending, ackStamp: ackStamp,
+                        maxBytes: &maxBytes, summary: &summary, client: &client))
             }
             if !ahead.isEmpty, restamps < 3 {
                 // Stamped by a clock that ran ahead: stamp again with the corrected clock, send again.
@@ -281,11 +290,15 @@ public struct Synchronizer: Sendable {
         var linkBytes = Int.max
         while start < changes.count {
             var batch = Self.batch(changes, from: start, maxBytes: min(maxBytes, linkBytes))
-            let answer: PushResponse, sentBytes: Int
+            let answer: PushResponse
+            let sentBytes: Int
             do {
-                let pushClient = client, first = batch, from = start
+                let pushClient = client
+                let first = batch
+                let from = start
                 let (a, timing, sent, failed) = try await retrying { failed in
-                    let sent = failed == 0 ? first : Self.batch(changes, from: from, maxBytes: max(Self.bytes(first) >> failed, 1_024))
+                    let sent =
+                        failed == 0 ? first : Self.batch(changes, from: from, maxBytes: max(Self.bytes(first) >> failed, 1_024))
                     let (a, timing) = try await pushClient.push(sent, relay: relay)
                     return (a, timing, sent, failed)
                 }
@@ -305,9 +318,10 @@ public struct Synchronizer: Sendable {
                 }
                 // One change larger than the hub accepts: set aside with the reason, kept as typed.
                 let seqs = pending.filter { ackStamp($0) == batch[0].stamp }.map(\.seq)
-                try store.setAside(batch[0], code: "body_too_large",
-                                   message: "this change is larger than the server accepts (\(message)); shorten it and edit again",
-                                   outboxSeqs: seqs, at: Self.now())
+                try store.setAside(
+                    batch[0], code: "body_too_large",
+                    message: "this change is larger than the server accepts (\(message)); shorten it and edit again",
+                    outboxSeqs: seqs, at: Self.now())
                 start += 1
                 continue
             } catch ClientError.server(409, "identity_conflict", _) {
@@ -326,11 +340,13 @@ public struct Synchronizer: Sendable {
             // to keep or undo; its own, written under an earlier identity, are.
             let rejections = refused.compactMap { r in
                 byStamp[r.stamp].flatMap { !relay || own.contains($0.stamp.node) ? $0 : nil }.map {
-                    PushRejection(change: $0, code: r.code, message: r.message,
-                                  current: r.current.map { Register(value: $0.value, stamp: $0.stamp) })
+                    PushRejection(
+                        change: $0, code: r.code, message: r.message,
+                        current: r.current.map { Register(value: $0.value, stamp: $0.stamp) })
                 }
             }
-            try store.completePush(acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now())
+            try store.completePush(
+                acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now())
             summary.pushed += answer.accepted.count
             summary.conflicts += answer.conflicts.map(\.id)
             summary.rejected += rejections.map {
@@ -344,7 +360,9 @@ public struct Synchronizer: Sendable {
     /// The longest run of `changes` from `start` within `maxBytes` of JSON, ending at the end of
     /// a record's run of changes when it can (at least one change).
     static func batch(_ changes: [Change], from start: Int, maxBytes: Int) -> [Change] {
-        var end = start, bytes = 16, lastRecordEnd = start
+        var end = start
+        var bytes = 16
+        var lastRecordEnd = start
         while end < changes.count {
             bytes += changes[end].jsonText.utf8.count + 1
             if bytes > maxBytes && end > start { break }
@@ -367,7 +385,8 @@ public struct Synchronizer: Sendable {
         try store.takeNewIdentity(
             node,
             enrollment: Enrollment(
-                serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token, post: answer.post, role: answer.role.rawValue,
+                serverURL: old.serverURL, deviceId: answer.deviceId, token: answer.token, post: answer.post,
+                role: answer.role.rawValue,
                 agencyCA: old.agencyCA))
         client = client.with(token: answer.token)
         summary.newDeviceId = answer.deviceId
@@ -398,7 +417,8 @@ public struct Synchronizer: Sendable {
             }
         }
         var asked = try store.syncPosition().cursor
-        let first = asked, firstLimit = limit
+        let first = asked
+        let firstLimit = limit
         var next = Task { try await fetch(first, firstLimit, total: true) }
         for _ in 0..<maxPages {
             let (page, timing, arrived) = try await next.value
@@ -408,7 +428,11 @@ public struct Synchronizer: Sendable {
             if pullLimit == nil {
                 // Only a failure shrinks pages (to the size that arrived); one that arrived at the
                 // first try grows the next unless its exchange was very slow.
-                if arrived < limit { limit = arrived } else if timing.receivedMs - timing.sentMs < slowExchangeMs { limit = min(limit * 2, 5_000) }
+                if arrived < limit {
+                    limit = arrived
+                } else if timing.receivedMs - timing.sentMs < slowExchangeMs {
+                    limit = min(limit * 2, 5_000)
+                }
             }
             if let hub = page.generation, hub != generation {
                 if generation != nil {
@@ -420,7 +444,8 @@ public struct Synchronizer: Sendable {
                 try store.setHubGeneration(hub)
             }
             if page.more, prefetch {
-                let cursor = page.cursor, pageLimit = limit
+                let cursor = page.cursor
+                let pageLimit = limit
                 next = Task { try await fetch(cursor, pageLimit) }
             }
             do {
@@ -440,7 +465,8 @@ public struct Synchronizer: Sendable {
             progress?(summary.progress)
             if !page.more { return }
             if !prefetch {
-                let cursor = page.cursor, pageLimit = limit
+                let cursor = page.cursor
+                let pageLimit = limit
                 next = Task { try await fetch(cursor, pageLimit) }
             }
         }
@@ -480,8 +506,9 @@ public struct Synchronizer: Sendable {
         for attempt in 0..<2 {
             do {
                 let (answer, timing) = try await client.enroll(code: code, nodeId: node.rawValue)
-                let enrollment = Enrollment(serverURL: serverURL, deviceId: answer.deviceId, token: answer.token,
-                                            post: answer.post, role: answer.role.rawValue, agencyCA: agencyCA)
+                let enrollment = Enrollment(
+                    serverURL: serverURL, deviceId: answer.deviceId, token: answer.token,
+                    post: answer.post, role: answer.role.rawValue, agencyCA: agencyCA)
                 if node == (try store.nodeID()) {
                     try store.saveEnrollment(enrollment)
                 } else {
@@ -491,7 +518,9 @@ public struct Synchronizer: Sendable {
                     // A first enrolment learns the hub's generation; a re-enrolment with a hub
                     // that lost what this device synced (another generation) starts over. After
                     // any new identity: what the old one wrote is re-sent under its own stamps.
-                    if try store.hubGeneration() == nil { try store.setHubGeneration(generation) } else {
+                    if try store.hubGeneration() == nil {
+                        try store.setHubGeneration(generation)
+                    } else {
                         try store.startOver(withHubGeneration: generation)
                     }
                 }

@@ -1,8 +1,9 @@
 import CompressNIO
 import Foundation
 import NIOCore
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One HTTP exchange, as the client sees it. The seam tests replace.
@@ -75,7 +76,9 @@ public struct URLSessionTransport: Transport {
     }
 
     func sendAsIs(_ request: HTTPExchange.Request) async throws -> HTTPExchange.Response {
-        guard let url = URL(string: request.path, relativeTo: baseURL) else { throw ClientError.badServerURL(baseURL.absoluteString) }
+        guard let url = URL(string: request.path, relativeTo: baseURL) else {
+            throw ClientError.badServerURL(baseURL.absoluteString)
+        }
         var urlRequest = URLRequest(url: url)
         urlRequest.httpMethod = request.method
         if !compressedAnswers { urlRequest.setValue("identity", forHTTPHeaderField: "Accept-Encoding") }
@@ -85,7 +88,8 @@ public struct URLSessionTransport: Transport {
         do {
             (data, response) = try await RedirectRefusal.data(for: urlRequest, in: session)
         } catch {
-            let error = error as NSError, why = error.localizedDescription.lowercased()
+            let error = error as NSError
+            let why = error.localizedDescription.lowercased()
             // The server's certificate is not trusted: NSURLErrorSecureConnectionFailed …
             // NSURLErrorServerCertificateNotYetValid, or on Linux code -1 with libcurl's words
             // ("SSL certificate problem: unable to get local issuer certificate", "SSL: no
@@ -95,7 +99,9 @@ public struct URLSessionTransport: Transport {
             }
             throw ClientError.unreachable(baseURL.absoluteString, error.localizedDescription)
         }
-        guard let http = response as? HTTPURLResponse else { throw ClientError.unreachable(baseURL.absoluteString, "no HTTP answer") }
+        guard let http = response as? HTTPURLResponse else {
+            throw ClientError.unreachable(baseURL.absoluteString, "no HTTP answer")
+        }
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields {
             if let k = key as? String, let v = value as? String { headers[k.lowercased()] = v }

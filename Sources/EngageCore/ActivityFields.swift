@@ -39,7 +39,10 @@ public enum ActivityFields {
 
     /// The set fields' elements (goals as "1"…"4", countries as codes).
     public static func setValues(_ a: Activity) -> [String: Set<String>] {
-        ["partners": a.partners, "goals": Set(a.goals.map { String($0.rawValue) }), "otherCountries": Set(a.otherCountries.map(\.code))]
+        [
+            "partners": a.partners, "goals": Set(a.goals.map { String($0.rawValue) }),
+            "otherCountries": Set(a.otherCountries.map(\.code)),
+        ]
     }
 
     /// Rebuilds an activity from replicated state. Returns nil while a required field has not
@@ -66,10 +69,11 @@ public enum ActivityFields {
         if let a = scalars["amount"]?.stringValue { activity.amount = try Amount(a) }
         activity.otherCountries = Set(try (sets["otherCountries"] ?? []).map { c throws(ModelError) in try Country(c) })
         activity.partners = sets["partners"] ?? []
-        activity.goals = Set(try (sets["goals"] ?? []).map { g throws(ModelError) in
-            guard let n = Int(g) else { throw ModelError(field: "goals", message: "goal '\(g)' is not a number 1–4") }
-            return try StrategicGoal.parse(n)
-        })
+        activity.goals = Set(
+            try (sets["goals"] ?? []).map { g throws(ModelError) in
+                guard let n = Int(g) else { throw ModelError(field: "goals", message: "goal '\(g)' is not a number 1–4") }
+                return try StrategicGoal.parse(n)
+            })
         return activity
     }
 
@@ -79,14 +83,17 @@ public enum ActivityFields {
         guard isCanonicalID(change.recordId) else {
             return ModelError(
                 field: "id",
-                message: "activity id '\(change.recordId.prefix(40))' is not a lower-case UUID (8-4-4-4-12 hex digits, like 3f2b6c1e-…); "
+                message:
+                    "activity id '\(change.recordId.prefix(40))' is not a lower-case UUID (8-4-4-4-12 hex digits, like 3f2b6c1e-…); "
                     + "one activity has one spelling of its id")
         }
         guard isKnown(change.field) else {
             // A field a newer client knows and this version does not: kept and replicated
             // as it is, never dropped. Its name, and its values as text, are checked.
             guard isFieldName(change.field) else {
-                return ModelError(field: "field", message: "'\(change.field)' is not a field name; use letters and digits, starting with a letter")
+                return ModelError(
+                    field: "field",
+                    message: "'\(change.field)' is not a field name; use letters and digits, starting with a letter")
             }
             return unknownValueRefusal(change)
         }
@@ -100,7 +107,9 @@ public enum ActivityFields {
                     _ = try StrategicGoal.parse(Int(element) ?? 0)
                 } else if change.field == "otherCountries" {
                     guard (try Country(element)).code == element else {
-                        return ModelError(field: "otherCountries", message: "country '\(element)' is not written as its code; use upper case, e.g. PE")
+                        return ModelError(
+                            field: "otherCountries",
+                            message: "country '\(element)' is not written as its code; use upper case, e.g. PE")
                     }
                 } else if element.trimmingCharacters(in: .whitespaces).isEmpty {
                     return ModelError(field: "partners", message: "partner '' is empty; give the agency's name or code")
@@ -138,13 +147,18 @@ public enum ActivityFields {
             case .set(.string(let text)):
                 try TextRules.check(change.field, text, maxLength: maxUnknownValueCharacters)
                 if text.utf8.count > maxUnknownValueBytes {
-                    return ModelError(field: change.field, message: "\(change.field) holds \(text.utf8.count) bytes; a value holds at most \(maxUnknownValueBytes)")
+                    return ModelError(
+                        field: change.field,
+                        message: "\(change.field) holds \(text.utf8.count) bytes; a value holds at most \(maxUnknownValueBytes)")
                 }
             case .set: return nil
             case .add(let element), .remove(let element, _):
                 try TextRules.checkLine(change.field, element, maxLength: TextRules.maxPartner)
                 if element.utf8.count > maxUnknownElementBytes {
-                    return ModelError(field: change.field, message: "an element of \(change.field) holds \(element.utf8.count) bytes; at most \(maxUnknownElementBytes)")
+                    return ModelError(
+                        field: change.field,
+                        message:
+                            "an element of \(change.field) holds \(element.utf8.count) bytes; at most \(maxUnknownElementBytes)")
                 }
             }
         } catch { return error }
@@ -154,7 +168,8 @@ public enum ActivityFields {
     /// The fields of `state` this version does not know, and the UTF-8 bytes of their string
     /// values and set elements.
     public static func unknownFields(_ state: RecordState) -> (fields: Set<String>, bytes: Int) {
-        var fields = Set<String>(), bytes = 0
+        var fields = Set<String>()
+        var bytes = 0
         for (field, register) in state.registers where !isKnown(field) {
             fields.insert(field)
             bytes += register.value.stringValue?.utf8.count ?? 0
@@ -176,9 +191,12 @@ public enum ActivityFields {
         if !held.fields.contains(change.field), held.fields.count >= maxUnknownFields {
             return ModelError(
                 field: change.field,
-                message: "this activity holds \(held.fields.count) fields this server does not know, the most one may; \(change.field) is not taken")
+                message:
+                    "this activity holds \(held.fields.count) fields this server does not know, the most one may; \(change.field) is not taken"
+            )
         }
-        let added: Int, replaced: Int
+        let added: Int
+        let replaced: Int
         switch change.op {
         case .set(let value):
             added = value.stringValue?.utf8.count ?? 0
@@ -191,7 +209,9 @@ public enum ActivityFields {
         if held.bytes - replaced + added > maxUnknownBytes {
             return ModelError(
                 field: change.field,
-                message: "the fields of this activity this server does not know would hold \(held.bytes - replaced + added) bytes; they hold at most \(maxUnknownBytes)")
+                message:
+                    "the fields of this activity this server does not know would hold \(held.bytes - replaced + added) bytes; they hold at most \(maxUnknownBytes)"
+            )
         }
         return nil
     }
@@ -206,7 +226,8 @@ public enum ActivityFields {
             if i == 8 || i == 13 || i == 18 || i == 23 {
                 guard b == UInt8(ascii: "-") else { return false }
             } else {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b) else { return false }
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b)
+                else { return false }
             }
         }
         return true
@@ -248,7 +269,8 @@ public enum ActivityFields {
         case ("notes", .string(let s)): try TextRules.check(field, s, maxLength: TextRules.maxNotes)
         case ("post", .string(let s)):
             guard Activity.isValidPost(s) else {
-                throw ModelError(field: field, message: "post '\(s.prefix(40))' is not a post code; use letters, digits and '-', e.g. LIMA")
+                throw ModelError(
+                    field: field, message: "post '\(s.prefix(40))' is not a post code; use letters, digits and '-', e.g. LIMA")
             }
         case ("deleted", .bool): break
         default: throw wrongType

@@ -40,12 +40,14 @@ public enum LocalEdit {
         var changes: [Change] = []
         func make(_ field: String, _ op: Change.Op, base: HLC?) {
             changes.append(
-                Change(collection: ActivityFields.collection, recordId: id, field: field, op: op,
-                       stamp: clock.tick(physicalMs: physicalMs), base: base, seen: seen))
+                Change(
+                    collection: ActivityFields.collection, recordId: id, field: field, op: op,
+                    stamp: clock.tick(physicalMs: physicalMs), base: base, seen: seen))
         }
         let values = ActivityFields.scalarValues(new)
         let isNew = state.registers.isEmpty && state.tags.isEmpty
-        let shown = (try? ActivityFields.activity(id: id, scalars: state.scalarValues, sets: state.setValues))
+        let shown =
+            (try? ActivityFields.activity(id: id, scalars: state.scalarValues, sets: state.setValues))
             .map(ActivityFields.scalarValues) ?? [:]
         // A new record stamps its post first: however a push is split into batches, the hub
         // gets a new activity's post before its other fields (it takes none without one).
@@ -54,12 +56,15 @@ public enum LocalEdit {
             let value = values[field] ?? .null
             let current = state.registers[field]
             let before = current?.value ?? shown[field]
-            if isNew ? value != ActivityFields.defaults[field] : before != value { make(field, .set(value), base: current?.stamp) }
+            if isNew ? value != ActivityFields.defaults[field] : before != value {
+                make(field, .set(value), base: current?.stamp)
+            }
         }
         let sets = ActivityFields.setValues(new)
         let present = state.setValues
         for field in ActivityFields.sets {
-            let before = present[field] ?? [], after = sets[field] ?? []
+            let before = present[field] ?? []
+            let after = sets[field] ?? []
             for element in after.subtracting(before).sorted() { make(field, .add(element), base: nil) }
             for element in before.subtracting(after).sorted() {
                 let observed = Merge.liveTags(state.tags[field]?[element] ?? [])

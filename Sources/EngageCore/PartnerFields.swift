@@ -1,12 +1,15 @@
-import Foundation
 import EngageModel
+import Foundation
 
 /// Partner agencies replicate as reference data: records of the `partners` collection keyed by code.
 public enum PartnerFields {
     public static let collection = "partners"
 
     public static func scalarValues(_ p: Partner) -> [String: FieldValue] {
-        ["name": .string(p.name), "country": .string(p.country.code), "agencyType": .string(p.agencyType), "aliases": .string(aliasesJSON(p.aliases))]
+        [
+            "name": .string(p.name), "country": .string(p.country.code), "agencyType": .string(p.agencyType),
+            "aliases": .string(aliasesJSON(p.aliases)),
+        ]
     }
 
     /// The value of a field a record does not hold (added after it was written).
@@ -26,7 +29,8 @@ public enum PartnerFields {
     /// (`TextRules.checkLine`): they are shown in tables and in `engage partners`.
     public static func validate(_ change: Change) -> ModelError? {
         guard ActivityFields.isFieldName(change.field) else {
-            return ModelError(field: "field", message: "'\(change.field)' is not a field name; use letters and digits, starting with a letter")
+            return ModelError(
+                field: "field", message: "'\(change.field)' is not a field name; use letters and digits, starting with a letter")
         }
         let known = ["name", "country", "agencyType", "aliases"]
         guard known.contains(change.field) else { return ActivityFields.unknownValueRefusal(change) }
@@ -37,7 +41,9 @@ public enum PartnerFields {
             switch change.field {
             case "country":
                 guard (try Country(text)).code == text else {
-                    return ModelError(field: "country", message: "country '\(text.prefix(40))' is not written as its code; use upper case, e.g. PE")
+                    return ModelError(
+                        field: "country",
+                        message: "country '\(text.prefix(40))' is not written as its code; use upper case, e.g. PE")
                 }
             case "aliases":
                 guard let list = try? JSONDecoder().decode([String].self, from: Data(text.utf8)), list.count <= maxAliases else {

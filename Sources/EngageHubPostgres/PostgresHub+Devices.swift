@@ -5,8 +5,11 @@ import PostgresNIO
 
 /// Devices and enrolment codes: the same rules and messages as `HubStore+Devices`.
 extension PostgresHub {
-    public func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) async throws(StoreError) {
-        let now = physicalMs(), logger = logger
+    public func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64)
+        async throws(StoreError)
+    {
+        let now = physicalMs()
+        let logger = logger
         try await transaction { connection in
             _ = try await connection.query(
                 """
@@ -28,21 +31,29 @@ extension PostgresHub {
         }
     }
 
-    public func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
-        let now = physicalMs(), logger = logger
+    public func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError)
+        -> DeviceRecord
+    {
+        let now = physicalMs()
+        let logger = logger
         return try await transaction { connection in
             // FOR UPDATE: two servers redeeming one code at once take turns; the second finds it used.
             let rows = try await connection.query(
-                "SELECT name, post, role, expires_at, used_at FROM enrolment WHERE code_hash = \(codeHash) FOR UPDATE", logger: logger)
+                "SELECT name, post, role, expires_at, used_at FROM enrolment WHERE code_hash = \(codeHash) FOR UPDATE",
+                logger: logger)
             var found: (String, String, String, Int64, Int64?)?
             for try await row in rows.decode((String, String, String, Int64, Int64?).self) { found = row }
             guard let (name, post, role, expires, used) = found else {
-                throw StoreError(.notFound, "this enrolment code is not valid; ask an administrator for a new one (engage-server enroll)")
+                throw StoreError(
+                    .notFound, "this enrolment code is not valid; ask an administrator for a new one (engage-server enroll)")
             }
-            if used != nil { throw StoreError(.invalid, "this enrolment code was already used; ask an administrator for a new one") }
+            if used != nil {
+                throw StoreError(.invalid, "this enrolment code was already used; ask an administrator for a new one")
+            }
             if expires < now { throw StoreError(.invalid, "this enrolment code expired; ask an administrator for a new one") }
-            let device = DeviceRecord(id: deviceId, name: name, post: post, role: DeviceRecord.Role(rawValue: role) ?? .advisor,
-                                      nodeId: nodeId, lastSeen: now, revoked: false)
+            let device = DeviceRecord(
+                id: deviceId, name: name, post: post, role: DeviceRecord.Role(rawValue: role) ?? .advisor,
+                nodeId: nodeId, lastSeen: now, revoked: false)
             try await Self.insert(device, tokenHash: tokenHash, now: now, connection, logger: logger)
             try await connection.query(
                 "UPDATE enrolment SET used_at = \(now), device_id = \(deviceId) WHERE code_hash = \(codeHash)", logger: logger)
@@ -50,8 +61,11 @@ extension PostgresHub {
         }
     }
 
-    public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
-        let now = physicalMs(), logger = logger
+    public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError)
+        -> DeviceRecord
+    {
+        let now = physicalMs()
+        let logger = logger
         return try await transaction { connection in
             var granted = false
             for try await _ in try await connection.query(
@@ -61,22 +75,26 @@ extension PostgresHub {
                 """, logger: logger
             ).decode(String.self) { granted = true }
             guard granted else { throw HubRecords.noIdentityConflict(device) }
-            let copy = DeviceRecord(id: deviceId, name: String((device.name + " (copy)").prefix(200)), post: device.post, role: device.role,
-                                    nodeId: nodeId, lastSeen: now, revoked: false, parentId: device.id)
+            let copy = DeviceRecord(
+                id: deviceId, name: String((device.name + " (copy)").prefix(200)), post: device.post, role: device.role,
+                nodeId: nodeId, lastSeen: now, revoked: false, parentId: device.id)
             try await Self.insert(copy, tokenHash: tokenHash, now: now, connection, logger: logger)
             return copy
         }
     }
 
     public func grantSplit(deviceId: String) async throws(StoreError) {
-        let now = physicalMs(), logger = logger
+        let now = physicalMs()
+        let logger = logger
         try await transaction { connection in
             _ = try await connection.query("UPDATE device SET split_granted_at = \(now) WHERE id = \(deviceId)", logger: logger)
         }
     }
 
     /// Inserts a device, refusing a node id another device has (revoked or not) with `node_in_use`.
-    static func insert(_ device: DeviceRecord, tokenHash: String, now: Int64, _ connection: PostgresConnection, logger: Logger) async throws {
+    static func insert(_ device: DeviceRecord, tokenHash: String, now: Int64, _ connection: PostgresConnection, logger: Logger)
+        async throws
+    {
         let taken = try await connection.query("SELECT id FROM device WHERE node_id = \(device.nodeId)", logger: logger)
         for try await other in taken.decode(String.self) { throw nodeInUse(device.nodeId, other) }
         do {
@@ -86,7 +104,7 @@ extension PostgresHub {
                 VALUES (\(device.id), \(device.name), \(device.post), \(device.role.rawValue), \(device.nodeId), \(tokenHash), \(now), \(now),
                         \(device.parentId))
                 """, logger: logger)
-        } catch where isUniqueViolation(error) {
+        } catch  where isUniqueViolation(error) {
             // Another server enrolled the same node id between the check and the insert.
             throw nodeInUse(device.nodeId, "enrolled at the same moment")
         }
@@ -106,7 +124,8 @@ extension PostgresHub {
     }
 
     public func touch(deviceId: String) async throws(StoreError) {
-        let now = physicalMs(), logger = logger
+        let now = physicalMs()
+        let logger = logger
         try await transaction { connection in
             _ = try await connection.query("UPDATE device SET last_seen = \(now) WHERE id = \(deviceId)", logger: logger)
         }
@@ -119,10 +138,12 @@ extension PostgresHub {
 
     @discardableResult
     public func revoke(deviceId: String) async throws(StoreError) -> DeviceRecord {
-        let now = physicalMs(), logger = logger
+        let now = physicalMs()
+        let logger = logger
         return try await transaction { connection in
             // A prefix match that treats '%' and '_' as the characters they are.
-            let rows = try await Self.devices(where: "left(id, length($1)) = $1 AND length($1) > 0", deviceId, connection, logger: logger)
+            let rows = try await Self.devices(
+                where: "left(id, length($1)) = $1 AND length($1) > 0", deviceId, connection, logger: logger)
             guard rows.count == 1, var device = rows.first else {
                 throw rows.isEmpty
                     ? StoreError(.notFound, "no device has id '\(deviceId)'; `engage-server devices list` shows them")
@@ -131,34 +152,41 @@ extension PostgresHub {
             var bindings = PostgresBindings()
             bindings.append(device.id)
             bindings.append(now)
-            try await connection.query(PostgresQuery(unsafeSQL: HubRecords.revokeLineageSQL(now: "$2", first: "$1"), binds: bindings), logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: HubRecords.revokeLineageSQL(now: "$2", first: "$1"), binds: bindings), logger: logger)
             device.revoked = true
             return device
         }
     }
 
     /// Devices matching `condition` (which may use `$1`, bound to `argument`), oldest first.
-    static func devices(where condition: String, _ argument: String?, _ connection: PostgresConnection, logger: Logger) async throws -> [DeviceRecord] {
+    static func devices(where condition: String, _ argument: String?, _ connection: PostgresConnection, logger: Logger)
+        async throws -> [DeviceRecord]
+    {
         var bindings = PostgresBindings()
         if let argument { bindings.append(argument) }
         return try await devices(where: condition, bindings, connection, logger: logger)
     }
 
     /// Devices matching `condition` (which may use the `bindings`), oldest first.
-    static func devices(where condition: String, _ bindings: PostgresBindings, _ connection: PostgresConnection, logger: Logger) async throws
+    static func devices(where condition: String, _ bindings: PostgresBindings, _ connection: PostgresConnection, logger: Logger)
+        async throws
         -> [DeviceRecord]
     {
         let rows = try await connection.query(
             PostgresQuery(
-                unsafeSQL: "SELECT id, name, post, role, node_id, last_seen, revoked_at, parent_id FROM device WHERE \(condition) ORDER BY created_at, id COLLATE \"C\"",
+                unsafeSQL:
+                    "SELECT id, name, post, role, node_id, last_seen, revoked_at, parent_id FROM device WHERE \(condition) ORDER BY created_at, id COLLATE \"C\"",
                 binds: bindings),
             logger: logger)
         var devices: [DeviceRecord] = []
         for try await (id, name, post, role, node, seen, revoked, parent) in rows.decode(
             (String, String, String, String, String, Int64?, Int64?, String?).self)
         {
-            devices.append(DeviceRecord(id: id, name: name, post: post, role: DeviceRecord.Role(rawValue: role) ?? .advisor, nodeId: node,
-                                        lastSeen: seen, revoked: revoked != nil, parentId: parent))
+            devices.append(
+                DeviceRecord(
+                    id: id, name: name, post: post, role: DeviceRecord.Role(rawValue: role) ?? .advisor, nodeId: node,
+                    lastSeen: seen, revoked: revoked != nil, parentId: parent))
         }
         return devices
     }

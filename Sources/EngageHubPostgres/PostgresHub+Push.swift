@@ -30,7 +30,8 @@ extension PostgresHub {
                 for (key, state) in known.states { memory.load(key, state) }
                 var writer = Loading(memory: memory, known: known)
                 var passClock = clock
-                let run = try HubPush.run(changes, from: device, relay: relay, now: now, clock: &passClock, writer: &writer, reads: known.reads)
+                let run = try HubPush.run(
+                    changes, from: device, relay: relay, now: now, clock: &passClock, writer: &writer, reads: known.reads)
                 memory = writer.memory
                 if known.isComplete {
                     outcome = run
@@ -39,7 +40,9 @@ extension PostgresHub {
                 }
                 try await known.fetchMissing(connection, logger: logger)
             }
-            guard var outcome else { throw StoreError(.database, "a push kept needing more reads after \(Self.passes) passes; nothing was changed") }
+            guard var outcome else {
+                throw StoreError(.database, "a push kept needing more reads after \(Self.passes) passes; nothing was changed")
+            }
             try await Self.resequenceMoved(postsBefore, in: &memory, connection, logger: logger)
             try await Self.writeRows(memory, connection, logger: logger)
             try await Self.project(memory, connection, logger: logger)
@@ -63,9 +66,10 @@ extension PostgresHub {
 
     /// The last sequence number and the hub's clock; read under the write lock.
     static func hubState(_ connection: PostgresConnection, logger: Logger) async throws -> (Int64, HybridClock) {
-        for try await (seq, clock) in try await connection.query("SELECT local_seq, clock FROM hub_state WHERE id = 1", logger: logger)
-            .decode((Int64, String?).self)
-        {
+        for try await (seq, clock) in try await connection.query(
+            "SELECT local_seq, clock FROM hub_state WHERE id = 1", logger: logger
+        )
+        .decode((Int64, String?).self) {
             return (seq, HybridClock(node: HubRules.node, last: clock.flatMap(HLC.init(encoded:))))
         }
         throw StoreError(.database, "the hub database has no hub_state row; it was not made by engage-server")
@@ -75,9 +79,10 @@ extension PostgresHub {
     static func posts(of ids: [String], _ connection: PostgresConnection, logger: Logger) async throws -> [String: String?] {
         var posts: [String: String?] = Dictionary(uniqueKeysWithValues: ids.map { ($0, nil) })
         guard !ids.isEmpty else { return posts }
-        for try await (id, post) in try await connection.query("SELECT id, post FROM activity WHERE id = ANY(\(ids))", logger: logger)
-            .decode((String, String).self)
-        {
+        for try await (id, post) in try await connection.query(
+            "SELECT id, post FROM activity WHERE id = ANY(\(ids))", logger: logger
+        )
+        .decode((String, String).self) {
             posts[id] = post
         }
         return posts
@@ -85,7 +90,9 @@ extension PostgresHub {
 
     /// Appends `entries` to the change log in order (under the write lock, so their ids are
     /// consecutive); returns their ids.
-    static func append(_ entries: [HubPush.LogEntry], device: DeviceRecord, now: Int64, _ connection: PostgresConnection, logger: Logger)
+    static func append(
+        _ entries: [HubPush.LogEntry], device: DeviceRecord, now: Int64, _ connection: PostgresConnection, logger: Logger
+    )
         async throws -> ClosedRange<Int64>?
     {
         guard !entries.isEmpty else { return nil }
@@ -114,7 +121,9 @@ extension PostgresHub {
     /// conflicts, as `HubStore.resequenceMoved` gives them (activities by id, each followed by its
     /// conflicts by id, byte order): in memory, before the rows are written, so a batch of new
     /// activities costs no statement per record.
-    static func resequenceMoved(_ before: [String: String?], in memory: inout MemoryReplica, _ connection: PostgresConnection, logger: Logger)
+    static func resequenceMoved(
+        _ before: [String: String?], in memory: inout MemoryReplica, _ connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         let moved = before.keys.filter { id in
@@ -136,7 +145,9 @@ extension PostgresHub {
                 conflicts[record, default: []].insert(key.recordId)
             }
         }
-        let conflictKeys = conflicts.values.flatMap { $0 }.map { MemoryReplica.RecordKey(collection: ConflictRecord.collection, recordId: $0) }
+        let conflictKeys = conflicts.values.flatMap { $0 }.map {
+            MemoryReplica.RecordKey(collection: ConflictRecord.collection, recordId: $0)
+        }
         for (key, state) in try await states(of: conflictKeys.filter { !memory.isLoaded($0) }, connection, logger: logger) {
             memory.load(key, state)
         }
@@ -156,7 +167,8 @@ extension PostgresHub {
         let encoded = stamps.map(\.encoded)
         var found: [(id: String, activityId: String, field: String)] = []
         for try await (id, record, field) in try await connection.query(
-            "SELECT id, record_id, field FROM conflict WHERE current_stamp = ANY(\(encoded)) OR other_stamp = ANY(\(encoded))", logger: logger
+            "SELECT id, record_id, field FROM conflict WHERE current_stamp = ANY(\(encoded)) OR other_stamp = ANY(\(encoded))",
+            logger: logger
         ).decode((String, String, String).self) {
             found.append((id, record, field))
         }

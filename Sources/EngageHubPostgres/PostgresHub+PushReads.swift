@@ -9,12 +9,15 @@ extension Known {
     /// What a push of `changes` from `device` foreseeably reads: the records' state, the change-log
     /// entries with their stamps, the node's high water, the enrolments of the nodes that
     /// stamped the batch, and the posts of the conflicts they name.
-    static func prefetch(_ changes: [Change], device: DeviceRecord, activityIds: [String], _ connection: PostgresConnection, logger: Logger)
+    static func prefetch(
+        _ changes: [Change], device: DeviceRecord, activityIds: [String], _ connection: PostgresConnection, logger: Logger
+    )
         async throws -> Known
     {
         let known = Known()
         known.states = try await PostgresHub.states(
-            of: changes.map { MemoryReplica.RecordKey(collection: $0.collection, recordId: $0.recordId) }, connection, logger: logger)
+            of: changes.map { MemoryReplica.RecordKey(collection: $0.collection, recordId: $0.recordId) }, connection,
+            logger: logger)
         let stamps = Array(Set(changes.map(\.stamp.encoded)))
         if !stamps.isEmpty {
             let rows = try await connection.query(
@@ -48,7 +51,9 @@ extension Known {
     func fetchMissing(_ connection: PostgresConnection, logger: Logger) async throws {
         for (key, state) in try await PostgresHub.states(of: missingStates, connection, logger: logger) { states[key] = state }
         try await readConflictPosts(Array(missingConflicts), connection, logger: logger)
-        for (id, post) in try await PostgresHub.posts(of: Array(missingActivities), connection, logger: logger) { activityPosts[id] = post }
+        for (id, post) in try await PostgresHub.posts(of: Array(missingActivities), connection, logger: logger) {
+            activityPosts[id] = post
+        }
         try await readAuthors(Array(missingNodes), connection, logger: logger)
         missingStates = []
         missingConflicts = []

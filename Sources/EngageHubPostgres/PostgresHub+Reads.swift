@@ -12,7 +12,9 @@ extension PostgresHub {
         let logger = logger
         return try await transaction(snapshot: true) { connection in
             let decoder = JSONDecoder()
-            func value(_ text: String?) -> FieldValue? { text.flatMap { try? decoder.decode(FieldValue.self, from: Data($0.utf8)) } }
+            func value(_ text: String?) -> FieldValue? {
+                text.flatMap { try? decoder.decode(FieldValue.self, from: Data($0.utf8)) }
+            }
             var entries: [ChangeLogEntry] = []
             let rows = try await connection.query(
                 """
@@ -21,20 +23,32 @@ extension PostgresHub {
                 FROM change_log l LEFT JOIN device d ON d.id = l.device_id
                 WHERE l.collection = 'activities' AND l.record_id = \(activityId) ORDER BY l.id
                 """, logger: logger)
-            for try await (stamp, collection, record, field, element, opName, newValue, observed, base, seen, old, applied, deviceId, at, name)
-                in rows.decode((String, String, String, String, String, String, String?, String?, String?, Int64, String?, Bool, String, Int64, String?).self)
+            for try await (
+                stamp, collection, record, field, element, opName, newValue, observed, base, seen, old, applied, deviceId, at,
+                name
+            )
+                in rows.decode(
+                    (
+                        String, String, String, String, String, String, String?, String?, String?, Int64, String?, Bool, String,
+                        Int64, String?
+                    ).self)
             {
                 guard let stamp = HLC(encoded: stamp) else { continue }
                 let op: Change.Op
                 switch opName {
                 case "add": op = .add(element)
-                case "remove": op = .remove(element, observed: observed.flatMap { try? decoder.decode([HLC].self, from: Data($0.utf8)) } ?? [])
+                case "remove":
+                    op = .remove(
+                        element, observed: observed.flatMap { try? decoder.decode([HLC].self, from: Data($0.utf8)) } ?? [])
                 default: op = .set(value(newValue) ?? .null)
                 }
                 let change = Change(
-                    collection: collection, recordId: record, field: field, op: op, stamp: stamp, base: base.flatMap(HLC.init(encoded:)), seen: seen)
-                entries.append(ChangeLogEntry(
-                    stamp: stamp, deviceId: deviceId, deviceName: name, receivedAt: at, change: change, oldValue: value(old), applied: applied))
+                    collection: collection, recordId: record, field: field, op: op, stamp: stamp,
+                    base: base.flatMap(HLC.init(encoded:)), seen: seen)
+                entries.append(
+                    ChangeLogEntry(
+                        stamp: stamp, deviceId: deviceId, deviceName: name, receivedAt: at, change: change, oldValue: value(old),
+                        applied: applied))
             }
             return entries
         }
@@ -43,7 +57,9 @@ extension PostgresHub {
     public func post(ofActivity id: String) async throws(StoreError) -> String? {
         let logger = logger
         return try await transaction(snapshot: true) { connection in
-            for try await post in try await connection.query("SELECT post FROM activity WHERE id = \(id)", logger: logger).decode(String.self) {
+            for try await post in try await connection.query("SELECT post FROM activity WHERE id = \(id)", logger: logger).decode(
+                String.self)
+            {
                 return post
             }
             return nil
@@ -63,7 +79,8 @@ extension PostgresHub {
         let logger = logger
         let chunk = min(max(limit + 1, 256), 10_000)
         return try await transaction(snapshot: true) { connection in
-            var page: [Activity] = [], after = cursor ?? ""
+            var page: [Activity] = []
+            var after = cursor ?? ""
             while true {
                 var sql = "SELECT \(Self.activityColumns) FROM activity WHERE NOT deleted AND id COLLATE \"C\" > $1"
                 var binds = PostgresBindings()
@@ -103,17 +120,27 @@ extension PostgresHub {
         "id, kind, title, country, location, post, partners, goals, start_date, end_date, status, participants, notes, sensitivity, deleted, "
         + "other_countries, date_precision, amount"
 
-    static func typedActivities(_ query: PostgresQuery, _ connection: PostgresConnection, logger: Logger) async throws -> [TypedRows.Activity] {
+    static func typedActivities(_ query: PostgresQuery, _ connection: PostgresConnection, logger: Logger) async throws
+        -> [TypedRows.Activity]
+    {
         var rows: [TypedRows.Activity] = []
-        for try await (id, kind, title, country, location, post, partners, goals, start, end, status, participants, notes, sensitivity,
-            deleted, others, precision, amount) in try await connection.query(query, logger: logger).decode(
-                (String, String, String, String, String?, String, String, String, String, String?, String, Int64?, String, String, Bool,
-                 String, String, String?).self)
+        for try await (
+            id, kind, title, country, location, post, partners, goals, start, end, status, participants, notes, sensitivity,
+            deleted, others, precision, amount
+        ) in try await connection.query(query, logger: logger).decode(
+            (
+                String, String, String, String, String?, String, String, String, String, String?, String, Int64?, String, String,
+                Bool,
+                String, String, String?
+            ).self)
         {
-            rows.append(TypedRows.Activity(
-                id: id, kind: kind, title: title, country: country, location: location, post: post, partners: partners, goals: goals,
-                startDate: start, endDate: end, status: status, participants: participants, notes: notes, sensitivity: sensitivity,
-                deleted: deleted, otherCountries: others, datePrecision: precision, amount: amount))
+            rows.append(
+                TypedRows.Activity(
+                    id: id, kind: kind, title: title, country: country, location: location, post: post, partners: partners,
+                    goals: goals,
+                    startDate: start, endDate: end, status: status, participants: participants, notes: notes,
+                    sensitivity: sensitivity,
+                    deleted: deleted, otherCountries: others, datePrecision: precision, amount: amount))
         }
         return rows
     }
@@ -129,7 +156,9 @@ extension PostgresHub {
     func count(_ sql: String) async throws(StoreError) -> Int {
         let logger = logger
         return try await transaction(snapshot: true) { connection in
-            for try await n in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int64.self) { return Int(n) }
+            for try await n in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int64.self) {
+                return Int(n)
+            }
             return 0
         }
     }
@@ -142,7 +171,8 @@ extension PostgresHub {
                 "SELECT code, name, country, agency_type, aliases FROM partner", logger: logger
             ).decode((String, String, String, String, String).self) {
                 guard let country = try? Country(country) else { continue }
-                partners.append(Partner(code: code, name: name, country: country, agencyType: type, aliases: PartnerFields.aliases(aliases)))
+                partners.append(
+                    Partner(code: code, name: name, country: country, agencyType: type, aliases: PartnerFields.aliases(aliases)))
             }
             return PartnerRegistry(partners)
         }
@@ -160,10 +190,12 @@ extension PostgresHub {
                 "SELECT collection, record_id, field, value, stamp FROM field_state", logger: logger
             ).decode((String, String, String, String, String).self) {
                 guard let stamp = HLC(encoded: stamp) else { continue }
-                records[collection + "/" + record, default: RecordState()].registers[field] = Register(value: try FieldValue(json: value), stamp: stamp, seq: 0)
+                records[collection + "/" + record, default: RecordState()].registers[field] = Register(
+                    value: try FieldValue(json: value), stamp: stamp, seq: 0)
             }
             for try await (collection, record, field, element, tag, removed) in try await connection.query(
-                "SELECT collection, record_id, field, element, tag, removed FROM element_state ORDER BY tag COLLATE \"C\"", logger: logger
+                "SELECT collection, record_id, field, element, tag, removed FROM element_state ORDER BY tag COLLATE \"C\"",
+                logger: logger
             ).decode((String, String, String, String, String, String?).self) {
                 guard let tag = HLC(encoded: tag) else { continue }
                 records[collection + "/" + record, default: RecordState()].tags[field, default: [:]][element, default: []]

@@ -6,7 +6,9 @@ import GRDB
 
 extension HubStore {
     /// Stores a one-time enrolment code (its hash) valid until `expiresAt`.
-    public func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) throws(StoreError) {
+    public func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64)
+        throws(StoreError)
+    {
         let now = physicalMs()
         try write { db in
             try db.execute(
@@ -20,7 +22,8 @@ extension HubStore {
         let now = physicalMs()
         return try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM enrolment WHERE code_hash = ?", arguments: [codeHash]) else {
-                throw StoreError(.notFound, "this enrolment code is not valid; ask an administrator for a new one (engage-server enroll)")
+                throw StoreError(
+                    .notFound, "this enrolment code is not valid; ask an administrator for a new one (engage-server enroll)")
             }
             if row["used_at"] as Int64? != nil {
                 throw StoreError(.invalid, "this enrolment code was already used; ask an administrator for a new one")
@@ -29,13 +32,16 @@ extension HubStore {
                 throw StoreError(.invalid, "this enrolment code expired; ask an administrator for a new one")
             }
             try Self.checkNodeFree(nodeId, db: db)
-            let device = DeviceRecord(id: deviceId, name: row["name"], post: row["post"],
-                                      role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor, nodeId: nodeId,
-                                      lastSeen: now, revoked: false)
+            let device = DeviceRecord(
+                id: deviceId, name: row["name"], post: row["post"],
+                role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor, nodeId: nodeId,
+                lastSeen: now, revoked: false)
             try db.execute(
-                sql: "INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [device.id, device.name, device.post, device.role.rawValue, nodeId, tokenHash, now, now])
-            try db.execute(sql: "UPDATE enrolment SET used_at = ?, device_id = ? WHERE code_hash = ?", arguments: [now, deviceId, codeHash])
+            try db.execute(
+                sql: "UPDATE enrolment SET used_at = ?, device_id = ? WHERE code_hash = ?", arguments: [now, deviceId, codeHash])
             return device
         }
     }
@@ -53,16 +59,20 @@ extension HubStore {
     /// Makes `device`'s copy a device of its own (see `Service.newIdentity`): same name (marked
     /// as a copy), post and role; a new id, node id and token; `device` as its parent. Consumes
     /// the grant the hub gave with `identity_conflict`; refuses without one. One transaction.
-    public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError) -> DeviceRecord {
+    public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) throws(StoreError)
+        -> DeviceRecord
+    {
         let now = physicalMs()
         return try write { db in
             try db.execute(
-                sql: "UPDATE device SET split_granted_at = NULL WHERE id = ? AND split_granted_at IS NOT NULL AND revoked_at IS NULL",
+                sql:
+                    "UPDATE device SET split_granted_at = NULL WHERE id = ? AND split_granted_at IS NOT NULL AND revoked_at IS NULL",
                 arguments: [device.id])
             guard db.changesCount == 1 else { throw HubRecords.noIdentityConflict(device) }
             try Self.checkNodeFree(nodeId, db: db)
-            let copy = DeviceRecord(id: deviceId, name: String((device.name + " (copy)").prefix(200)), post: device.post, role: device.role,
-                                    nodeId: nodeId, lastSeen: now, revoked: false, parentId: device.id)
+            let copy = DeviceRecord(
+                id: deviceId, name: String((device.name + " (copy)").prefix(200)), post: device.post, role: device.role,
+                nodeId: nodeId, lastSeen: now, revoked: false, parentId: device.id)
             try db.execute(
                 sql: """
                     INSERT INTO device (id, name, post, role, node_id, token_hash, created_at, last_seen, parent_id)
@@ -102,7 +112,8 @@ extension HubStore {
         return try write { db in
             // A prefix match that treats '%' and '_' as the characters they are.
             let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM device WHERE substr(id, 1, length(?1)) = ?1 AND length(?1) > 0 LIMIT 2", arguments: [deviceId])
+                db, sql: "SELECT * FROM device WHERE substr(id, 1, length(?1)) = ?1 AND length(?1) > 0 LIMIT 2",
+                arguments: [deviceId])
             guard rows.count == 1 else {
                 throw rows.isEmpty
                     ? StoreError(.notFound, "no device has id '\(deviceId)'; `engage-server devices list` shows them")
@@ -116,8 +127,10 @@ extension HubStore {
     }
 
     static func device(from row: Row) -> DeviceRecord {
-        DeviceRecord(id: row["id"], name: row["name"], post: row["post"], role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor,
-                     nodeId: row["node_id"], lastSeen: row["last_seen"], revoked: (row["revoked_at"] as Int64?) != nil, parentId: row["parent_id"])
+        DeviceRecord(
+            id: row["id"], name: row["name"], post: row["post"], role: DeviceRecord.Role(rawValue: row["role"]) ?? .advisor,
+            nodeId: row["node_id"], lastSeen: row["last_seen"], revoked: (row["revoked_at"] as Int64?) != nil,
+            parentId: row["parent_id"])
     }
 }
 
@@ -125,8 +138,9 @@ extension HubStore {
     public func enrolment(codeHash: String) throws(StoreError) -> EnrolmentRecord? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM enrolment WHERE code_hash = ?", arguments: [codeHash]).map {
-                EnrolmentRecord(name: $0["name"], post: $0["post"], role: $0["role"], expiresAt: $0["expires_at"],
-                                used: ($0["used_at"] as Int64?) != nil)
+                EnrolmentRecord(
+                    name: $0["name"], post: $0["post"], role: $0["role"], expiresAt: $0["expires_at"],
+                    used: ($0["used_at"] as Int64?) != nil)
             }
         }
     }
@@ -136,7 +150,10 @@ extension HubStore {
         try write { db in
             try db.execute(sql: "UPDATE device SET token_hash = ? WHERE id = ?", arguments: [tokenHash, deviceId])
             guard db.changesCount == 1 else {
-                throw StoreError(.notFound, "device \(deviceId) is not in this database; replay a device transcript against the server database it synced with (--db)")
+                throw StoreError(
+                    .notFound,
+                    "device \(deviceId) is not in this database; replay a device transcript against the server database it synced with (--db)"
+                )
             }
         }
     }

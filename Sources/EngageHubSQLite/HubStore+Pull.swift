@@ -58,7 +58,11 @@ extension HubStore {
             let (fieldRows, elementRows): (Int, Int) = (fields?[0] ?? 0, elements?[0] ?? 0)
             let counted = fieldRows + elementRows + (elements?[1] ?? 0)
             guard fieldRows == cap || elementRows == cap else { return counted }
-            let latest = try Int64.fetchOne(db, sql: "SELECT MAX(m) FROM (SELECT MAX(seq) AS m FROM field_state UNION ALL SELECT MAX(seq) FROM element_state)") ?? cursor
+            let latest =
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT MAX(m) FROM (SELECT MAX(seq) AS m FROM field_state UNION ALL SELECT MAX(seq) FROM element_state)"
+                ) ?? cursor
             return max(counted, Int(latest - cursor))
         }
     }
@@ -82,20 +86,24 @@ extension HubStore {
 
     /// Counts of at most `?` rows after `?`: fields (rows); elements (rows, removals).
     static func remainingSQL(_ visible: String) -> (fields: String, elements: String) {
-        ("SELECT COUNT(*) FROM (SELECT 1 FROM field_state INDEXED BY field_state_seq WHERE seq > ? \(visible) LIMIT ?)",
-         "SELECT COUNT(*), COUNT(removed) FROM (SELECT removed FROM element_state INDEXED BY element_state_seq WHERE seq > ? \(visible) LIMIT ?)")
+        (
+            "SELECT COUNT(*) FROM (SELECT 1 FROM field_state INDEXED BY field_state_seq WHERE seq > ? \(visible) LIMIT ?)",
+            "SELECT COUNT(*), COUNT(removed) FROM (SELECT removed FROM element_state INDEXED BY element_state_seq WHERE seq > ? \(visible) LIMIT ?)"
+        )
     }
 
     /// The SQL condition (and its arguments) for the rows a device may see.
     static func visibility(for device: DeviceRecord) -> (String, [any DatabaseValueConvertible]) {
         switch device.role {
         case .advisor:
-            ("""
-             AND (collection = 'partners'
-               OR (collection = 'activities' AND record_id IN (SELECT id FROM activity WHERE post = ?))
-               OR (collection = 'conflicts' AND record_id IN
-                   (SELECT c.id FROM conflict c JOIN activity a ON a.id = c.record_id WHERE a.post = ?)))
-             """, [device.post, device.post])
+            (
+                """
+                AND (collection = 'partners'
+                  OR (collection = 'activities' AND record_id IN (SELECT id FROM activity WHERE post = ?))
+                  OR (collection = 'conflicts' AND record_id IN
+                      (SELECT c.id FROM conflict c JOIN activity a ON a.id = c.record_id WHERE a.post = ?)))
+                """, [device.post, device.post]
+            )
         case .admin: ("AND collection = 'partners'", [])  // administration is enrolment and devices, not activities
         case .hq: ("", [])
         }
@@ -115,7 +123,8 @@ extension HubStore {
             let (visible, args) = Self.visibility(for: device)
             // Each table is read in sequence order through its own index, then the two are merged:
             // ordering a UNION by seq would sort every remaining row on every page.
-            let fieldRows = try Row.fetchAll(db, sql: Self.fieldPageSQL(visible), arguments: StatementArguments([cursor] + args + [limit + 1]))
+            let fieldRows = try Row.fetchAll(
+                db, sql: Self.fieldPageSQL(visible), arguments: StatementArguments([cursor] + args + [limit + 1]))
             // Element rows past the last field row read cannot be placed yet: do not read them.
             let fieldEnd: Int64 = fieldRows.count > limit ? fieldRows[limit][0] : .max
             let elementRows = try Row.fetchAll(
@@ -123,10 +132,13 @@ extension HubStore {
             let echo = own.isEmpty ? nil : try EchoFilter(receipts: own, device: device.id, db: db)
             let page = try PullPager.page(
                 fields: fieldRows.map {
-                    PullPager.FieldRow(seq: $0[0], collection: $0[1], recordId: $0[2], field: $0[3], value: FieldValue(sqlType: $0[4], value: $0[5]), stamp: $0[6])
+                    PullPager.FieldRow(
+                        seq: $0[0], collection: $0[1], recordId: $0[2], field: $0[3],
+                        value: FieldValue(sqlType: $0[4], value: $0[5]), stamp: $0[6])
                 },
                 elements: elementRows.map {
-                    PullPager.ElementRow(seq: $0[0], collection: $0[1], recordId: $0[2], field: $0[3], element: $0[4], tag: $0[5], removed: $0[6])
+                    PullPager.ElementRow(
+                        seq: $0[0], collection: $0[1], recordId: $0[2], field: $0[3], element: $0[4], tag: $0[5], removed: $0[6])
                 },
                 cursor: cursor, limit: limit, maxBytes: maxBytes, echo: { try echo?.sent($0) == true })
             let (changes, lastSeq, full, rows) = (page.changes, page.lastSeq, page.full, page.rows)
@@ -151,16 +163,20 @@ extension HubStore {
         init(receipts: [ClosedRange<Int64>], device: String, db: Database) throws {
             self.receipts = receipts
             self.device = device
-            statement = try db.cachedStatement(sql: """
-                SELECT id, op, new_value, observed FROM change_log
-                WHERE stamp = ? AND collection = ? AND record_id = ? AND field = ? AND element = ? AND device_id = ?
-                """)
+            statement = try db.cachedStatement(
+                sql: """
+                    SELECT id, op, new_value, observed FROM change_log
+                    WHERE stamp = ? AND collection = ? AND record_id = ? AND field = ? AND element = ? AND device_id = ?
+                    """)
         }
 
         /// Whether the device sent exactly this change (a removal: one that observed its tag).
         func sent(_ change: Change) throws -> Bool {
             let element = change.target.element ?? ""
-            guard let row = try Row.fetchOne(statement, arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element, device]),
+            guard
+                let row = try Row.fetchOne(
+                    statement,
+                    arguments: [change.stamp.encoded, change.collection, change.recordId, change.field, element, device]),
                 receipts.contains(where: { $0.contains(row[0]) })
             else { return false }
             switch change.op {
@@ -174,14 +190,18 @@ extension HubStore {
     }
 
     /// Every visible change with sequence number `seq`.
-    static func changes(atSeq seq: Int64, visible: String, args: [any DatabaseValueConvertible], db: Database) throws -> [Change] {
+    static func changes(atSeq seq: Int64, visible: String, args: [any DatabaseValueConvertible], db: Database) throws -> [Change]
+    {
         var changes: [Change] = []
         for row in try Row.fetchAll(
             db, sql: "SELECT collection, record_id, field, value_type, value, stamp FROM field_state WHERE seq = ? \(visible)",
             arguments: StatementArguments([seq] + args))
         {
             guard let stamp = HLC(encoded: row[5]) else { continue }
-            changes.append(Change(collection: row[0], recordId: row[1], field: row[2], op: .set(FieldValue(sqlType: row[3], value: row[4])), stamp: stamp))
+            changes.append(
+                Change(
+                    collection: row[0], recordId: row[1], field: row[2], op: .set(FieldValue(sqlType: row[3], value: row[4])),
+                    stamp: stamp))
         }
         for row in try Row.fetchAll(
             db, sql: "SELECT collection, record_id, field, element, tag, removed FROM element_state WHERE seq = ? \(visible)",
@@ -191,7 +211,10 @@ extension HubStore {
             let element: String = row[3]
             changes.append(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag))
             if let removed = (row[5] as String?).flatMap(HLC.init(encoded:)) {
-                changes.append(Change(collection: row[0], recordId: row[1], field: row[2], op: .remove(element, observed: [tag]), stamp: removed))
+                changes.append(
+                    Change(
+                        collection: row[0], recordId: row[1], field: row[2], op: .remove(element, observed: [tag]), stamp: removed
+                    ))
             }
         }
         return changes
@@ -203,7 +226,8 @@ extension HubStore {
         try read { db in
             let decoder = JSONDecoder()
             return try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT l.*, d.name AS device_name FROM change_log l LEFT JOIN device d ON d.id = l.device_id
                     WHERE l.collection = 'activities' AND l.record_id = ? ORDER BY l.id
                     """, arguments: [activityId]
@@ -221,10 +245,12 @@ extension HubStore {
                     op = .remove(element, observed: tags)
                 default: op = .set(value("new_value") ?? .null)
                 }
-                let change = Change(collection: row["collection"], recordId: row["record_id"], field: row["field"], op: op, stamp: stamp,
-                                    base: (row["base"] as String?).flatMap(HLC.init(encoded:)), seen: row["seen"])
-                return ChangeLogEntry(stamp: stamp, deviceId: row["device_id"], deviceName: row["device_name"], receivedAt: row["received_at"],
-                                    change: change, oldValue: value("old_value"), applied: row["applied"])
+                let change = Change(
+                    collection: row["collection"], recordId: row["record_id"], field: row["field"], op: op, stamp: stamp,
+                    base: (row["base"] as String?).flatMap(HLC.init(encoded:)), seen: row["seen"])
+                return ChangeLogEntry(
+                    stamp: stamp, deviceId: row["device_id"], deviceName: row["device_name"], receivedAt: row["received_at"],
+                    change: change, oldValue: value("old_value"), applied: row["applied"])
             }
         }
     }
@@ -257,18 +283,29 @@ extension HubStore {
     public func activityPage(
         after cursor: String?, limit: Int, filter: ActivityFilter = ActivityFilter(), matching: (Activity) -> Bool = { _ in true }
     ) throws(StoreError) -> (activities: [Activity], more: Bool) {
-        var clauses = ["deleted = 0", "id > ?"], args: [any DatabaseValueConvertible] = [cursor ?? ""]
-        if let kind = filter.kind { clauses.append("kind = ?"); args.append(kind.rawValue) }
+        var clauses = ["deleted = 0", "id > ?"]
+        var args: [any DatabaseValueConvertible] = [cursor ?? ""]
+        if let kind = filter.kind {
+            clauses.append("kind = ?")
+            args.append(kind.rawValue)
+        }
         if let country = filter.country {
             // The main country, or one of a regional activity's others (codes are two letters, quoted in the array).
             clauses.append("(country = ? OR other_countries LIKE ?)")
             args += [country.code, "%\"\(country.code)\"%"]
         }
-        if let post = filter.post { clauses.append("post = ?"); args.append(post) }
-        if filter.shareable { clauses.append("sensitivity = ?"); args.append(Sensitivity.unclassified.rawValue) }
+        if let post = filter.post {
+            clauses.append("post = ?")
+            args.append(post)
+        }
+        if filter.shareable {
+            clauses.append("sensitivity = ?")
+            args.append(Sensitivity.unclassified.rawValue)
+        }
         let chunk = max(limit + 1, 256)
         return try read { db in
-            var page: [Activity] = [], after = cursor ?? ""
+            var page: [Activity] = []
+            var after = cursor ?? ""
             while true {
                 args[0] = after
                 let rows = try Row.fetchAll(db, sql: Self.activityPageSQL(clauses), arguments: StatementArguments(args + [chunk]))
@@ -290,7 +327,9 @@ extension HubStore {
 
     public func partnerRegistry() throws(StoreError) -> PartnerRegistry {
         try read { db in
-            PartnerRegistry(try Row.fetchAll(db, sql: "SELECT code, name, country, agency_type, aliases FROM partner").compactMap(SQLiteStore.partner(from:)))
+            PartnerRegistry(
+                try Row.fetchAll(db, sql: "SELECT code, name, country, agency_type, aliases FROM partner").compactMap(
+                    SQLiteStore.partner(from:)))
         }
     }
 }

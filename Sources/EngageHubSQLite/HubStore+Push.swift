@@ -27,9 +27,11 @@ extension HubStore {
             writer.register = registerRule
             let (received, heldIDs) = try Self.receivedKeys(changes, device: device.id, db: db)
             let reads = HubPush.Reads(
-                received: received, heldIDs: heldIDs, highWater: try Self.highWater(node: device.nodeId, db: db), lookups: Self.lookups(db))
+                received: received, heldIDs: heldIDs, highWater: try Self.highWater(node: device.nodeId, db: db),
+                lookups: Self.lookups(db))
             let postsBefore = try Self.posts(of: changes, db: db)
-            var outcome = try HubPush.run(changes, from: device, relay: relay, now: now, clock: &context.clock, writer: &writer, reads: reads)
+            var outcome = try HubPush.run(
+                changes, from: device, relay: relay, now: now, clock: &context.clock, writer: &writer, reads: reads)
             outcome.result.logIDs = try Self.append(outcome.log, device: device, now: now, db: db)
             try writer.project()
             try Self.resequenceMoved(postsBefore, writer: &writer, db: db)
@@ -37,7 +39,8 @@ extension HubStore {
             try context.save(db)
             if let stamp = outcome.newHighWater {
                 try db.execute(
-                    sql: "INSERT INTO node_stamp (node_id, max_stamp) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET max_stamp = excluded.max_stamp",
+                    sql:
+                        "INSERT INTO node_stamp (node_id, max_stamp) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET max_stamp = excluded.max_stamp",
                     arguments: [device.nodeId, stamp.encoded])
             }
             outcome.result.conflicts = try Self.conflicts(involving: outcome.result.accepted, db: db)
@@ -46,18 +49,23 @@ extension HubStore {
     }
 
     /// Appends `entries` to the change log; returns their ids.
-    static func append(_ entries: [HubPush.LogEntry], device: DeviceRecord, now: Int64, db: Database) throws -> ClosedRange<Int64>? {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO change_log (stamp, collection, record_id, field, element, op, new_value, observed, base, seen,
-              old_value, applied, device_id, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+    static func append(_ entries: [HubPush.LogEntry], device: DeviceRecord, now: Int64, db: Database) throws -> ClosedRange<
+        Int64
+    >? {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO change_log (stamp, collection, record_id, field, element, op, new_value, observed, base, seen,
+                  old_value, applied, device_id, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         var ids: ClosedRange<Int64>?
         for e in entries {
             let c = e.change
             try statement.execute(
-                arguments: [c.stamp.encoded, c.collection, c.recordId, c.field, e.element, e.opName, e.newValue, e.observed,
-                            c.base?.encoded, c.seen, e.old?.jsonText, e.applied, device.id, now])
+                arguments: [
+                    c.stamp.encoded, c.collection, c.recordId, c.field, e.element, e.opName, e.newValue, e.observed,
+                    c.base?.encoded, c.seen, e.old?.jsonText, e.applied, device.id, now,
+                ])
             let id = db.lastInsertedRowID
             ids = (ids?.lowerBound ?? id)...id
         }
@@ -66,7 +74,8 @@ extension HubStore {
 
     /// The greatest stamp accepted from `node`, if any.
     static func highWater(node: String, db: Database) throws -> HLC? {
-        try String.fetchOne(db, sql: "SELECT max_stamp FROM node_stamp WHERE node_id = ?", arguments: [node]).flatMap(HLC.init(encoded:))
+        try String.fetchOne(db, sql: "SELECT max_stamp FROM node_stamp WHERE node_id = ?", arguments: [node]).flatMap(
+            HLC.init(encoded:))
     }
 
     /// The post of each activity the batch writes (nil while it has no typed row).
@@ -88,7 +97,9 @@ extension HubStore {
             let now = try String.fetchOne(select, arguments: [id])
             guard now != post, now != nil else { continue }
             try writer.resequence(.init(collection: ActivityFields.collection, recordId: id))
-            for conflict in try String.fetchAll(db, sql: "SELECT id FROM conflict WHERE record_id = ? ORDER BY id", arguments: [id]) {
+            for conflict in try String.fetchAll(
+                db, sql: "SELECT id FROM conflict WHERE record_id = ? ORDER BY id", arguments: [id])
+            {
                 try writer.resequence(.init(collection: ConflictRecord.collection, recordId: conflict))
             }
         }
@@ -97,13 +108,18 @@ extension HubStore {
     /// The log keys of the batch's changes the hub already holds, with what each wrote
     /// (`signature`), and the log ids of those `device` sent (for `PushResult.held`), read in a
     /// few queries.
-    static func receivedKeys(_ changes: [Change], device: String, db: Database) throws -> (keys: [String: String], ids: [String: Int64]) {
-        var keys: [String: String] = [:], ids: [String: Int64] = [:]
+    static func receivedKeys(_ changes: [Change], device: String, db: Database) throws -> (
+        keys: [String: String], ids: [String: Int64]
+    ) {
+        var keys: [String: String] = [:]
+        var ids: [String: Int64] = [:]
         let stamps = Array(Set(changes.map(\.stamp.encoded)))
         for start in stride(from: 0, to: stamps.count, by: 500) {
             let chunk = Array(stamps[start..<min(start + 500, stamps.count)])
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT stamp, collection, record_id, field, element, op, new_value, id, device_id FROM change_log WHERE stamp IN (\(databaseQuestionMarks(count: chunk.count)))",
+                db,
+                sql:
+                    "SELECT stamp, collection, record_id, field, element, op, new_value, id, device_id FROM change_log WHERE stamp IN (\(databaseQuestionMarks(count: chunk.count)))",
                 arguments: StatementArguments(chunk))
             while let row = try rows.next() {
                 let key = HubPush.logKey(row[0], row[1], row[2], row[3], row[4])
@@ -119,7 +135,8 @@ extension HubStore {
         HubPushRules.Lookups(
             conflictPost: { id in
                 try String.fetchOne(
-                    db, sql: "SELECT a.post FROM conflict c JOIN activity a ON a.id = c.record_id WHERE c.id = ?", arguments: [id])
+                    db, sql: "SELECT a.post FROM conflict c JOIN activity a ON a.id = c.record_id WHERE c.id = ?", arguments: [id]
+                )
             },
             activityPost: { id in try String.fetchOne(db, sql: "SELECT post FROM activity WHERE id = ?", arguments: [id]) },
             author: { node in
@@ -141,7 +158,8 @@ extension HubStore {
         var found: [String: (String, String, String)] = [:]
         for start in stride(from: 0, to: stamps.count, by: 400) {
             let chunk = stamps[start..<min(start + 400, stamps.count)].map(\.encoded)
-            let rows = try Row.fetchAll(db, sql: conflictsByStampSQL(count: chunk.count), arguments: StatementArguments(chunk + chunk))
+            let rows = try Row.fetchAll(
+                db, sql: conflictsByStampSQL(count: chunk.count), arguments: StatementArguments(chunk + chunk))
             for row in rows { found[row[0]] = (row[0], row[1], row[2]) }
         }
         return found.values.sorted { $0.0 < $1.0 }.map { (id: $0.0, activityId: $0.1, field: $0.2) }

@@ -16,23 +16,37 @@ public struct SQLiteHub: HubStorage {
     func offload<T: Sendable>(_ work: @escaping @Sendable () throws(StoreError) -> T) async throws(StoreError) -> T {
         let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                do throws(StoreError) { continuation.resume(returning: .success(try work())) } catch { continuation.resume(returning: .failure(error)) }
+                do throws(StoreError) { continuation.resume(returning: .success(try work())) } catch {
+                    continuation.resume(returning: .failure(error))
+                }
             }
         }
         return try result.get()
     }
 
-    public func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) async throws(StoreError) {
-        try await offload { () throws(StoreError) in try store.createEnrolment(codeHash: codeHash, name: name, post: post, role: role, expiresAt: expiresAt) }
+    public func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64)
+        async throws(StoreError)
+    {
+        try await offload { () throws(StoreError) in
+            try store.createEnrolment(codeHash: codeHash, name: name, post: post, role: role, expiresAt: expiresAt)
+        }
     }
     public func enrolment(codeHash: String) async throws(StoreError) -> EnrolmentRecord? {
         try await offload { () throws(StoreError) in try store.enrolment(codeHash: codeHash) }
     }
-    public func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
-        try await offload { () throws(StoreError) in try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash) }
+    public func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError)
+        -> DeviceRecord
+    {
+        try await offload { () throws(StoreError) in
+            try store.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
+        }
     }
-    public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
-        try await offload { () throws(StoreError) in try store.split(device: device, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash) }
+    public func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError)
+        -> DeviceRecord
+    {
+        try await offload { () throws(StoreError) in
+            try store.split(device: device, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
+        }
     }
     public func device(tokenHash: String) async throws(StoreError) -> DeviceRecord? {
         try await offload { () throws(StoreError) in try store.device(tokenHash: tokenHash) }

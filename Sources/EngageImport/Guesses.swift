@@ -10,8 +10,13 @@ enum Guesses {
         (.jointOperation, ["joint operation", "operation ", "interdiction operation", "patrol"]),
         (.informationSharing, ["information sharing", "information exchange", "data exchange", "intelligence", "surveillance"]),
         (.standards, ["standard", "certification", "accreditation", "harmoniz", "harmonis"]),
-        (.training, ["course", "training", "train ", "academy", "workshop", "seminar", "curso", "formation", "capacitación",
-                     "utbildning", "attendees", "trainees", "instruction"]),
+        (
+            .training,
+            [
+                "course", "training", "train ", "academy", "workshop", "seminar", "curso", "formation", "capacitación",
+                "utbildning", "attendees", "trainees", "instruction",
+            ]
+        ),
     ]
 
     /// The kind a title (and description) suggests; capacity-building when no word matches.
@@ -27,8 +32,15 @@ enum Guesses {
 
     /// Sector words that name a strategic goal.
     static let goalWords: [(StrategicGoal, [String])] = [
-        (.counterThreats, ["narcotic", "counter-terror", "counterterror", "security sector", "interdiction", "trafficking", "border security",
-                           "export control", "nonproliferation", "non-proliferation", "weapons", "conflict, peace and security", "law enforcement"]),
+        (
+            .counterThreats,
+            [
+                "narcotic", "counter-terror", "counterterror", "security sector", "interdiction", "trafficking",
+                "border security",
+                "export control", "nonproliferation", "non-proliferation", "weapons", "conflict, peace and security",
+                "law enforcement",
+            ]
+        ),
         (.facilitateTrade, ["trade", "customs", "travel", "transport", "migration"]),
         (.informationSharing, ["information", "data", "statistic", "surveillance"]),
         (.sharedStandards, ["rule of law", "governance", "standards", "legal and judicial", "anti-corruption", "human rights"]),
@@ -47,7 +59,8 @@ enum Guesses {
 
     /// "[24 attendees]", "(12 participants)", "- 30 trainees" in a title: the count of people.
     static func participants(inTitle title: String) -> (Int, String)? {
-        let pattern = #"[\[(]\s*(\d{1,6})\s+(attendees|participants|trainees|students|officers|officials|participantes|participants)\s*[\])]"#
+        let pattern =
+            #"[\[(]\s*(\d{1,6})\s+(attendees|participants|trainees|students|officers|officials|participantes|participants)\s*[\])]"#
         guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
             let match = regex.firstMatch(in: title, range: NSRange(title.startIndex..., in: title)),
             let range = Range(match.range(at: 1), in: title), let n = Int(title[range]),
@@ -60,7 +73,9 @@ enum Guesses {
     /// the start has, planned before.
     static func status(start: Day, end: Day?, today: Day) -> (ActivityStatus, String) {
         if let end, end < today { return (.completed, "completed: the end, \(end), has passed") }
-        if start <= today { return (.inProgress, "in-progress: started \(start)\(end.map { ", ends \($0)" } ?? ", no end given")") }
+        if start <= today {
+            return (.inProgress, "in-progress: started \(start)\(end.map { ", ends \($0)" } ?? ", no end given")")
+        }
         return (.planned, "planned: starts \(start)")
     }
 
@@ -70,13 +85,19 @@ enum Guesses {
         let clean = line(text)
         guard clean.count > TextRules.maxTitle else { return (clean, false) }
         var cut = String(clean.prefix(TextRules.maxTitle - 1))
-        if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > TextRules.maxTitle / 2 { cut = String(cut[..<space]) }
+        if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > TextRules.maxTitle / 2 {
+            cut = String(cut[..<space])
+        }
         return (cut + "…", true)
     }
 
     /// Text within `limit` characters, without control characters (C0, DEL, C1) other than tab and newlines.
     static func clean(_ text: String, limit: Int) -> String {
-        let kept = String(String.UnicodeScalarView(text.unicodeScalars.filter { !(0...0x1F).contains($0.value) && !(0x7F...0x9F).contains($0.value) || $0 == "\n" || $0 == "\t" }))
+        let kept = String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.filter {
+                    !(0...0x1F).contains($0.value) && !(0x7F...0x9F).contains($0.value) || $0 == "\n" || $0 == "\t"
+                }))
         return kept.count > limit ? String(kept.prefix(limit - 1)) + "…" : kept
     }
 

@@ -1,10 +1,11 @@
 import EngageCore
 import EngageModel
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import SWXMLHash
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Reads an IATI activity file (IATI Standard 2.x, `<iati-activities>`;
 /// https://iatistandard.org/en/iati-standard/203/activity-standard/). Each `<iati-activity>`
@@ -34,11 +35,14 @@ public struct IATI {
             let parser = FoundationXML.XMLParser(data: data)
             _ = parser.parse()
             let why = parser.parserError.map { " (\(($0 as NSError).localizedDescription))" } ?? ""
-            throw ImportError("not well-formed XML at line \(parser.lineNumber), column \(parser.columnNumber)\(why); give an IATI activity file")
+            throw ImportError(
+                "not well-formed XML at line \(parser.lineNumber), column \(parser.columnNumber)\(why); give an IATI activity file"
+            )
         }
         let root = xml["iati-activities"]
         guard root.element != nil else {
-            throw ImportError("not an IATI activity file: its root element is not <iati-activities>; give an IATI 2.x activity file")
+            throw ImportError(
+                "not an IATI activity file: its root element is not <iati-activities>; give an IATI 2.x activity file")
         }
         var report = MappingReport(format: "iati")
         for (i, activity) in root["iati-activity"].all.enumerated() { report.records.append(record(activity, number: i + 1)) }
@@ -60,8 +64,14 @@ public struct IATI {
         let language = a.element?.attribute(by: "xml:lang")?.text.lowercased() ?? "en"
         let identifier = a["iati-identifier"].element?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         var r = MappingReport.Record(source: "iati:\(identifier.isEmpty ? "activity-\(number)" : identifier)", rows: [number])
-        guard !identifier.isEmpty else { r.skipped("record", "no <iati-identifier>"); return r }
-        guard let name = Self.narrative(a["title"], defaultLanguage: language) else { r.skipped("record", "no title"); return r }
+        guard !identifier.isEmpty else {
+            r.skipped("record", "no <iati-identifier>")
+            return r
+        }
+        guard let name = Self.narrative(a["title"], defaultLanguage: language) else {
+            r.skipped("record", "no title")
+            return r
+        }
         let (title, shortened) = Guesses.title(name.text)
         if !name.language.hasPrefix("en") {
             r.mapped("title", "in '\(name.language)': the activity has no English title")
@@ -75,12 +85,15 @@ public struct IATI {
         // activity or, instead, on its transactions (then the share is how many name each).
         var shares: [(code: String, share: Double)] = []
         for c in a["recipient-country"].all {
-            guard let code = c.element?.attribute(by: "code")?.text.uppercased(), !code.isEmpty, !shares.contains(where: { $0.code == code }) else { continue }
+            guard let code = c.element?.attribute(by: "code")?.text.uppercased(), !code.isEmpty,
+                !shares.contains(where: { $0.code == code })
+            else { continue }
             shares.append((code, Double(c.element?.attribute(by: "percentage")?.text ?? "") ?? 0))
         }
         let onTransactions = shares.isEmpty
         if onTransactions {
-            var counts: [String: Double] = [:], order: [String] = []
+            var counts: [String: Double] = [:]
+            var order: [String] = []
             for c in a["transaction"].all.flatMap({ $0["recipient-country"].all }) {
                 guard let code = c.element?.attribute(by: "code")?.text else { continue }
                 if counts[code] == nil { order.append(code) }
@@ -99,20 +112,36 @@ public struct IATI {
         countries.sort { ($0.1, $1.0) > ($1.1, $0.0) }
         let regions = a["recipient-region"].all.compactMap { $0.element?.attribute(by: "code")?.text }.filter { !$0.isEmpty }
         guard let country = countries.first?.0 else {
-            r.skipped("record", regions.isEmpty ? "no recipient country" : "only a region (\(regions.joined(separator: ", "))), no country; Engage records countries")
+            r.skipped(
+                "record",
+                regions.isEmpty
+                    ? "no recipient country"
+                    : "only a region (\(regions.joined(separator: ", "))), no country; Engage records countries")
             return r
         }
         let whose = onTransactions ? "the transactions' recipient country" : "the recipient country"
-        r.mapped("country", countries.count == 1 ? "\(country.code), \(whose)"
-            : "\(countries.map(\.0.code).joined(separator: ", ")) from \(whose): \(country.code) has the largest share, the others are otherCountries")
-        if !regions.isEmpty { r.skipped("country", "recipient-region \(regions.joined(separator: ", ")): Engage records countries, not regions") }
+        r.mapped(
+            "country",
+            countries.count == 1
+                ? "\(country.code), \(whose)"
+                : "\(countries.map(\.0.code).joined(separator: ", ")) from \(whose): \(country.code) has the largest share, the others are otherCountries"
+        )
+        if !regions.isEmpty {
+            r.skipped("country", "recipient-region \(regions.joined(separator: ", ")): Engage records countries, not regions")
+        }
 
         // Dates: actual before planned (activity-date types 2 and 1 for the start, 4 and 3 for the end).
         var dates: [String: Day] = [:]
         for d in a["activity-date"].all {
-            guard let type = d.element?.attribute(by: "type")?.text, let text = d.element?.attribute(by: "iso-date")?.text else { continue }
-            if let day = try? Day(String(text.prefix(10))) { dates[type] = day } else {
-                r.skipped(["1", "2"].contains(type) ? "startDate" : "endDate", "activity-date type \(type) '\(text)' is not a date from 1900 to 2999 written YYYY-MM-DD")
+            guard let type = d.element?.attribute(by: "type")?.text, let text = d.element?.attribute(by: "iso-date")?.text else {
+                continue
+            }
+            if let day = try? Day(String(text.prefix(10))) {
+                dates[type] = day
+            } else {
+                r.skipped(
+                    ["1", "2"].contains(type) ? "startDate" : "endDate",
+                    "activity-date type \(type) '\(text)' is not a date from 1900 to 2999 written YYYY-MM-DD")
             }
         }
         guard let startType = ["2", "1"].first(where: { dates[$0] != nil }), let start = dates[startType] else {
@@ -141,11 +170,16 @@ public struct IATI {
         } else {
             let (s, why) = Guesses.status(start: start, end: end, today: context.today)
             status = s
-            r.guessed("status", why + (statusCode.map { " (activity-status '\($0)' is not an IATI status code, 1 to 6)" } ?? " (no activity-status)"))
+            r.guessed(
+                "status",
+                why
+                    + (statusCode.map { " (activity-status '\($0)' is not an IATI status code, 1 to 6)" }
+                        ?? " (no activity-status)"))
         }
         var activity = Activity(
             id: UUID.nameBased(Data(r.source.utf8)), kind: kind, title: title, country: country,
-            otherCountries: Set(countries.dropFirst().map(\.0)), post: context.post, startDate: start, endDate: end, status: status)
+            otherCountries: Set(countries.dropFirst().map(\.0)), post: context.post, startDate: start, endDate: end,
+            status: status)
 
         // Partners: implementing organisations (else accountable ones), through the registry.
         let orgs = a["participating-org"].all
@@ -158,7 +192,9 @@ public struct IATI {
         let sectors = a["sector"].all.compactMap { Self.narrative($0, defaultLanguage: language)?.text }
         // The amount: the sum of the budgets in the activity's main currency.
         let currency = a.element?.attribute(by: "default-currency")?.text
-        var sums: [String: Decimal] = [:], counts: [String: Int] = [:], order: [String] = []
+        var sums: [String: Decimal] = [:]
+        var counts: [String: Int] = [:]
+        var order: [String] = []
         for (i, b) in a["budget"].all.enumerated() {
             let v = b["value"]
             let text = v.element?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -186,7 +222,9 @@ public struct IATI {
                 r.skipped("amount", "the sum of \(counts[cur]!) budgets in \(cur): \(error.message)")
             }
             let others = sums.keys.filter { $0 != cur }.sorted()
-            if !others.isEmpty { r.skipped("amount", "budgets in \(others.joined(separator: ", ")) left out: one amount has one currency") }
+            if !others.isEmpty {
+                r.skipped("amount", "budgets in \(others.joined(separator: ", ")) left out: one amount has one currency")
+            }
         }
         var notes: [String] = []
         if shortened { notes.append(name.text) }

@@ -30,7 +30,10 @@ public struct ImportContext: Sendable {
 
     /// Goals and participants guessed from a record's texts, its notes, and the model's check:
     /// the activity when it passes, else the record skipped naming the field and the rule.
-    func finish(_ activity: inout Activity, _ r: inout MappingReport.Record, goalTexts: [String], from: String, title: String, notes: [String]) {
+    func finish(
+        _ activity: inout Activity, _ r: inout MappingReport.Record, goalTexts: [String], from: String, title: String,
+        notes: [String]
+    ) {
         if let goals = Guesses.goals(goalTexts) {
             activity.goals = goals.0
             r.guessed("goals", "\(goals.1), from \(from)")

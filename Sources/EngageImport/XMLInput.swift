@@ -18,7 +18,8 @@ enum XMLInput {
         }
         let depth = try nesting(utf8)
         if depth > maxDepth {
-            throw ImportError("nests elements more than \(maxDepth) deep; an IATI activity file nests about 7: give an IATI activity file")
+            throw ImportError(
+                "nests elements more than \(maxDepth) deep; an IATI activity file nests about 7: give an IATI activity file")
         }
         return utf8
     }
@@ -30,22 +31,29 @@ enum XMLInput {
         let b = [UInt8](data.prefix(4))
         func starts(_ p: [UInt8]) -> Bool { b.count >= p.count && Array(b.prefix(p.count)) == p }
         let unicode: String.Encoding? =
-            if starts([0x00, 0x00, 0xFE, 0xFF]) || starts([0x00, 0x00, 0x00, 0x3C]) { .utf32BigEndian }
-            else if starts([0xFF, 0xFE, 0x00, 0x00]) || starts([0x3C, 0x00, 0x00, 0x00]) { .utf32LittleEndian }
-            else if starts([0xFE, 0xFF]) || starts([0x00, 0x3C]) { .utf16BigEndian }
-            else if starts([0xFF, 0xFE]) || starts([0x3C, 0x00]) { .utf16LittleEndian }
-            else { nil }
+            if starts([0x00, 0x00, 0xFE, 0xFF]) || starts([0x00, 0x00, 0x00, 0x3C]) {
+                .utf32BigEndian
+            } else if starts([0xFF, 0xFE, 0x00, 0x00]) || starts([0x3C, 0x00, 0x00, 0x00]) {
+                .utf32LittleEndian
+            } else if starts([0xFE, 0xFF]) || starts([0x00, 0x3C]) {
+                .utf16BigEndian
+            } else if starts([0xFF, 0xFE]) || starts([0x3C, 0x00]) { .utf16LittleEndian } else { nil }
         var text: String
         if let unicode {
             guard let decoded = String(data: data, encoding: unicode) else {
-                throw ImportError("is not valid \(unicode == .utf16BigEndian || unicode == .utf16LittleEndian ? "UTF-16" : "UTF-32") text; save it as UTF-8")
+                throw ImportError(
+                    "is not valid \(unicode == .utf16BigEndian || unicode == .utf16LittleEndian ? "UTF-16" : "UTF-32") text; save it as UTF-8"
+                )
             }
             text = decoded
         } else {
-            let name = declaredEncoding(data), declared = name?.lowercased()
+            let name = declaredEncoding(data)
+            let declared = name?.lowercased()
             switch declared {
             case nil, "utf-8", "utf8", "us-ascii", "ascii":
-                guard let decoded = String(data: data, encoding: .utf8) else { throw ImportError("is not valid UTF-8 text; save it as UTF-8") }
+                guard let decoded = String(data: data, encoding: .utf8) else {
+                    throw ImportError("is not valid UTF-8 text; save it as UTF-8")
+                }
                 text = decoded
             case "iso-8859-1", "latin1", "iso_8859-1", "windows-1252", "cp1252":
                 guard let decoded = String(data: data, encoding: declared!.contains("1252") ? .windowsCP1252 : .isoLatin1) else {
@@ -72,7 +80,9 @@ enum XMLInput {
         let head = String(decoding: data.prefix(200), as: UTF8.self)
         guard head.hasPrefix("<?xml"), let end = head.range(of: "?>") else { return nil }
         let declaration = head[..<end.lowerBound]
-        guard let match = declaration.range(of: #"encoding\s*=\s*("[^"]*"|'[^']*')"#, options: .regularExpression) else { return nil }
+        guard let match = declaration.range(of: #"encoding\s*=\s*("[^"]*"|'[^']*')"#, options: .regularExpression) else {
+            return nil
+        }
         let value = declaration[match].drop { $0 != "\"" && $0 != "'" }
         return String(value.dropFirst().dropLast())
     }
@@ -84,7 +94,9 @@ enum XMLInput {
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> Int in
             let b = raw.bindMemory(to: UInt8.self)
             let n = b.count
-            var i = 0, depth = 0, deepest = 0
+            var i = 0
+            var depth = 0
+            var deepest = 0
             func at(_ j: Int, _ s: StaticString) -> Bool {
                 let len = s.utf8CodeUnitCount
                 guard j + len <= n else { return false }
@@ -97,17 +109,33 @@ enum XMLInput {
                 return min(n, k + s.utf8CodeUnitCount)
             }
             while i < n {
-                guard b[i] == UInt8(ascii: "<") else { i += 1; continue }
-                if at(i, "<!--") { i = skip(past: "-->", from: i + 4); continue }
-                if at(i, "<![CDATA[") { i = skip(past: "]]>", from: i + 9); continue }
-                if at(i, "<?") { i = skip(past: "?>", from: i + 2); continue }
+                guard b[i] == UInt8(ascii: "<") else {
+                    i += 1
+                    continue
+                }
+                if at(i, "<!--") {
+                    i = skip(past: "-->", from: i + 4)
+                    continue
+                }
+                if at(i, "<![CDATA[") {
+                    i = skip(past: "]]>", from: i + 9)
+                    continue
+                }
+                if at(i, "<?") {
+                    i = skip(past: "?>", from: i + 2)
+                    continue
+                }
                 if at(i, "</") {
                     depth -= 1
                     i = skip(past: ">", from: i + 2)
                     continue
                 }
-                if at(i, "<!") { i = skip(past: ">", from: i + 2); continue }
-                var j = i + 1, quote: UInt8 = 0
+                if at(i, "<!") {
+                    i = skip(past: ">", from: i + 2)
+                    continue
+                }
+                var j = i + 1
+                var quote: UInt8 = 0
                 while j < n {
                     let c = b[j]
                     if quote != 0 {

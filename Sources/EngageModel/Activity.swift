@@ -82,16 +82,20 @@ public struct Activity: Hashable, Sendable, Identifiable {
             throw ModelError(
                 field: "startDate",
                 message: "startDate \(startDate) is not the first day of its \(datePrecision.rawValue); with datePrecision "
-                    + "\(datePrecision.rawValue) write \(startDate.start(of: datePrecision)) (or give the date as \(startDate.text(datePrecision)))")
+                    + "\(datePrecision.rawValue) write \(startDate.start(of: datePrecision)) (or give the date as \(startDate.text(datePrecision)))"
+            )
         }
         if let endDate, endDate != endDate.end(of: datePrecision) {
             throw ModelError(
                 field: "endDate",
                 message: "endDate \(endDate) is not the last day of its \(datePrecision.rawValue); with datePrecision "
-                    + "\(datePrecision.rawValue) write \(endDate.end(of: datePrecision)) (or give the date as \(endDate.text(datePrecision)))")
+                    + "\(datePrecision.rawValue) write \(endDate.end(of: datePrecision)) (or give the date as \(endDate.text(datePrecision)))"
+            )
         }
         if otherCountries.contains(country) {
-            throw ModelError(field: "otherCountries", message: "otherCountries repeats the country \(country); list only the further countries")
+            throw ModelError(
+                field: "otherCountries", message: "otherCountries repeats the country \(country); list only the further countries"
+            )
         }
         if let participants, participants < 0 {
             throw ModelError(field: "participants", message: "participants \(participants) is negative; use 0 or more")
@@ -99,14 +103,17 @@ public struct Activity: Hashable, Sendable, Identifiable {
         if let participants, participants > TextRules.maxParticipants {
             throw ModelError(
                 field: "participants",
-                message: "participants \(participants) is more than \(TextRules.maxParticipants); give the number of people taking part")
+                message:
+                    "participants \(participants) is more than \(TextRules.maxParticipants); give the number of people taking part"
+            )
         }
         if !post.isEmpty, !Activity.isValidPost(post) {
             throw ModelError(field: "post", message: "post '\(post)' is not a post code; use letters, digits and '-', e.g. LIMA")
         }
         for partner in partners {
             if partner.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw ModelError(field: "partners", message: "partner '\(partner)' is empty; give the agency's name or registry code")
+                throw ModelError(
+                    field: "partners", message: "partner '\(partner)' is empty; give the agency's name or registry code")
             }
             try TextRules.checkLine("partners", partner, maxLength: TextRules.maxPartner)
         }
@@ -145,22 +152,30 @@ extension Activity: Codable {
         }
         otherCountries = Set(try c.decodeIfPresent([Country].self, forKey: .otherCountries) ?? [])
         var given: DatePrecision?
-        if c.contains(.datePrecision), try !c.decodeNil(forKey: .datePrecision) { given = try Activity.vocabulary(c, .datePrecision) }
-        let startText = try c.decode(String.self, forKey: .startDate), endText = try c.decodeIfPresent(String.self, forKey: .endDate)
+        if c.contains(.datePrecision), try !c.decodeNil(forKey: .datePrecision) {
+            given = try Activity.vocabulary(c, .datePrecision)
+        }
+        let startText = try c.decode(String.self, forKey: .startDate)
+        let endText = try c.decodeIfPresent(String.self, forKey: .endDate)
         do {
             // Dates as typed: periods to one precision, or days with the precision stated
             // (`validate()` then refuses a day that is not its period's first or last).
             let dates = try Day.periods(start: startText, end: endText)
             if let given, given != dates.precision {
                 guard dates.precision == .day else {
-                    throw ModelError(field: "datePrecision", message: "datePrecision \(given.rawValue) does not match the dates, given to the \(dates.precision.rawValue)")
+                    throw ModelError(
+                        field: "datePrecision",
+                        message:
+                            "datePrecision \(given.rawValue) does not match the dates, given to the \(dates.precision.rawValue)")
                 }
             }
             datePrecision = given ?? dates.precision
             startDate = dates.start
             endDate = dates.end
         } catch let error as ModelError {
-            throw DecodingError.dataCorruptedError(forKey: error.field == "startDate" ? .startDate : error.field == "datePrecision" ? .datePrecision : .endDate, in: c, debugDescription: error.message)
+            throw DecodingError.dataCorruptedError(
+                forKey: error.field == "startDate" ? .startDate : error.field == "datePrecision" ? .datePrecision : .endDate,
+                in: c, debugDescription: error.message)
         }
         status = c.contains(.status) ? try Activity.vocabulary(c, .status) : .planned
         participants = try c.decodeIfPresent(Int.self, forKey: .participants)

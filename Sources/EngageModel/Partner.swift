@@ -39,7 +39,8 @@ public struct Partner: Hashable, Codable, Sendable {
         agencyType = try c.decode(String.self, forKey: .agencyType)
         aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
         do { try validate() } catch {
-            throw DecodingError.dataCorruptedError(forKey: CodingKeys(stringValue: error.field) ?? .name, in: c, debugDescription: error.message)
+            throw DecodingError.dataCorruptedError(
+                forKey: CodingKeys(stringValue: error.field) ?? .name, in: c, debugDescription: error.message)
         }
     }
 
@@ -63,7 +64,8 @@ public struct PartnerRegistry: Sendable {
 
     public init(_ partners: [Partner]) {
         self.partners = partners.sorted { $0.code < $1.code }
-        var exact: [String: Partner] = [:], folded: [String: Partner] = [:]
+        var exact: [String: Partner] = [:]
+        var folded: [String: Partner] = [:]
         // Codes win over names, names over aliases: an alias never hides another entry's code.
         for names in [{ (p: Partner) in p.aliases }, { [$0.name] }, { [$0.code] }] {
             for p in partners {
@@ -80,8 +82,9 @@ public struct PartnerRegistry: Sendable {
     /// Folded for lookup: lower case, without accents, letters and digits only (the text
     /// lower-cased when nothing is left).
     static func key(_ text: String) -> String {
-        let kept = String(text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).unicodeScalars
-            .filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+        let kept = String(
+            text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).unicodeScalars
+                .filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
         return kept.isEmpty ? text.lowercased() : kept
     }
 
@@ -89,7 +92,9 @@ public struct PartnerRegistry: Sendable {
     /// also found by the name or the acronym alone.
     public func lookup(_ codeOrName: String) -> Partner? {
         if let p = exact[codeOrName.lowercased()] ?? folded[Self.key(codeOrName)] { return p }
-        guard codeOrName.hasSuffix(")"), let open = codeOrName.lastIndex(of: "("), open > codeOrName.startIndex else { return nil }
+        guard codeOrName.hasSuffix(")"), let open = codeOrName.lastIndex(of: "("), open > codeOrName.startIndex else {
+            return nil
+        }
         let name = codeOrName[..<open].trimmingCharacters(in: .whitespaces)
         let acronym = codeOrName[codeOrName.index(after: open)..<codeOrName.index(before: codeOrName.endIndex)]
         return folded[Self.key(name)] ?? exact[acronym.lowercased()]

@@ -77,7 +77,11 @@ public enum TextRules {
         var out = ""
         out.reserveCapacity(text.utf8.count + 16)
         for scalar in text.unicodeScalars {
-            if isDisplayControl(scalar, keepingLines: keepingLines) { out += "<\(code(scalar))>" } else { out.unicodeScalars.append(scalar) }
+            if isDisplayControl(scalar, keepingLines: keepingLines) {
+                out += "<\(code(scalar))>"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
         }
         return out
     }

@@ -68,7 +68,11 @@ public struct Transcript: Codable, Sendable, Equatable {
             self.status = status
             self.headers = headers
             if data.isEmpty { return }
-            if let value = try? JSONDecoder().decode(JSONValue.self, from: data) { body = value } else { text = String(decoding: data, as: UTF8.self) }
+            if let value = try? JSONDecoder().decode(JSONValue.self, from: data) {
+                body = value
+            } else {
+                text = String(decoding: data, as: UTF8.self)
+            }
         }
 
         /// The body's bytes, to send again.
@@ -137,7 +141,8 @@ public struct Transcript: Codable, Sendable, Equatable {
         let transcript = try JSONDecoder().decode(Transcript.self, from: data)
         guard transcript.format == formatName else { throw TranscriptError("not an Engage session transcript") }
         guard transcript.version == currentVersion else {
-            throw TranscriptError("transcript version \(transcript.version) is not supported; this build reads version \(currentVersion)")
+            throw TranscriptError(
+                "transcript version \(transcript.version) is not supported; this build reads version \(currentVersion)")
         }
         return transcript
     }
@@ -160,13 +165,21 @@ public enum JSONValue: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .double(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -51,7 +51,10 @@ package enum SQLiteStore {
         case let error as StoreError: error
         case let error as ModelError: StoreError(error)
         case let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_FULL:
-            StoreError(.diskFull, "the disk holding the database is full; nothing was changed — free some space, then try again (reading works meanwhile)")
+            StoreError(
+                .diskFull,
+                "the disk holding the database is full; nothing was changed — free some space, then try again (reading works meanwhile)"
+            )
         default: StoreError(.database, "the database failed: \(describe(error)); nothing was changed")
         }
     }
@@ -70,12 +73,17 @@ package enum SQLiteStore {
     /// Bytes free on the file system holding `path`, if known.
     package static func freeBytes(_ path: String) -> Int64? {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return (try? FileManager.default.attributesOfFileSystem(forPath: folder))?[.systemFreeSize].flatMap { ($0 as? NSNumber)?.int64Value }
+        return (try? FileManager.default.attributesOfFileSystem(forPath: folder))?[.systemFreeSize].flatMap {
+            ($0 as? NSNumber)?.int64Value
+        }
     }
 
     package static func diskFull(_ path: String) -> StoreError {
         let free = freeBytes(path).map { " (\($0 / 1024) KiB free)" } ?? ""
-        return StoreError(.diskFull, "the disk holding \(path) is full\(free); nothing was changed — free some space, then try again (reading works meanwhile)")
+        return StoreError(
+            .diskFull,
+            "the disk holding \(path) is full\(free); nothing was changed — free some space, then try again (reading works meanwhile)"
+        )
     }
 
     /// GRDB hides bound arguments in descriptions, so no record contents leak into messages.
@@ -85,10 +93,12 @@ package enum SQLiteStore {
     }
 
     package static func fetchActivities(
-        _ db: Database, where condition: String, _ args: [any DatabaseValueConvertible], orderBy order: String = "start_date, title, id"
+        _ db: Database, where condition: String, _ args: [any DatabaseValueConvertible],
+        orderBy order: String = "start_date, title, id"
     ) throws -> [Activity] {
         let rows = try Row.fetchAll(
-            db, sql: "SELECT \(activityColumns) FROM activity WHERE \(condition) ORDER BY \(order)", arguments: StatementArguments(args) ?? [])
+            db, sql: "SELECT \(activityColumns) FROM activity WHERE \(condition) ORDER BY \(order)",
+            arguments: StatementArguments(args) ?? [])
         return rows.compactMap(activity(from:))
     }
 
@@ -102,7 +112,8 @@ package enum SQLiteStore {
     /// when they were merged; a row that no longer parses (written by a newer version) is skipped.
     package static func activity(from row: Row) -> Activity? {
         TypedRows.Activity(
-            id: row[0], kind: row[1], title: row[2], country: row[3], location: row[4], post: row[5], partners: row[6], goals: row[7],
+            id: row[0], kind: row[1], title: row[2], country: row[3], location: row[4], post: row[5], partners: row[6],
+            goals: row[7],
             startDate: row[8], endDate: row[9], status: row[10], participants: row[11], notes: row[12], sensitivity: row[13],
             deleted: row[14], otherCountries: row[15], datePrecision: row[16], amount: row[17]
         ).model

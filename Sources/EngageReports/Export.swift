@@ -13,8 +13,10 @@ public enum Export {
         public var kind: ActivityKind?
         public var post: String?
 
-        public init(from: Day? = nil, to: Day? = nil, country: Country? = nil, goal: StrategicGoal? = nil, kind: ActivityKind? = nil,
-                    post: String? = nil) {
+        public init(
+            from: Day? = nil, to: Day? = nil, country: Country? = nil, goal: StrategicGoal? = nil, kind: ActivityKind? = nil,
+            post: String? = nil
+        ) {
             self.from = from
             self.to = to
             self.country = country
@@ -25,7 +27,8 @@ public enum Export {
 
         public func matches(_ a: Activity) -> Bool {
             !a.deleted && (from.map { a.startDate >= $0 } ?? true) && (to.map { a.startDate <= $0 } ?? true)
-                && (country.map { a.country == $0 || a.otherCountries.contains($0) } ?? true) && (goal.map { a.goals.contains($0) } ?? true)
+                && (country.map { a.country == $0 || a.otherCountries.contains($0) } ?? true)
+                && (goal.map { a.goals.contains($0) } ?? true)
                 && (kind.map { a.kind == $0 } ?? true) && (post.map { a.post == $0 } ?? true)
         }
     }
@@ -58,7 +61,8 @@ public enum Export {
                 a.otherCountries.sorted().map(\.code).joined(separator: ";"), a.location ?? "", a.post,
                 a.partners.sorted().joined(separator: ";"), a.goals.sorted().map { String($0.rawValue) }.joined(separator: ";"),
                 a.startDate.description, a.endDate?.description ?? "", a.datePrecision.rawValue, a.status.rawValue,
-                a.participants.map(String.init) ?? "", a.amount?.description ?? "", a.notes, a.sensitivity.rawValue, a.deleted ? "true" : "false",
+                a.participants.map(String.init) ?? "", a.amount?.description ?? "", a.notes, a.sensitivity.rawValue,
+                a.deleted ? "true" : "false",
             ]
             lines.append(fields.map(quote).joined(separator: ","))
         }
@@ -70,8 +74,9 @@ public enum Export {
         if let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { field = "'" + field }
         // Scalars, not Characters: "\r\n" is one Character that is neither "\r" nor "\n".
         // Leading or trailing spaces are quoted too: some readers trim them otherwise.
-        guard field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            || field.first?.isWhitespace == true || field.last?.isWhitespace == true
+        guard
+            field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                || field.first?.isWhitespace == true || field.last?.isWhitespace == true
         else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -24,14 +24,19 @@ public struct APIError: Error, Sendable {
         case .notFound: APIError(.notFound, error.code.rawValue, error.message)
         case .invalid, .ambiguousID, .deleted: APIError(.badRequest, error.code.rawValue, error.message)
         case .outOfScope: APIError(.forbidden, error.code.rawValue, error.message)
-        case .identityConflict, .noIdentityConflict, .nodeInUse, .cursorAhead: APIError(.conflict, error.code.rawValue, error.message)
-        case .database, .file: APIError(.internalServerError, "internal", "the server could not complete the request; try again later")
+        case .identityConflict, .noIdentityConflict, .nodeInUse, .cursorAhead:
+            APIError(.conflict, error.code.rawValue, error.message)
+        case .database, .file:
+            APIError(.internalServerError, "internal", "the server could not complete the request; try again later")
         case .diskFull:
-            APIError(.serviceUnavailable, error.code.rawValue,
-                     "the server's disk is full; nothing was written and your changes wait on the device — sync again later")
+            APIError(
+                .serviceUnavailable, error.code.rawValue,
+                "the server's disk is full; nothing was written and your changes wait on the device — sync again later")
         case .unavailable:
-            APIError(.serviceUnavailable, error.code.rawValue,
-                     "the server cannot reach its database; nothing was written and your changes wait on the device — sync again in a few minutes")
+            APIError(
+                .serviceUnavailable, error.code.rawValue,
+                "the server cannot reach its database; nothing was written and your changes wait on the device — sync again in a few minutes"
+            )
         }
     }
 

@@ -22,18 +22,25 @@ public func buildApplication(
     if let recorder {
         router.add(middleware: RecordingMiddleware(recorder: recorder, store: store, maxBodyBytes: configuration.maxBodyBytes))
     }
-    router.add(middleware: ObservabilityMiddleware(metrics: metrics, now: environment.now, maxBodyBytes: configuration.maxBodyBytes))
+    router.add(
+        middleware: ObservabilityMiddleware(metrics: metrics, now: environment.now, maxBodyBytes: configuration.maxBodyBytes))
     service.addRoutes(to: router)
     let http1 = HTTP1Channel.Configuration(
-        additionalChannelHandlers: [SlowRequestHandler(window: .milliseconds(configuration.bodyRateWindowMs),
-                                                       minBytes: configuration.minBodyBytesPerWindow)],
+        additionalChannelHandlers: [
+            SlowRequestHandler(
+                window: .milliseconds(configuration.bodyRateWindowMs),
+                minBytes: configuration.minBodyBytesPerWindow)
+        ],
         idleTimeout: .milliseconds(configuration.idleTimeoutMs))
     // TLS, when configured, wraps each connection before HTTP (HummingbirdTLS over swift-nio-ssl).
-    let server: HTTPServerBuilder = if let tls = configuration.tls {
-        HTTPServerBuilder { responder in try TLSChannel(HTTP1Channel(responder: responder, configuration: http1), tlsConfiguration: tls) }
-    } else {
-        .http1(configuration: http1)
-    }
+    let server: HTTPServerBuilder =
+        if let tls = configuration.tls {
+            HTTPServerBuilder { responder in
+                try TLSChannel(HTTP1Channel(responder: responder, configuration: http1), tlsConfiguration: tls)
+            }
+        } else {
+            .http1(configuration: http1)
+        }
     return Application(
         router: router,
         server: server,

@@ -36,8 +36,10 @@ extension Service {
         try Self.checkParameters(q)
         // A mistyped parameter must not be ignored: `sharable=true` would send sensitive notes.
         if let unknown = q.map({ String($0.key) }).first(where: { !Self.hqActivitiesParameters.contains($0) }) {
-            throw APIError.badRequest("invalid_value", "unknown parameter '\(unknown.prefix(40))'; this endpoint takes "
-                                      + Self.hqActivitiesParameters.sorted().joined(separator: ", "))
+            throw APIError.badRequest(
+                "invalid_value",
+                "unknown parameter '\(unknown.prefix(40))'; this endpoint takes "
+                    + Self.hqActivitiesParameters.sorted().joined(separator: ", "))
         }
         let filter = try exportFilter(q)
         let shareable: Bool
@@ -48,14 +50,18 @@ extension Service {
         }
         let cursor = q["cursor"].map(String.init)
         if let cursor, !cursor.isEmpty, !ActivityFields.isCanonicalID(cursor) {
-            throw APIError.badRequest("invalid_value", "cursor '\(cursor.prefix(40))' is not an activity id; pass the cursor of the previous page")
+            throw APIError.badRequest(
+                "invalid_value", "cursor '\(cursor.prefix(40))' is not an activity id; pass the cursor of the previous page")
         }
         var limit = 500
         if let text = q["limit"] {
-            guard let n = Int(text), (1...5_000).contains(n) else { throw APIError.badRequest("invalid_limit", "limit must be between 1 and 5000") }
+            guard let n = Int(text), (1...5_000).contains(n) else {
+                throw APIError.badRequest("invalid_limit", "limit must be between 1 and 5000")
+            }
             limit = n
         }
-        let store = store, pageLimit = limit
+        let store = store
+        let pageLimit = limit
         // The shareable form is chosen in the page's query, not after it: the cursor is the last
         // activity the caller receives, never a sensitive one it may not know of.
         let sqlFilter = ActivityFilter(kind: filter.kind, country: filter.country, post: filter.post, shareable: shareable)
@@ -68,7 +74,9 @@ extension Service {
         return try jsonResponse(HQActivitiesPage(activities: page, cursor: more ? next : nil, more: more), now: environment.now())
     }
 
-    static let hqActivitiesParameters: Set<String> = ["cursor", "limit", "from", "to", "country", "goal", "kind", "post", "shareable"]
+    static let hqActivitiesParameters: Set<String> = [
+        "cursor", "limit", "from", "to", "country", "goal", "kind", "post", "shareable",
+    ]
 
     /// Refuses a query whose names or values hold a control character (U+0000 included, which
     /// PostgreSQL cannot store in text): each gets a clear 400 on every store, never a 500.
@@ -76,7 +84,8 @@ extension Service {
         for (name, value) in q {
             if let bad = (name + value).unicodeScalars.first(where: { TextRules.isDisplayControl($0) }) {
                 throw APIError.badRequest(
-                    "invalid_value", "parameter '\(TextRules.displayable(String(name.prefix(40))))' holds the control character \(TextRules.code(bad)); "
+                    "invalid_value",
+                    "parameter '\(TextRules.displayable(String(name.prefix(40))))' holds the control character \(TextRules.code(bad)); "
                         + "query parameters are plain text")
             }
         }
@@ -86,7 +95,8 @@ extension Service {
         try await requireHQ(request)
         let q = request.uri.queryParameters
         try Self.checkParameters(q)
-        let from = try day(q["from"], "from"), to = try day(q["to"], "to")
+        let from = try day(q["from"], "from")
+        let to = try day(q["to"], "to")
         guard let priorities = Self.bundledPriorities else {
             throw APIError(.internalServerError, "internal", "the server's country priorities could not be read; reinstall it")
         }
@@ -94,8 +104,9 @@ extension Service {
         let (activities, registry, conflicts) = try await database { () async throws(StoreError) in
             (try await store.activities(after: nil), try await store.partnerRegistry(), try await store.openConflictCount())
         }
-        let report = ReportBuilder.build(activities: activities, from: from, to: to, priorities: priorities, registry: registry,
-                                         openConflicts: conflicts)
+        let report = ReportBuilder.build(
+            activities: activities, from: from, to: to, priorities: priorities, registry: registry,
+            openConflicts: conflicts)
         return try jsonResponse(report, now: environment.now())
     }
 
@@ -114,14 +125,18 @@ extension Service {
                 from: try day(q["from"], "from"), to: try day(q["to"], "to"),
                 country: try q["country"].map { s throws(ModelError) in try Country(String(s)) },
                 goal: try q["goal"].map { s throws(ModelError) in
-                    guard let n = Int(s) else { throw ModelError(field: "goal", message: "goal must be a number 1–4, not '\(s.prefix(20))'") }
+                    guard let n = Int(s) else {
+                        throw ModelError(field: "goal", message: "goal must be a number 1–4, not '\(s.prefix(20))'")
+                    }
                     return try StrategicGoal.parse(n)
                 },
                 kind: try q["kind"].map { s throws(ModelError) in try ActivityKind.parse(String(s)) },
                 post: try q["post"].map { s throws(ModelError) in
                     let post = String(s).uppercased()
                     guard Activity.isValidPost(post) else {
-                        throw ModelError(field: "post", message: "post '\(s.prefix(40))' is not a post code; use letters, digits and '-', e.g. LIMA")
+                        throw ModelError(
+                            field: "post",
+                            message: "post '\(s.prefix(40))' is not a post code; use letters, digits and '-', e.g. LIMA")
                     }
                     return post
                 })

@@ -16,7 +16,8 @@ extension Service {
         let given = parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : ""
         // Compared as digests: the time taken says nothing about how much of the token matched.
         guard SHA256.hash(data: Data(given.utf8)) == SHA256.hash(data: Data(expected.utf8)) else {
-            throw APIError(.unauthorized, "invalid_token", "/metrics needs the metrics token as a bearer token (serve --metrics-token-file)")
+            throw APIError(
+                .unauthorized, "invalid_token", "/metrics needs the metrics token as a bearer token (serve --metrics-token-file)")
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4"

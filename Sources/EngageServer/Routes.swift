@@ -23,10 +23,12 @@ extension Service {
     func enroll(_ request: Request) async throws -> Response {
         let body = try await decode(EnrollRequest.self, request, limit: Self.enrolBodyLimit)
         if let node = body.nodeId, NodeID(node) == nil || node == HubRules.node.rawValue {
-            throw APIError.badRequest("invalid_value", "nodeId '\(node)' is not a node id; use lower-case letters, digits and '-'")
+            throw APIError.badRequest(
+                "invalid_value", "nodeId '\(node)' is not a node id; use lower-case letters, digits and '-'")
         }
         let codeHash = Secrets.codeDigest(body.code)
-        let token = environment.draw(.token), deviceId = environment.draw(.deviceID)
+        let token = environment.draw(.token)
+        let deviceId = environment.draw(.deviceID)
         let nodeId = body.nodeId ?? environment.draw(.nodeID)
         let store = store
         let device = try await database { () async throws(StoreError) in
@@ -38,8 +40,9 @@ extension Service {
     /// The answer that hands a device its identity: shown once, with the hub's generation.
     func enrolled(_ device: DeviceRecord, token: String) throws -> Response {
         try jsonResponse(
-            EnrollResponse(deviceId: device.id, token: token, name: device.name, post: device.post, role: .init(device.role),
-                           generation: store.generation),
+            EnrollResponse(
+                deviceId: device.id, token: token, name: device.name, post: device.post, role: .init(device.role),
+                generation: store.generation),
             status: .created, now: environment.now())
     }
 
@@ -51,9 +54,12 @@ extension Service {
         let device = try await authenticate(request)
         let body = try await decode(IdentityRequest.self, request, limit: Self.enrolBodyLimit)
         guard NodeID(body.nodeId) != nil, body.nodeId != HubRules.node.rawValue else {
-            throw APIError.badRequest("invalid_value", "nodeId '\(body.nodeId.prefix(64))' is not a device node id; use lower-case letters, digits and '-'")
+            throw APIError.badRequest(
+                "invalid_value",
+                "nodeId '\(body.nodeId.prefix(64))' is not a device node id; use lower-case letters, digits and '-'")
         }
-        let token = environment.draw(.token), deviceId = environment.draw(.deviceID)
+        let token = environment.draw(.token)
+        let deviceId = environment.draw(.deviceID)
         let store = store
         let created = try await database { () async throws(StoreError) in
             try await store.split(device: device, deviceId: deviceId, nodeId: body.nodeId, tokenHash: Secrets.hash(token))
@@ -66,7 +72,8 @@ extension Service {
         let body = try await decode(PushRequest.self, request, with: PushRequest.decode)
         guard body.changes.count <= configuration.maxBatchChanges else {
             throw APIError.badRequest(
-                "batch_too_large", "\(body.changes.count) changes in one push; split it into batches of at most \(configuration.maxBatchChanges)")
+                "batch_too_large",
+                "\(body.changes.count) changes in one push; split it into batches of at most \(configuration.maxBatchChanges)")
         }
         let store = store
         let changes = body.changes
@@ -85,7 +92,9 @@ extension Service {
         let response = PushResponse(
             accepted: result.accepted,
             rejected: result.rejected.map { r in
-                .init(stamp: r.stamp, code: r.code, message: r.message, current: r.current.map { .init(stamp: $0.stamp, value: $0.value) })
+                .init(
+                    stamp: r.stamp, code: r.code, message: r.message,
+                    current: r.current.map { .init(stamp: $0.stamp, value: $0.value) })
             },
             conflicts: conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) },
             receipt: result.logIDs.map { [$0.lowerBound, $0.upperBound] },
@@ -115,12 +124,14 @@ extension Service {
         let device = try await authenticate(request)
         let query = request.uri.queryParameters
         guard let cursor = Int64(query["cursor"].map(String.init) ?? "0"), cursor >= 0 else {
-            throw APIError.badRequest("invalid_cursor", "cursor must be a whole number of 0 or more, as returned by the last pull")
+            throw APIError.badRequest(
+                "invalid_cursor", "cursor must be a whole number of 0 or more, as returned by the last pull")
         }
         var limit = configuration.pullLimit
         if let text = query["limit"] {
             guard let n = Int(text), n >= 1 else {
-                throw APIError.badRequest("invalid_limit", "limit must be a whole number from 1 (this hub sends at most \(configuration.pullLimit))")
+                throw APIError.badRequest(
+                    "invalid_limit", "limit must be a whole number from 1 (this hub sends at most \(configuration.pullLimit))")
             }
             limit = min(n, configuration.pullLimit)  // a client's adaptive page may ask more than this hub sends
         }
@@ -129,9 +140,13 @@ extension Service {
             // Receipts of this sync's pushes: "first-last" change-log id ranges, comma-separated.
             for part in text.split(separator: ",", omittingEmptySubsequences: false).prefix(PushResponse.maxReceipts + 1) {
                 let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int64($0) }
-                guard own.count < PushResponse.maxReceipts, ends.count == 2, let first = ends[0], let last = ends[1], 0 < first, first <= last else {
+                guard own.count < PushResponse.maxReceipts, ends.count == 2, let first = ends[0], let last = ends[1], 0 < first,
+                    first <= last
+                else {
                     throw APIError.badRequest(
-                        "invalid_value", "own takes up to \(PushResponse.maxReceipts) push receipts as first-last ranges of whole numbers, comma-separated")
+                        "invalid_value",
+                        "own takes up to \(PushResponse.maxReceipts) push receipts as first-last ranges of whole numbers, comma-separated"
+                    )
                 }
                 own.append(first...last)
             }
@@ -143,12 +158,19 @@ extension Service {
             }
             total = text == "1"
         }
-        let store = store, maxBytes = configuration.pullMaxBytes, pageLimit = limit, ownRange = own, countRemaining = total
+        let store = store
+        let maxBytes = configuration.pullMaxBytes
+        let pageLimit = limit
+        let ownRange = own
+        let countRemaining = total
         let page = try await database { () async throws(StoreError) in
-            try await store.pull(after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes, own: ownRange, countRemaining: countRemaining)
+            try await store.pull(
+                after: cursor, for: device, limit: pageLimit, maxBytes: maxBytes, own: ownRange, countRemaining: countRemaining)
         }
-        let body = PullResponse(changes: page.changes, cursor: page.cursor, more: page.more, generation: page.generation,
-                                remaining: page.remaining).jsonText
+        let body = PullResponse(
+            changes: page.changes, cursor: page.cursor, more: page.more, generation: page.generation,
+            remaining: page.remaining
+        ).jsonText
         return rawJSONResponse(body, now: environment.now())
     }
 
@@ -158,7 +180,8 @@ extension Service {
         let store = store
         // Unknown ids and other posts' ids get the same answer: no oracle for ids or posts.
         let post = try await database { () async throws(StoreError) in try await store.post(ofActivity: key) }
-        let readable = switch device.role {
+        let readable =
+            switch device.role {
             case .hq: post != nil
             case .advisor: post != nil && post == device.post
             case .admin: false
@@ -166,17 +189,21 @@ extension Service {
         guard readable else {
             throw APIError(
                 .notFound, "not_found",
-                "no activity with id '\(id.prefix(64))' is readable by this device at the server; sync first if it was logged offline")
+                "no activity with id '\(id.prefix(64))' is readable by this device at the server; sync first if it was logged offline"
+            )
         }
         let entries = try await database { () async throws(StoreError) in try await store.history(activityId: key) }.map { e in
-            let (op, element, value): (HistoryEntry.OpPayload, String?, FieldValue?) = switch e.change.op {
-            case .set(let v): (.set, nil, v)
-            case .add(let x): (.add, x, nil)
-            case .remove(let x, _): (.remove, x, nil)
-            }
-            return HistoryEntry(stamp: e.stamp.encoded, deviceId: e.deviceId, deviceName: e.deviceName, receivedAt: e.receivedAt, field: e.change.field,
-                                element: element, op: op, oldValue: e.oldValue.map(Components.Schemas.FieldValue.init),
-                                newValue: value.map(Components.Schemas.FieldValue.init), applied: e.applied)
+            let (op, element, value): (HistoryEntry.OpPayload, String?, FieldValue?) =
+                switch e.change.op {
+                case .set(let v): (.set, nil, v)
+                case .add(let x): (.add, x, nil)
+                case .remove(let x, _): (.remove, x, nil)
+                }
+            return HistoryEntry(
+                stamp: e.stamp.encoded, deviceId: e.deviceId, deviceName: e.deviceName, receivedAt: e.receivedAt,
+                field: e.change.field,
+                element: element, op: op, oldValue: e.oldValue.map(Components.Schemas.FieldValue.init),
+                newValue: value.map(Components.Schemas.FieldValue.init), applied: e.applied)
         }
         return try jsonResponse(HistoryResponse(activityId: key, entries: entries), now: environment.now())
     }

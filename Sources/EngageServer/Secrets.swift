@@ -1,12 +1,11 @@
 import Crypto
-import _CryptoExtras
 import Foundation
+import _CryptoExtras
 
 /// The hashes the server stores instead of codes and tokens, and the shapes of its draws.
 enum Secrets {
     /// Letters and digits that cannot be misread (no 0/O, 1/I/L).
     static let codeAlphabet = Array("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
-
 
     /// What the hub stores of an enrolment code, compared without case, spaces or dashes:
     /// PBKDF2-HMAC-SHA256, `codeRounds` rounds, a fixed salt (the hub looks a code up by its
@@ -17,9 +16,10 @@ enum Secrets {
     static func codeDigest(_ code: String) -> String {
         // 100,000 rounds, under the 210,000 swift-crypto asks of passwords: a code lives 72 hours
         // and has ~50 random bits, and every enrolment (unauthenticated) pays the rounds.
-        guard let key = try? KDF.Insecure.PBKDF2.deriveKey(
-            from: Data(normalizedCode(code).utf8), salt: Data(codeSalt.utf8), using: .sha256, outputByteCount: 32,
-            unsafeUncheckedRounds: codeRounds)
+        guard
+            let key = try? KDF.Insecure.PBKDF2.deriveKey(
+                from: Data(normalizedCode(code).utf8), salt: Data(codeSalt.utf8), using: .sha256, outputByteCount: 32,
+                unsafeUncheckedRounds: codeRounds)
         else { preconditionFailure("PBKDF2 refused constant parameters") }
         return key.withUnsafeBytes { hex(Array($0)) }
     }

@@ -86,8 +86,9 @@ public final class SessionRecorder: @unchecked Sendable {
     func finish(setup: Transcript.Setup?, request: Transcript.Message, response: Transcript.Message) throws {
         let data: Transcript = lock.withLock {
             transcript.exchanges.append(
-                .init(n: transcript.exchanges.count + 1, at: clock, draws: draws, setup: setup, deviceClock: nil,
-                      request: request, response: response))
+                .init(
+                    n: transcript.exchanges.count + 1, at: clock, draws: draws, setup: setup, deviceClock: nil,
+                    request: request, response: response))
             return transcript
         }
         try data.write(to: url)
@@ -138,7 +139,8 @@ struct RecordingMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: any HubStorage
     let maxBodyBytes: Int
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         await recorder.gate.enter()
         do {
             let response = try await record(request, context: context, next: next)
@@ -150,16 +152,21 @@ struct RecordingMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    private func record(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    private func record(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         recorder.begin()
         var request = request
         let requestBody = (try? await request.collectBody(upTo: maxBodyBytes + 1)) ?? ByteBuffer()
         var headers: [String: String] = [:]
         for name in RecordedHeaders.request {
-            if let v = request.headers[HTTPField.Name(name)!] { headers[name] = name == "authorization" ? recorder.redactedAuthorization(v) : v }
+            if let v = request.headers[HTTPField.Name(name)!] {
+                headers[name] = name == "authorization" ? recorder.redactedAuthorization(v) : v
+            }
         }
-        var message = Transcript.Message(method: request.method.rawValue, path: request.uri.description, headers: headers,
-                                         data: Data(requestBody.readableBytesView))
+        var message = Transcript.Message(
+            method: request.method.rawValue, path: request.uri.description, headers: headers,
+            data: Data(requestBody.readableBytesView))
         var setup = Transcript.Setup()
         if case .object(var object) = message.body, request.uri.path == "/v1/enroll", case .string(let code) = object["code"] {
             let placeholder = recorder.redactedCode(code)
@@ -182,9 +189,11 @@ struct RecordingMiddleware<Context: RequestContext>: RouterMiddleware {
         for name in RecordedHeaders.response {
             if let v = response.headers[HTTPField.Name(name)!] { responseHeaders[name] = v }
         }
-        var recorded = Transcript.Message(status: response.status.code, headers: responseHeaders, data: Data(box.buffer.readableBytesView))
+        var recorded = Transcript.Message(
+            status: response.status.code, headers: responseHeaders, data: Data(box.buffer.readableBytesView))
         recorded.body = recorder.redact(recorded.body)
-        try recorder.finish(setup: setup.enrolment == nil && setup.revoked == nil ? nil : setup, request: message, response: recorded)
+        try recorder.finish(
+            setup: setup.enrolment == nil && setup.revoked == nil ? nil : setup, request: message, response: recorded)
         return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: box.buffer))
     }
 }

@@ -46,8 +46,9 @@ public enum SessionReplayer {
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("engage-replay-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: temporary) }
         if transcript.existingHub == true, transcript.hubSnapshot == nil, databasePath == nil {
-            throw TranscriptError("this session was recorded on a hub that held data, without its copy (serve --record-hub-copy): "
-                                  + "replay it against a copy of that hub taken before the recording (replay --db COPY)")
+            throw TranscriptError(
+                "this session was recorded on a hub that held data, without its copy (serve --record-hub-copy): "
+                    + "replay it against a copy of that hub taken before the recording (replay --db COPY)")
         }
         let path = databasePath ?? temporary.appendingPathComponent("server.sqlite").path
         script.set(clock: transcript.startedAt ?? transcript.exchanges.first?.at ?? 0)
@@ -55,7 +56,8 @@ public enum SessionReplayer {
             guard let gzipped = Data(base64Encoded: snapshot) else { throw TranscriptError("hubSnapshot is not base64") }
             var buffer = ByteBuffer(bytes: gzipped)
             let sqlite = try buffer.decompress(with: .gzip())
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(sqlite.readableBytesView).write(to: URL(fileURLWithPath: path))
         }
         var store = try openHubStore(path: path, environment: environment)
@@ -75,7 +77,8 @@ public enum SessionReplayer {
         var logger = Logger(label: "engage-replay")
         logger.logLevel = .error
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(configuration: configuration, store: serving(store), environment: environment, logger: logger) { _, port in
+        let app = buildApplication(configuration: configuration, store: serving(store), environment: environment, logger: logger)
+        { _, port in
             portSink.yield(port)
         }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
@@ -102,7 +105,9 @@ public enum SessionReplayer {
     }
 
     /// One request over loopback, as the recorded client sent it.
-    static func send(_ base: String, _ message: Transcript.Message) async throws -> (status: Int, headers: [String: String], body: Data) {
+    static func send(_ base: String, _ message: Transcript.Message) async throws -> (
+        status: Int, headers: [String: String], body: Data
+    ) {
         guard let url = URL(string: base + (message.path ?? "/")) else { throw TranscriptError("bad path \(message.path ?? "")") }
         var request = URLRequest(url: url)
         request.httpMethod = message.method ?? "GET"
@@ -117,13 +122,16 @@ public enum SessionReplayer {
 
     static func apply(_ setup: Transcript.Setup, to store: HubStore) throws {
         if let e = setup.enrolment, try store.enrolment(codeHash: Secrets.codeDigest(e.code)) == nil {
-            try store.createEnrolment(codeHash: Secrets.codeDigest(e.code), name: e.name, post: e.post,
-                                      role: DeviceRecord.Role(rawValue: e.role) ?? .advisor, expiresAt: e.expiresAt)
+            try store.createEnrolment(
+                codeHash: Secrets.codeDigest(e.code), name: e.name, post: e.post,
+                role: DeviceRecord.Role(rawValue: e.role) ?? .advisor, expiresAt: e.expiresAt)
         }
         if let id = setup.revoked { try store.revoke(deviceId: id) }
     }
 
-    static func compare(_ exchange: Transcript.Exchange, _ response: (status: Int, headers: [String: String], body: Data)) -> Mismatch? {
+    static func compare(_ exchange: Transcript.Exchange, _ response: (status: Int, headers: [String: String], body: Data))
+        -> Mismatch?
+    {
         let label = "\(exchange.request.method ?? "?") \(exchange.request.path ?? "?")"
         func mismatch(_ field: String, _ recorded: String, _ now: String) -> Mismatch {
             Mismatch(exchange: exchange.n, request: label, field: field, recorded: recorded, now: now)
@@ -141,8 +149,9 @@ public enum SessionReplayer {
             return recorded.firstDifference(from: current).map { mismatch("body \($0.path)", $0.recorded, $0.now) }
         }
         if exchange.response.text != now.text || (exchange.response.body == nil) != (now.body == nil) {
-            return mismatch("body", exchange.response.text ?? "\(exchange.response.body.map { "\($0)" } ?? "empty")",
-                            now.text ?? "\(now.body.map { "\($0)" } ?? "empty")")
+            return mismatch(
+                "body", exchange.response.text ?? "\(exchange.response.body.map { "\($0)" } ?? "empty")",
+                now.text ?? "\(now.body.map { "\($0)" } ?? "empty")")
         }
         return nil
     }

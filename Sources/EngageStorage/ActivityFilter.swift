@@ -10,7 +10,10 @@ public struct ActivityFilter: Sendable {
     /// (`Export.isShareable`). Every store says it in its query too.
     public var shareable = false
 
-    public init(kind: ActivityKind? = nil, country: Country? = nil, post: String? = nil, includeDeleted: Bool = false, shareable: Bool = false) {
+    public init(
+        kind: ActivityKind? = nil, country: Country? = nil, post: String? = nil, includeDeleted: Bool = false,
+        shareable: Bool = false
+    ) {
         self.kind = kind
         self.country = country
         self.post = post

@@ -59,11 +59,13 @@ public enum HubPush {
     /// Throws `identity_conflict` when a new change is stamped at or below the node's high water,
     /// or a held stamp comes back with other contents from its own node: the store then rolls back.
     public static func run<W: ReplicaApplying>(
-        _ changes: [Change], from device: DeviceRecord, relay: Bool, now: Int64, clock: inout HybridClock, writer: inout W, reads: Reads
+        _ changes: [Change], from device: DeviceRecord, relay: Bool, now: Int64, clock: inout HybridClock, writer: inout W,
+        reads: Reads
     ) throws -> Outcome {
         var result = PushResult()
         var log: [LogEntry] = []
-        var received = reads.received, heldIDs = reads.heldIDs
+        var received = reads.received
+        var heldIDs = reads.heldIDs
         var newHighWater = reads.highWater
         // The post the batch first gives each activity (a creation's): grounds to refuse a new
         // record's other fields, never to accept one.
@@ -75,7 +77,8 @@ public enum HubPush {
             let key = MemoryReplica.RecordKey(collection: change.collection, recordId: change.recordId)
             let state = try writer.state(key)
             let relayed = relay && change.stamp.node.rawValue != device.nodeId
-            let logKey = Self.logKey(change.stamp.encoded, change.collection, change.recordId, change.field, change.target.element ?? "")
+            let logKey = Self.logKey(
+                change.stamp.encoded, change.collection, change.recordId, change.field, change.target.element ?? "")
             // The hub says it holds another node's write only to a device that may read its
             // record: an acknowledgement of a guessed value under a guessed stamp would confirm it.
             let mayConfirm = try !relayed || HubPushRules.mayRead(change, device: device, state: state, lookups: reads.lookups)
@@ -97,15 +100,18 @@ public enum HubPush {
                 }
             }
             if let (code, message) = try relayed
-                ? HubPushRules.relayRefusal(change, device: device, state: state, claimed: claimed, now: now, lookups: reads.lookups)
+                ? HubPushRules.relayRefusal(
+                    change, device: device, state: state, claimed: claimed, now: now, lookups: reads.lookups)
                 : HubPushRules.refusal(change, device: device, state: state, claimed: claimed, now: now, lookups: reads.lookups)
             {
                 // The hub's value goes back only to a device that may read it, or that wrote it
                 // itself (an activity moved away since: the device returns to its own value, which
                 // it re-sends if the hub later loses it, and learns nothing new).
                 let held: Register? = if case .set = change.op { state.registers[change.field] } else { nil }
-                let readable = try held != nil
-                    && (held?.stamp.node.rawValue == device.nodeId || HubPushRules.mayRead(change, device: device, state: state, lookups: reads.lookups))
+                let readable =
+                    try held != nil
+                    && (held?.stamp.node.rawValue == device.nodeId
+                        || HubPushRules.mayRead(change, device: device, state: state, lookups: reads.lookups))
                 let current = readable ? held : nil
                 result.rejected.append(.init(stamp: change.stamp, code: code, message: message, current: current))
                 continue
@@ -118,10 +124,12 @@ public enum HubPush {
             received[logKey] = signature(change.op)
             clock.observe(change.stamp, physicalMs: now)
             // Other fields written since the author's cursor matter only to a delete.
-            let writtenSince = change.field == HubRules.deletedField
+            let writtenSince =
+                change.field == HubRules.deletedField
                 ? state.registers.filter { $0.key != HubRules.deletedField && $0.value.seq > change.seen }.map(\.value) : []
             let view = HubRules.View(
-                current: state.registers[change.field], deleted: state.registers[HubRules.deletedField], writtenSince: writtenSince)
+                current: state.registers[change.field], deleted: state.registers[HubRules.deletedField],
+                writtenSince: writtenSince)
             var conflicts = change.collection == ActivityFields.collection ? HubRules.conflicts(for: change, in: view) : []
             if clash, let held = heldBefore.flatMap(heldValue), let conflict = HubRules.sameStampConflict(change, held: held),
                 !conflicts.contains(where: { $0.id == conflict.id })
@@ -159,7 +167,9 @@ public enum HubPush {
     }
 
     /// A change's key in the change log: stamp, collection, record, field, element.
-    public static func logKey(_ stamp: String, _ collection: String, _ record: String, _ field: String, _ element: String) -> String {
+    public static func logKey(_ stamp: String, _ collection: String, _ record: String, _ field: String, _ element: String)
+        -> String
+    {
         [stamp, collection, record, field, element].joined(separator: "\u{1F}")
     }
 
@@ -189,6 +199,10 @@ public enum HubPush {
 
     /// The change log's `observed` column: the tags a removal observed, as a JSON array.
     public static func observed(_ op: Change.Op) -> String? {
-        if case .remove(_, let tags) = op { "[" + tags.map { "\"" + $0.encoded + "\"" }.joined(separator: ",") + "]" } else { nil }
+        if case .remove(_, let tags) = op {
+            "[" + tags.map { "\"" + $0.encoded + "\"" }.joined(separator: ",") + "]"
+        } else {
+            nil
+        }
     }
 }

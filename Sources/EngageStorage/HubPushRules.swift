@@ -43,9 +43,11 @@ public enum HubPushRules {
             return ("wrong_author", "a device may push only changes stamped with its own node id (\(device.nodeId))")
         }
         if change.stamp.wallMs > now + HLC.maxAheadMs {
-            return ("stamp_ahead",
-                    "stamped \((change.stamp.wallMs - now) / 1000) s ahead of the server's clock (at most \(HLC.maxAheadMs / 1000) s); "
-                    + "the app stamps it again with its corrected clock and sends it again")
+            return (
+                "stamp_ahead",
+                "stamped \((change.stamp.wallMs - now) / 1000) s ahead of the server's clock (at most \(HLC.maxAheadMs / 1000) s); "
+                    + "the app stamps it again with its corrected clock and sends it again"
+            )
         }
         return try authorRefusal(change, author: device, state: state, claimed: claimed, lookups: lookups)
     }
@@ -65,7 +67,10 @@ public enum HubPushRules {
                 // belongs to no post (headquarters would see it nowhere, or as nobody's).
                 return claimed[change.recordId] == nil
                     ? ("out_of_scope", "a new activity is sent with its post (\(author.post)); give it one and send it again")
-                    : ("out_of_scope", "this new activity is given another post in the same push; you may create activities of \(author.post) only")
+                    : (
+                        "out_of_scope",
+                        "this new activity is given another post in the same push; you may create activities of \(author.post) only"
+                    )
             }
             if let error = ActivityFields.unknownFieldsRefusal(change, state: state) { return ("invalid_value", error.message) }
             if let message = observedRefusal(change, state: state) { return ("invalid_value", message) }
@@ -75,12 +80,17 @@ public enum HubPushRules {
             let post = try lookups.conflictPost(change.recordId)
             guard let post, author.role == .hq || post == author.post else { return notFound(conflict: change.recordId, author) }
             guard change.field == ConflictRecord.resolvedField, case .set(.bool) = change.op else {
-                return ("invalid_value", "a device may only mark a conflict resolved (true or false); conflicts are raised by the hub")
+                return (
+                    "invalid_value", "a device may only mark a conflict resolved (true or false); conflicts are raised by the hub"
+                )
             }
             return nil
         case PartnerFields.collection:
             guard author.role == .hq else {
-                return ("out_of_scope", "the partner registry is reference data kept by headquarters; advisors record new partners on activities")
+                return (
+                    "out_of_scope",
+                    "the partner registry is reference data kept by headquarters; advisors record new partners on activities"
+                )
             }
             return PartnerFields.validate(change).map { ("invalid_value", $0.message) }
         default:
@@ -109,7 +119,9 @@ public enum HubPushRules {
             return nil
         case .hq:
             guard change.field == "post", case .set = change.op else {
-                return ("out_of_scope", "headquarters may move an activity to another post; its other fields are its post's advisors'")
+                return (
+                    "out_of_scope", "headquarters may move an activity to another post; its other fields are its post's advisors'"
+                )
             }
             return nil
         case .admin:
@@ -128,7 +140,10 @@ public enum HubPushRules {
 
     /// The answer for an activity that is unknown to the hub or another post's: the same words for both.
     static func notFound(activity id: String, _ author: DeviceRecord) -> Refusal {
-        ("out_of_scope", "activity \(id.prefix(8)) is not one of \(author.post)'s activities at the server; you may edit activities of \(author.post) only")
+        (
+            "out_of_scope",
+            "activity \(id.prefix(8)) is not one of \(author.post)'s activities at the server; you may edit activities of \(author.post) only"
+        )
     }
 
     static func notFound(conflict id: String, _ author: DeviceRecord) -> Refusal {
@@ -157,11 +172,12 @@ public enum HubPushRules {
                 : "an advisor relays only the writes of advisors of \(device.post) (never the hub's own)"
         )
         guard change.stamp.node != HubRules.node, let author = try lookups.author(change.stamp.node) else { return notRelayable }
-        let relayable = switch (device.role, author.role) {
+        let relayable =
+            switch (device.role, author.role) {
             case (.advisor, .advisor): author.post == device.post
             case (.hq, .hq): true
             default: false
-        }
+            }
         guard relayable else { return notRelayable }
         return try authorRefusal(change, author: author, state: state, claimed: claimed, lookups: lookups)
     }
@@ -192,7 +208,8 @@ public enum HubPushRules {
     /// observes the additions its device had received, which the hub holds (or lost in a
     /// restore); an element is added and removed a few times in its life, not a thousand.
     static func observedRefusal(_ change: Change, state: RecordState) -> String? {
-        let element: String, observed: [HLC]
+        let element: String
+        let observed: [HLC]
         switch change.op {
         case .set: return nil
         case .add(let e): (element, observed) = (e, [])
@@ -204,7 +221,8 @@ public enum HubPushRules {
         let held = Set((state.tags[change.field]?[element] ?? []).map(\.tag))
         let unknown = Set(observed).subtracting(held).count
         if unknown > maxObservedUnknown {
-            return "this removal of '\(element)' names \(unknown) additions the server never received (at most \(maxObservedUnknown)); "
+            return
+                "this removal of '\(element)' names \(unknown) additions the server never received (at most \(maxObservedUnknown)); "
                 + "a removal names only the additions the device has — sync, then remove it again"
         }
         let added = if case .add = change.op, !held.contains(change.stamp) { 1 } else { 0 }
@@ -214,7 +232,8 @@ public enum HubPushRules {
         }
         let total = state.tags.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
         if total + unknown + added > maxTagsPerRecord {
-            return "this activity's partners, goals and countries have been added and removed \(total) times, the most one activity may hold; "
+            return
+                "this activity's partners, goals and countries have been added and removed \(total) times, the most one activity may hold; "
                 + "leave them as they are"
         }
         return nil

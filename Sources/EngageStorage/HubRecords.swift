@@ -18,7 +18,8 @@ public struct DeviceRecord: Sendable, Codable, Equatable {
     public var parentId: String?
 
     public init(
-        id: String, name: String, post: String, role: Role, nodeId: String, lastSeen: Int64?, revoked: Bool, parentId: String? = nil
+        id: String, name: String, post: String, role: Role, nodeId: String, lastSeen: Int64?, revoked: Bool,
+        parentId: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -105,7 +106,11 @@ public struct PushResult: Sendable {
     public var held: [ClosedRange<Int64>] {
         var runs: [ClosedRange<Int64>] = []
         for id in Set(heldIDs).sorted() {
-            if let last = runs.last, last.upperBound + 1 == id { runs[runs.count - 1] = last.lowerBound...id } else { runs.append(id...id) }
+            if let last = runs.last, last.upperBound + 1 == id {
+                runs[runs.count - 1] = last.lowerBound...id
+            } else {
+                runs.append(id...id)
+            }
         }
         return runs
     }
@@ -127,7 +132,9 @@ public struct ChangeLogEntry: Sendable {
     /// Whether it became the current value.
     public var applied: Bool
 
-    public init(stamp: HLC, deviceId: String, deviceName: String?, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool) {
+    public init(
+        stamp: HLC, deviceId: String, deviceName: String?, receivedAt: Int64, change: Change, oldValue: FieldValue?, applied: Bool
+    ) {
         self.stamp = stamp
         self.deviceId = deviceId
         self.deviceName = deviceName

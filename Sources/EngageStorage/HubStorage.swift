@@ -4,7 +4,8 @@ import EngageModel
 /// Enrolled devices and one-time enrolment codes: the part of a hub's database that holds who
 /// may sync (every method one transaction, errors as in `HubStorage`).
 public protocol HubDevices: Sendable {
-    func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) async throws(StoreError)
+    func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64)
+        async throws(StoreError)
     func enrolment(codeHash: String) async throws(StoreError) -> EnrolmentRecord?
     /// Exchanges an unused, unexpired code (its SHA-256 hash) for a device; `node_in_use` when
     /// another device has the node id.

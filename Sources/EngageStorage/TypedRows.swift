@@ -19,8 +19,10 @@ public enum TypedRows {
         public var amount: String?
 
         public init(
-            id: String, kind: String, title: String, country: String, location: String?, post: String, partners: String, goals: String,
-            startDate: String, endDate: String?, status: String, participants: Int64?, notes: String, sensitivity: String, deleted: Bool,
+            id: String, kind: String, title: String, country: String, location: String?, post: String, partners: String,
+            goals: String,
+            startDate: String, endDate: String?, status: String, participants: Int64?, notes: String, sensitivity: String,
+            deleted: Bool,
             otherCountries: String, datePrecision: String, amount: String?
         ) {
             self.id = id
@@ -62,7 +64,8 @@ public enum TypedRows {
             status: r["status"]?.value.stringValue ?? "planned", participants: r["participants"]?.value.intValue,
             notes: r["notes"]?.value.stringValue ?? "", sensitivity: r["sensitivity"]?.value.stringValue ?? unknownSensitivity,
             deleted: r["deleted"]?.value.boolValue == true, otherCountries: JSON.array((sets["otherCountries"] ?? []).sorted()),
-            datePrecision: r["datePrecision"]?.value.stringValue ?? DatePrecision.day.rawValue, amount: r["amount"]?.value.stringValue)
+            datePrecision: r["datePrecision"]?.value.stringValue ?? DatePrecision.day.rawValue,
+            amount: r["amount"]?.value.stringValue)
     }
 
     /// The typed row's sensitivity while the record's has not arrived: no `Sensitivity`.
@@ -82,7 +85,9 @@ public enum TypedRows {
 
     /// A `partner` row (code, name, country, agency type, aliases as JSON); nil until its
     /// required fields arrived.
-    public static func partner(code: String, state: RecordState) -> (code: String, name: String, country: String, agencyType: String, aliases: String)? {
+    public static func partner(code: String, state: RecordState) -> (
+        code: String, name: String, country: String, agencyType: String, aliases: String
+    )? {
         let v = state.scalarValues
         guard let name = v["name"]?.stringValue, let country = v["country"]?.stringValue, let type = v["agencyType"]?.stringValue
         else { return nil }
@@ -95,30 +100,31 @@ public enum TypedRows {
     /// than reading the rows.
     public static func stringArray(_ json: String?) -> [String] {
         guard let json, json.utf8.count > 2 else { return [] }
-        let fast: [String]? = json.utf8.withContiguousStorageIfAvailable { b in
-            let n = b.count
-            guard b[0] == 0x5B, b[n - 1] == 0x5D, !b.contains(0x5C) else { return nil }  // [ … ], no backslash
-            var out: [String] = []
-            if b[1] == 0x22 {  // ["a","b"]: every quote delimits, elements are separated by `","`
-                var i = 2
-                while i < n - 1 {
-                    var j = i
-                    while j < n - 1, b[j] != 0x22 { j += 1 }
-                    guard j < n - 1 else { return nil }
-                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self))
-                    i = j + 3
+        let fast: [String]? =
+            json.utf8.withContiguousStorageIfAvailable { b in
+                let n = b.count
+                guard b[0] == 0x5B, b[n - 1] == 0x5D, !b.contains(0x5C) else { return nil }  // [ … ], no backslash
+                var out: [String] = []
+                if b[1] == 0x22 {  // ["a","b"]: every quote delimits, elements are separated by `","`
+                    var i = 2
+                    while i < n - 1 {
+                        var j = i
+                        while j < n - 1, b[j] != 0x22 { j += 1 }
+                        guard j < n - 1 else { return nil }
+                        out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self))
+                        i = j + 3
+                    }
+                } else {  // [1,3]
+                    var i = 1
+                    while i < n - 1 {
+                        var j = i
+                        while j < n - 1, b[j] != 0x2C { j += 1 }
+                        out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self).filter { $0 != " " })
+                        i = j + 1
+                    }
                 }
-            } else {  // [1,3]
-                var i = 1
-                while i < n - 1 {
-                    var j = i
-                    while j < n - 1, b[j] != 0x2C { j += 1 }
-                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self).filter { $0 != " " })
-                    i = j + 1
-                }
-            }
-            return out
-        } ?? nil
+                return out
+            } ?? nil
         if let fast { return fast }
         let parsed = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [Any] ?? []
         return parsed.map { "\($0)" }
@@ -156,7 +162,9 @@ extension TypedRows.Activity {
         }
         return Activity(
             id: uuid, kind: kind, title: title, country: country, otherCountries: others, location: location, post: post,
-            partners: Set(TypedRows.stringArray(partners)), goals: goals, startDate: start, endDate: end, datePrecision: precision,
-            status: status, participants: participants.map { Int($0) }, amount: money, notes: notes, sensitivity: sensitivity, deleted: deleted)
+            partners: Set(TypedRows.stringArray(partners)), goals: goals, startDate: start, endDate: end,
+            datePrecision: precision,
+            status: status, participants: participants.map { Int($0) }, amount: money, notes: notes, sensitivity: sensitivity,
+            deleted: deleted)
     }
 }

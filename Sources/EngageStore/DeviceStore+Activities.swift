@@ -24,7 +24,8 @@ extension DeviceStore {
             try writeLocal(db, id: id) { old in
                 guard var activity = old else { throw Self.notFound(Self.key(id)) }
                 if activity.deleted {
-                    throw StoreError(.deleted, "activity \(Self.key(id).prefix(8)) is deleted; `engage restore` it before editing")
+                    throw StoreError(
+                        .deleted, "activity \(Self.key(id).prefix(8)) is deleted; `engage restore` it before editing")
                 }
                 try change(&activity)
                 return activity
@@ -58,16 +59,26 @@ extension DeviceStore {
     }
 
     public func activities(_ filter: ActivityFilter = ActivityFilter()) throws(StoreError) -> [Activity] {
-        var clauses: [String] = [], args: [any DatabaseValueConvertible] = []
+        var clauses: [String] = []
+        var args: [any DatabaseValueConvertible] = []
         if !filter.includeDeleted { clauses.append("deleted = 0") }
-        if let kind = filter.kind { clauses.append("kind = ?"); args.append(kind.rawValue) }
+        if let kind = filter.kind {
+            clauses.append("kind = ?")
+            args.append(kind.rawValue)
+        }
         if let country = filter.country {
             // The main country, or one of a regional activity's others (codes are two letters, quoted in the array).
             clauses.append("(country = ? OR other_countries LIKE ?)")
             args += [country.code, "%\"\(country.code)\"%"]
         }
-        if let post = filter.post { clauses.append("post = ?"); args.append(post) }
-        if filter.shareable { clauses.append("sensitivity = ?"); args.append(Sensitivity.unclassified.rawValue) }
+        if let post = filter.post {
+            clauses.append("post = ?")
+            args.append(post)
+        }
+        if filter.shareable {
+            clauses.append("sensitivity = ?")
+            args.append(Sensitivity.unclassified.rawValue)
+        }
         let condition = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
         return try read { db in try SQLiteStore.fetchActivities(db, where: condition, args) }
     }
@@ -79,11 +90,14 @@ extension DeviceStore {
             throw StoreError(.invalid, "'\(text)' is not an activity id; give the id or its first 6 or more characters")
         }
         let ids = try read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM activity WHERE id LIKE ? || '%' ORDER BY id LIMIT 3", arguments: [prefix])
+            try String.fetchAll(
+                db, sql: "SELECT id FROM activity WHERE id LIKE ? || '%' ORDER BY id LIMIT 3", arguments: [prefix])
         }
         guard let first = ids.first, let uuid = UUID(uuidString: first) else { throw Self.notFound(text) }
         guard ids.count == 1 else {
-            throw StoreError(.ambiguousID, "id prefix '\(text)' matches several activities (\(ids.joined(separator: ", "))); type more characters")
+            throw StoreError(
+                .ambiguousID,
+                "id prefix '\(text)' matches several activities (\(ids.joined(separator: ", "))); type more characters")
         }
         return uuid
     }
@@ -93,11 +107,14 @@ extension DeviceStore {
     public func importActivities(_ activities: [Activity]) throws(StoreError) -> (created: Int, existing: Int) {
         for (index, activity) in activities.enumerated() {
             do { try activity.validate() } catch {
-                throw StoreError(.invalid, "activity \(index + 1) (\(Self.key(activity.id).prefix(8))): \(error.message); nothing was imported")
+                throw StoreError(
+                    .invalid, "activity \(index + 1) (\(Self.key(activity.id).prefix(8))): \(error.message); nothing was imported"
+                )
             }
         }
         return try write { db in
-            var created = 0, existing = 0
+            var created = 0
+            var existing = 0
             for activity in activities {
                 if try Self.exists(db, activity.id) {
                     existing += 1
@@ -139,7 +156,9 @@ extension DeviceStore {
             // Local stamps come after everything the record holds, so each applies; the outbox
             // sequence stays unique even if one did not.
             let seq = try writer.apply(change) ? writer.seq : writer.nextSeq()
-            try db.cachedStatement(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)").execute(arguments: [seq, change.jsonText])
+            try db.cachedStatement(sql: "INSERT INTO outbox (seq, change) VALUES (?, ?)").execute(arguments: [
+                seq, change.jsonText,
+            ])
         }
         try writer.project()
     }
@@ -158,18 +177,24 @@ extension DeviceStore {
             guard let old else {
                 if new.post.isEmpty { new.post = post }
                 guard new.post == post else {
-                    throw StoreError(.outOfScope, "this device logs activities of post \(post), not \(new.post); leave --post out or give \(post)")
+                    throw StoreError(
+                        .outOfScope,
+                        "this device logs activities of post \(post), not \(new.post); leave --post out or give \(post)")
                 }
                 return
             }
             guard new.post == old.post else {
-                throw StoreError(.outOfScope, "activity \(id) belongs to post \(old.post); moving it to another post is for headquarters")
+                throw StoreError(
+                    .outOfScope, "activity \(id) belongs to post \(old.post); moving it to another post is for headquarters")
             }
         case "hq":
             var unchanged = new
             if let old { unchanged.post = old.post }
             guard let old, unchanged == old else {
-                throw StoreError(.outOfScope, "headquarters may move an activity to another post (--post); logging and editing it is for its post's advisors")
+                throw StoreError(
+                    .outOfScope,
+                    "headquarters may move an activity to another post (--post); logging and editing it is for its post's advisors"
+                )
             }
         default:
             throw StoreError(.outOfScope, "a \(role) device does not edit activities")
@@ -183,9 +208,9 @@ extension DeviceStore {
     }
 
     static func exists(_ db: Database, _ id: UUID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM field_state WHERE collection = ? AND record_id = ?)",
-                          arguments: [ActivityFields.collection, key(id)]) ?? false
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM field_state WHERE collection = ? AND record_id = ?)",
+            arguments: [ActivityFields.collection, key(id)]) ?? false
     }
-
 
 }

@@ -25,8 +25,10 @@ public enum Settlement: Sendable, Equatable {
 extension DeviceStore {
     public func conflicts(includeResolved: Bool = false) throws(StoreError) -> [ConflictSummary] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM conflict WHERE resolved = 0 OR ? ORDER BY record_id, field, id",
-                             arguments: [includeResolved]).compactMap(Self.conflict(from:))
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM conflict WHERE resolved = 0 OR ? ORDER BY record_id, field, id",
+                arguments: [includeResolved]
+            ).compactMap(Self.conflict(from:))
         }
     }
 
@@ -35,7 +37,8 @@ extension DeviceStore {
     @discardableResult
     public func resolve(conflict id: String, _ settlement: Settlement) throws(StoreError) -> ConflictSummary {
         try write { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM conflict WHERE id LIKE ? || '%' LIMIT 2", arguments: [id.lowercased()])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM conflict WHERE id LIKE ? || '%' LIMIT 2", arguments: [id.lowercased()])
             guard rows.count == 1, let conflict = Self.conflict(from: rows[0]) else {
                 throw rows.isEmpty
                     ? StoreError(.notFound, "no conflict has id '\(id)'; `engage conflicts` lists the open ones")
@@ -71,15 +74,23 @@ extension DeviceStore {
             try applyLocal(db, changes, writer: &writer)
             // The merged activity must still satisfy the model (e.g. an end date after the start).
             let merged = try writer.state(recordKey)
-            if var activity = try ActivityFields.activity(id: conflict.activityId, scalars: merged.scalarValues, sets: merged.setValues) {
+            if var activity = try ActivityFields.activity(
+                id: conflict.activityId, scalars: merged.scalarValues, sets: merged.setValues)
+            {
                 try activity.validate()
                 // A settlement that changes the value is an edit: refused at once when the hub
                 // would refuse it from this device (else the conflict would close on the hub
                 // while the chosen value was refused). Nothing is written.
-                let before = try ActivityFields.activity(id: conflict.activityId, scalars: state.scalarValues, sets: state.setValues)
-                do { try Self.checkScope(db, old: before, new: &activity) } catch let error as StoreError where error.code == .outOfScope {
-                    throw StoreError(.outOfScope, "settling this conflict with another value edits \(conflict.field), which this device may not do "
-                                     + "(\(error.message)); settle it with --keep current, or leave it to the post's advisors; nothing was changed")
+                let before = try ActivityFields.activity(
+                    id: conflict.activityId, scalars: state.scalarValues, sets: state.setValues)
+                do { try Self.checkScope(db, old: before, new: &activity) } catch let error as StoreError
+                    where error.code == .outOfScope
+                {
+                    throw StoreError(
+                        .outOfScope,
+                        "settling this conflict with another value edits \(conflict.field), which this device may not do "
+                            + "(\(error.message)); settle it with --keep current, or leave it to the post's advisors; nothing was changed"
+                    )
                 }
             }
             context.seq = writer.seq
@@ -98,9 +109,10 @@ extension DeviceStore {
             let cv = try? decoder.decode(FieldValue.self, from: Data((row["current_value"] as String).utf8)),
             let ov = try? decoder.decode(FieldValue.self, from: Data((row["other_value"] as String).utf8))
         else { return nil }
-        return ConflictSummary(id: row["id"], activityId: row["record_id"], field: row["field"],
-                               current: .init(value: cv, stamp: cs, by: name(row["current_author"], cs)),
-                               other: .init(value: ov, stamp: os, by: name(row["other_author"], os)),
-                               resolved: row["resolved"])
+        return ConflictSummary(
+            id: row["id"], activityId: row["record_id"], field: row["field"],
+            current: .init(value: cv, stamp: cs, by: name(row["current_author"], cs)),
+            other: .init(value: ov, stamp: os, by: name(row["other_author"], os)),
+            resolved: row["resolved"])
     }
 }

@@ -33,7 +33,8 @@ extension DeviceStore {
         try read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT server_url, device_id, token, device_post, device_role, agency_ca FROM sync_state WHERE id = 1"),
+                    db,
+                    sql: "SELECT server_url, device_id, token, device_post, device_role, agency_ca FROM sync_state WHERE id = 1"),
                 let url: String = row[0], let id: String = row[1], let token: String = row[2]
             else { return nil }
             return Enrollment(serverURL: url, deviceId: id, token: token, post: row[3], role: row[4], agencyCA: row[5])
@@ -52,7 +53,8 @@ extension DeviceStore {
 
     static func save(_ e: Enrollment, _ db: Database) throws {
         try db.execute(
-            sql: "UPDATE sync_state SET server_url = ?, device_id = ?, token = ?, device_post = ?, device_role = ?, agency_ca = ? WHERE id = 1",
+            sql:
+                "UPDATE sync_state SET server_url = ?, device_id = ?, token = ?, device_post = ?, device_role = ?, agency_ca = ? WHERE id = 1",
             arguments: [e.serverURL, e.deviceId, e.token, e.post, e.role, e.agencyCA])
     }
 

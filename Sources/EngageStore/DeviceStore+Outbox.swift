@@ -32,15 +32,21 @@ extension DeviceStore {
             for r in rejected {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO rejected_change (stamp, change, code, message, at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [r.change.stamp.encoded, String(decoding: try encoder.encode(r.change), as: UTF8.self), r.code, r.message, at])
+                    arguments: [
+                        r.change.stamp.encoded, String(decoding: try encoder.encode(r.change), as: UTF8.self), r.code, r.message,
+                        at,
+                    ])
                 if try Self.revert(r, db: db) {
                     try writer.refresh(.init(collection: r.change.collection, recordId: r.change.recordId))
                 }
             }
             try writer.project()
-            for chunk in stride(from: 0, to: acknowledged.count, by: 500).map({ acknowledged[$0..<min($0 + 500, acknowledged.count)] }) {
-                try db.execute(sql: "DELETE FROM outbox WHERE seq IN (\(databaseQuestionMarks(count: chunk.count)))",
-                               arguments: StatementArguments(Array(chunk)))
+            for chunk in stride(from: 0, to: acknowledged.count, by: 500).map({
+                acknowledged[$0..<min($0 + 500, acknowledged.count)]
+            }) {
+                try db.execute(
+                    sql: "DELETE FROM outbox WHERE seq IN (\(databaseQuestionMarks(count: chunk.count)))",
+                    arguments: StatementArguments(Array(chunk)))
             }
         }
     }
@@ -53,12 +59,16 @@ extension DeviceStore {
         case .set:
             if let current = r.current {
                 try db.execute(
-                    sql: "UPDATE field_state SET value_type = ?, value = ?, stamp = ?, node = ? WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?",
-                    arguments: [current.value.sqlType, current.value.databaseValue, current.stamp.encoded, current.stamp.node.rawValue]
+                    sql:
+                        "UPDATE field_state SET value_type = ?, value = ?, stamp = ?, node = ? WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?",
+                    arguments: [
+                        current.value.sqlType, current.value.databaseValue, current.stamp.encoded, current.stamp.node.rawValue,
+                    ]
                         + args + [c.stamp.encoded])
             } else {
                 try db.execute(
-                    sql: "DELETE FROM field_state WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?", arguments: args + [c.stamp.encoded])
+                    sql: "DELETE FROM field_state WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?",
+                    arguments: args + [c.stamp.encoded])
             }
         case .add(let element):
             try db.execute(
@@ -66,7 +76,8 @@ extension DeviceStore {
                 arguments: args + [element, c.stamp.encoded])
         case .remove(let element, _):
             try db.execute(
-                sql: "UPDATE element_state SET removed = NULL WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND removed = ?",
+                sql:
+                    "UPDATE element_state SET removed = NULL WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND removed = ?",
                 arguments: args + [element, c.stamp.encoded])
         }
         return db.changesCount > 0
@@ -118,15 +129,18 @@ extension DeviceStore {
             switch change.op {
             case .set:
                 try db.execute(
-                    sql: "UPDATE field_state SET stamp = ?, node = ? WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?",
+                    sql:
+                        "UPDATE field_state SET stamp = ?, node = ? WHERE collection = ? AND record_id = ? AND field = ? AND stamp = ?",
                     arguments: [change.stamp.encoded, change.stamp.node.rawValue] + args + [old.encoded])
             case .add(let element):
                 try db.execute(
-                    sql: "UPDATE element_state SET tag = ? WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND tag = ?",
+                    sql:
+                        "UPDATE element_state SET tag = ? WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND tag = ?",
                     arguments: [change.stamp.encoded] + args + [element, old.encoded])
             case .remove(let element, _):
                 try db.execute(
-                    sql: "UPDATE element_state SET removed = ? WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND removed = ?",
+                    sql:
+                        "UPDATE element_state SET removed = ? WHERE collection = ? AND record_id = ? AND field = ? AND element = ? AND removed = ?",
                     arguments: [change.stamp.encoded] + args + [element, old.encoded])
             }
         }
@@ -145,7 +159,8 @@ extension DeviceStore {
     public func takeNewIdentity(_ node: NodeID, enrollment: Enrollment) throws(StoreError) {
         try write { db in
             var context = try ReplicaContext.load(db)
-            try db.execute(sql: "INSERT OR IGNORE INTO earlier_node (node_id) VALUES (?)", arguments: [context.clock.node.rawValue])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO earlier_node (node_id) VALUES (?)", arguments: [context.clock.node.rawValue])
             context.clock = context.clock.renamed(to: node)
             try db.execute(sql: "UPDATE sync_state SET node_id = ? WHERE id = 1", arguments: [node.rawValue])
             context.cursor = 0
@@ -196,24 +211,35 @@ extension DeviceStore {
             // Every value this device holds of activities and conflicts: its own, and — relayed —
             // what others wrote, in case their authors cannot send them again.
             for row in try Row.fetchAll(
-                db, sql: "SELECT collection, record_id, field, value_type, value, stamp FROM field_state WHERE collection IN ('activities', 'conflicts')")
-            {
+                db,
+                sql:
+                    "SELECT collection, record_id, field, value_type, value, stamp FROM field_state WHERE collection IN ('activities', 'conflicts')"
+            ) {
                 // The hub's own writes (imports, the conflicts it raised) are never taken back from
                 // a device (docs/security.md): it raises a conflict again when its sides meet again.
                 guard let stamp = HLC(encoded: row[5]), stamp.node != HubRules.node,
                     row[0] as String != ConflictRecord.collection || row[2] as String == ConflictRecord.resolvedField
                 else { continue }
-                queue(Change(collection: row[0], recordId: row[1], field: row[2],
-                             op: .set(FieldValue(sqlType: row[3], value: row[4])), stamp: stamp))
+                queue(
+                    Change(
+                        collection: row[0], recordId: row[1], field: row[2],
+                        op: .set(FieldValue(sqlType: row[3], value: row[4])), stamp: stamp))
             }
             for row in try Row.fetchAll(
-                db, sql: "SELECT collection, record_id, field, element, tag, removed FROM element_state WHERE collection = 'activities'")
-            {
+                db,
+                sql:
+                    "SELECT collection, record_id, field, element, tag, removed FROM element_state WHERE collection = 'activities'"
+            ) {
                 guard let tag = HLC(encoded: row[4]) else { continue }
                 let element: String = row[3]
-                if tag.node != HubRules.node { queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag)) }
+                if tag.node != HubRules.node {
+                    queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .add(element), stamp: tag))
+                }
                 if let removed = (row[5] as String?).flatMap(HLC.init(encoded:)), removed.node != HubRules.node {
-                    queue(Change(collection: row[0], recordId: row[1], field: row[2], op: .remove(element, observed: [tag]), stamp: removed))
+                    queue(
+                        Change(
+                            collection: row[0], recordId: row[1], field: row[2], op: .remove(element, observed: [tag]),
+                            stamp: removed))
                 }
             }
             // Removals by one stamp of several tags travel as one change.

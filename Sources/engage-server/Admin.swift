@@ -17,19 +17,29 @@ struct EnrollDevice: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON") var json = false
 
     func validate() throws {
-        guard DeviceRecord.Role(rawValue: role) != nil else { throw ValidationError("--role takes advisor, hq or admin, not '\(role)'") }
-        guard Activity.isValidPost(post.uppercased()) else { throw ValidationError("--post '\(post)' is not a post code; e.g. LIMA") }
-        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name is empty; name the device") }
+        guard DeviceRecord.Role(rawValue: role) != nil else {
+            throw ValidationError("--role takes advisor, hq or admin, not '\(role)'")
+        }
+        guard Activity.isValidPost(post.uppercased()) else {
+            throw ValidationError("--post '\(post)' is not a post code; e.g. LIMA")
+        }
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--name is empty; name the device")
+        }
     }
 
     func run() async throws {
         let enrolment = try await database.with { store in
-            try await Administration.createEnrolment(store: store, name: name, post: post.uppercased(), role: DeviceRecord.Role(rawValue: role)!)
+            try await Administration.createEnrolment(
+                store: store, name: name, post: post.uppercased(), role: DeviceRecord.Role(rawValue: role)!)
         }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
-            print(String(decoding: try encoder.encode(["code": enrolment.code, "expiresAt": String(enrolment.expiresAt)]), as: UTF8.self))
+            print(
+                String(
+                    decoding: try encoder.encode(["code": enrolment.code, "expiresAt": String(enrolment.expiresAt)]),
+                    as: UTF8.self))
         } else {
             print(enrolment.code)
         }
@@ -37,7 +47,8 @@ struct EnrollDevice: AsyncParsableCommand {
 }
 
 struct Devices: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List or revoke enrolled devices.", subcommands: [ListDevices.self, Revoke.self])
+    static let configuration = CommandConfiguration(
+        abstract: "List or revoke enrolled devices.", subcommands: [ListDevices.self, Revoke.self])
 
     struct ListDevices: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List enrolled devices.")
@@ -52,22 +63,29 @@ struct Devices: ParsableCommand {
                 return print(TextRules.displayableJSON(String(decoding: try encoder.encode(devices), as: UTF8.self)))
             }
             for d in devices {
-                let seen = d.lastSeen.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never"
+                let seen =
+                    d.lastSeen.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000)) }
+                    ?? "never"
                 // Names come from whoever enrolled the device (an older version took any text): shown, not obeyed.
                 let lineage = d.parentId.map { "  (copy of \($0))" } ?? ""
-                print([d.id, d.role.rawValue, d.post, d.revoked ? "revoked" : "active", seen, TextRules.displayable(d.name)].joined(separator: "  ")
-                      + lineage)
+                print(
+                    [d.id, d.role.rawValue, d.post, d.revoked ? "revoked" : "active", seen, TextRules.displayable(d.name)].joined(
+                        separator: "  ")
+                        + lineage)
             }
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a device; its next request is refused. It keeps its local data.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a device; its next request is refused. It keeps its local data.")
         @OptionGroup var database: ServerDatabase
         @Argument(help: "The device id (or a unique prefix)") var deviceID: String
 
         func run() async throws {
-            let (device, all) = try await database.with { store in (try await store.revoke(deviceId: deviceID), try await store.devices()) }
+            let (device, all) = try await database.with { store in
+                (try await store.revoke(deviceId: deviceID), try await store.devices())
+            }
             print("revoked \(device.id) (\(TextRules.displayable(device.name)))")
             // Copies of its database (new identities after identity_conflict) and the enrolment
             // they came from go with it: one lineage, one decision.
@@ -80,7 +98,8 @@ struct Devices: ParsableCommand {
             let parent = Dictionary(devices.map { ($0.id, $0.parentId) }, uniquingKeysWith: { a, _ in a })
             var root = id
             while let up = parent[root] ?? nil { root = up }
-            var found: Set<String> = [root], frontier = [root]
+            var found: Set<String> = [root]
+            var frontier = [root]
             while let next = frontier.popLast() {
                 for d in devices where d.parentId == next && found.insert(d.id).inserted { frontier.append(d.id) }
             }
@@ -101,19 +120,25 @@ struct ImportData: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: ServerDatabase
-    @Argument(help: "The file: Engage JSON (activities or partners), or with --format a ForeignAssistance.gov CSV or IATI XML file")
+    @Argument(
+        help: "The file: Engage JSON (activities or partners), or with --format a ForeignAssistance.gov CSV or IATI XML file")
     var file: String
-    @Option(help: "fa-gov (a ForeignAssistance.gov country export, CSV) or iati (an IATI activity file, XML)") var format: ImportFormat?
+    @Option(help: "fa-gov (a ForeignAssistance.gov country export, CSV) or iati (an IATI activity file, XML)") var format:
+        ImportFormat?
     @Option(help: "With --format: the post the imported activities belong to, e.g. SAN-SALVADOR") var post: String?
     @Flag(help: "With --format: map and report, change nothing") var dryRun = false
-    @Option(help: "With --format: write the mapping report to this file (JSON when it ends in .json, else text)") var report: String?
+    @Option(help: "With --format: write the mapping report to this file (JSON when it ends in .json, else text)") var report:
+        String?
 
     func validate() throws {
         if format == nil, post != nil || dryRun || report != nil {
             throw ValidationError("--post, --dry-run and --report go with --format fa-gov or --format iati")
         }
         if format != nil {
-            guard let post else { throw ValidationError("--format needs --post: the post the imported activities belong to, e.g. --post SAN-SALVADOR") }
+            guard let post else {
+                throw ValidationError(
+                    "--format needs --post: the post the imported activities belong to, e.g. --post SAN-SALVADOR")
+            }
             guard Activity.isValidPost(post.uppercased()) else {
                 throw ValidationError("--post '\(post)' is not a post code: 2 to 32 letters, digits and '-', e.g. SAN-SALVADOR")
             }
@@ -126,7 +151,8 @@ struct ImportData: AsyncParsableCommand {
         // A registry entry has an agencyType; anything else is read as activities, so a bad
         // entry is reported with its activity error (entry, field and rule).
         let isRegistry = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]])?.first?["agencyType"] != nil
-        let partners: [Partner], activities: [Activity]
+        let partners: [Partner]
+        let activities: [Activity]
         do {
             if isRegistry {
                 partners = try JSONDecoder().decode([Partner].self, from: data)
@@ -138,9 +164,11 @@ struct ImportData: AsyncParsableCommand {
         } catch let error as DecodingError {
             throw ValidationError(
                 "'\(file)' is not \(isRegistry ? "a partners file (like samples/partners.json)" : "an activities file (like samples/activities.json)"): "
-                    + "\(error.readableDescription); for public records give --format fa-gov or --format iati; nothing was imported")
+                    + "\(error.readableDescription); for public records give --format fa-gov or --format iati; nothing was imported"
+            )
         } catch let error as CocoaError where error.code == .propertyListReadCorrupt {
-            throw ValidationError("'\(file)' is not JSON; for public records give --format fa-gov or --format iati; nothing was imported")
+            throw ValidationError(
+                "'\(file)' is not JSON; for public records give --format fa-gov or --format iati; nothing was imported")
         }
         try await database.with { store in
             if !isRegistry {
@@ -172,16 +200,19 @@ struct ImportData: AsyncParsableCommand {
         }
         let unknown = mapping.unknownPartners
         if !unknown.isEmpty {
-            FileHandle.standardError.write(Data(("warning: \(unknown.count) partner names are not in the registry (kept as written; add them, or aliases, with a partners file): "
-                + mapping.unknownPartnersShown + "\n").utf8))
+            FileHandle.standardError.write(
+                Data(
+                    ("warning: \(unknown.count) partner names are not in the registry (kept as written; add them, or aliases, with a partners file): "
+                        + mapping.unknownPartnersShown + "\n").utf8))
         }
         guard let store, !dryRun else {
             if report == nil { print(TextRules.displayable(mapping.text, keepingLines: true), terminator: "") }
             return print("dry run: \(mapping.summary); nothing was imported")
         }
         let result = try await store.importActivities(mapping.activities)
-        print("imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"
-            + (report.map { "; mapping report in \($0)" } ?? "; give --report FILE for the mapping report"))
+        print(
+            "imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"
+                + (report.map { "; mapping report in \($0)" } ?? "; give --report FILE for the mapping report"))
     }
 }
 
@@ -201,7 +232,8 @@ struct Restored: AsyncParsableCommand {
 
     func validate() throws {
         guard database.url != nil else {
-            throw ValidationError("a SQLite backup takes a new generation by itself when it is opened; this is for --database-url (PostgreSQL)")
+            throw ValidationError(
+                "a SQLite backup takes a new generation by itself when it is opened; this is for --database-url (PostgreSQL)")
         }
     }
 

@@ -34,13 +34,17 @@ struct ServerDatabase: ParsableArguments {
     @Option(name: .long, help: "The server's SQLite file (default: $ENGAGE_SERVER_DB, else ./engage-server.sqlite).")
     var db: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A PostgreSQL database instead of the SQLite file, without a password (a password goes in --database-url-file or $ENGAGE_DATABASE_URL)",
-        valueName: "postgres://user@host:port/database"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A PostgreSQL database instead of the SQLite file, without a password (a password goes in --database-url-file or $ENGAGE_DATABASE_URL)",
+            valueName: "postgres://user@host:port/database"))
     var databaseURL: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A file readable by this user only holding the PostgreSQL URL, password included", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A file readable by this user only holding the PostgreSQL URL, password included", valueName: "file"))
     var databaseURLFile: String?
 
     func validate() throws {
@@ -48,7 +52,8 @@ struct ServerDatabase: ParsableArguments {
             throw ValidationError("give one of --db (a SQLite file), --database-url or --database-url-file (PostgreSQL)")
         }
         if let databaseURL, SecretFile.hasPassword(databaseURL) {
-            throw ValidationError("""
+            throw ValidationError(
+                """
                 --database-url carries a password, which every user of this machine can read on the command line (ps): \
                 put the URL in a file readable by you only and give --database-url-file FILE, or set $ENGAGE_DATABASE_URL
                 """)

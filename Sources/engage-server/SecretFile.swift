@@ -8,7 +8,8 @@ enum SecretFile {
     /// libpq refuse such key and password files.
     static func read(_ path: String, what: String) throws -> String {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, let data = FileManager.default.contents(atPath: path)
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue,
+            let data = FileManager.default.contents(atPath: path)
         else {
             throw ValidationError("\(what): cannot read \(path); check the path and its permissions")
         }

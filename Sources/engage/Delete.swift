@@ -16,7 +16,9 @@ struct Delete: ParsableCommand {
         let store = try database.openExisting()
         let activity = try store.delete(try store.resolveID(id))
         if json { return try printJSON(activity) }
-        say("deleted \(activity.id.uuidString.lowercased()) (engage restore \(activity.id.uuidString.lowercased().prefix(8)) undoes it)")
+        say(
+            "deleted \(activity.id.uuidString.lowercased()) (engage restore \(activity.id.uuidString.lowercased().prefix(8)) undoes it)"
+        )
     }
 }
 

@@ -16,38 +16,50 @@ struct Edit: ParsableCommand {
     @Option(help: "A post code, e.g. LIMA") var post: String?
     @Option(help: "YYYY-MM-DD, or YYYY-MM, YYYY-Qn or YYYY when only that is known") var start: String?
     @Option(help: "YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY (\"\" clears it)") var end: String?
-    @Option(name: .customLong("add-country"), help: "Another country of a regional activity; repeatable") var addCountries: [String] = []
-    @Option(name: .customLong("remove-country"), help: "A further country to take off; repeatable") var removeCountries: [String] = []
+    @Option(name: .customLong("add-country"), help: "Another country of a regional activity; repeatable") var addCountries:
+        [String] = []
+    @Option(name: .customLong("remove-country"), help: "A further country to take off; repeatable") var removeCountries:
+        [String] = []
     @Option(help: "An obligation or budget, e.g. \"12000 USD\" (\"\" clears it)") var amount: String?
     @Option(help: ArgumentHelp("One of: \(Allowed.statuses)")) var status: String?
     @Option(help: "A number (-1 clears it)") var participants: Int?
     @Option(help: "Free text (\"\" clears it)") var notes: String?
     @Option(help: ArgumentHelp("One of: \(Allowed.sensitivities)")) var sensitivity: String?
-    @Option(name: .customLong("add-partner"), help: "A partner agency (registry code or name); repeatable") var addPartners: [String] = []
+    @Option(name: .customLong("add-partner"), help: "A partner agency (registry code or name); repeatable") var addPartners:
+        [String] = []
     @Option(name: .customLong("remove-partner"), help: "A partner to take off; repeatable") var removePartners: [String] = []
-    @Option(name: .customLong("add-goal"), help: ArgumentHelp("A strategic goal: \(Allowed.goals); repeatable")) var addGoals: [Int] = []
+    @Option(name: .customLong("add-goal"), help: ArgumentHelp("A strategic goal: \(Allowed.goals); repeatable")) var addGoals:
+        [Int] = []
     @Option(name: .customLong("remove-goal"), help: "A goal number 1–4 to take off; repeatable") var removeGoals: [Int] = []
     @Flag(help: "Print the activity as JSON") var json = false
 
     func run() throws {
         // Parse everything before touching the database.
-        let kind = try Parse.kind(kind), country = try Parse.country(country), post = try Parse.post(post)
-        let start = try Parse.period(start, "startDate"), status = try Parse.status(status)
+        let kind = try Parse.kind(kind)
+        let country = try Parse.country(country)
+        let post = try Parse.post(post)
+        let start = try Parse.period(start, "startDate")
+        let status = try Parse.status(status)
         let sensitivity = try Parse.sensitivity(sensitivity)
         let end = try end.flatMap { $0.isEmpty ? nil : try Parse.period($0, "endDate") }
         // Both dates: one precision, which becomes the activity's. One date alone keeps the other
         // as it is, so it must be given to the activity's precision.
-        let dates = try self.start.flatMap { s in self.end.map { e in (s, e) } }.map { s, e in try Day.periods(start: s, end: e.isEmpty ? nil : e) }
-        let addCountries = try Parse.countries(addCountries), removeCountries = try Parse.countries(removeCountries)
+        let dates = try self.start.flatMap { s in self.end.map { e in (s, e) } }.map { s, e in
+            try Day.periods(start: s, end: e.isEmpty ? nil : e)
+        }
+        let addCountries = try Parse.countries(addCountries)
+        let removeCountries = try Parse.countries(removeCountries)
         let amount = try amount.flatMap { $0.isEmpty ? nil : try Parse.amount($0) }
-        let addGoals = try Parse.goals(addGoals), removeGoals = try Parse.goals(removeGoals)
+        let addGoals = try Parse.goals(addGoals)
+        let removeGoals = try Parse.goals(removeGoals)
         let store = try database.openExisting()
         let activity = try store.edit(try store.resolveID(id)) { (a: inout Activity) throws(ModelError) in
             let alone = dates == nil ? (start ?? end) : nil
             if let alone, alone.precision != a.datePrecision {
                 throw ModelError(
                     field: start != nil ? "startDate" : "endDate",
-                    message: "this activity's dates are known to the \(a.datePrecision.rawValue), and the date given is to the \(alone.precision.rawValue); "
+                    message:
+                        "this activity's dates are known to the \(a.datePrecision.rawValue), and the date given is to the \(alone.precision.rawValue); "
                         + "give --start and --end together to change the precision")
             }
             if let title { a.title = title }

@@ -1,6 +1,6 @@
+import ArgumentParser
 import EngageModel
 import Foundation
-import ArgumentParser
 
 @main
 struct Engage: AsyncParsableCommand {

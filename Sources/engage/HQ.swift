@@ -14,7 +14,8 @@ struct HQ: AsyncParsableCommand {
         subcommands: [Pull.self, ExportCommand.self, ReportCommand.self])
 
     struct Pull: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bring the consolidated copy up to date (moves only what changed).")
+        static let configuration = CommandConfiguration(
+            abstract: "Bring the consolidated copy up to date (moves only what changed).")
         @OptionGroup var database: DatabaseOptions
         @Flag(help: "Print the summary as JSON") var json = false
 
@@ -23,7 +24,9 @@ struct HQ: AsyncParsableCommand {
             let summary = try await Synchronizer.withEnrolledDevice(store) { synchronizer, _ in try await synchronizer.sync() }
             if json { return try printJSON(summary) }
             let status = try store.status()
-            say("pulled \(summary.pulled) changes; the copy holds \(status.activities) activities (\(status.openConflicts) open conflicts)")
+            say(
+                "pulled \(summary.pulled) changes; the copy holds \(status.activities) activities (\(status.openConflicts) open conflicts)"
+            )
         }
     }
 
@@ -40,7 +43,8 @@ struct HQ: AsyncParsableCommand {
     }
 
     struct ExportCommand: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export", abstract: "Export activities as CSV, JSON or NDJSON.")
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Export activities as CSV, JSON or NDJSON.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var period: Filters
         @Option(help: "csv, json or ndjson") var format: String
@@ -49,17 +53,22 @@ struct HQ: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only this strategic goal: \(Allowed.goals)")) var goal: Int?
         @Option(help: ArgumentHelp("Only this kind: \(Allowed.kinds)")) var kind: String?
         @Option(help: "Only this post, e.g. LIMA") var post: String?
-        @Flag(help: "Leave out sensitive activities and all notes: the form that may go to partner agencies") var shareable = false
+        @Flag(help: "Leave out sensitive activities and all notes: the form that may go to partner agencies") var shareable =
+            false
 
         func validate() throws {
-            guard Export.Format(rawValue: format) != nil else { throw ValidationError("--format takes csv, json or ndjson, not '\(format)'") }
+            guard Export.Format(rawValue: format) != nil else {
+                throw ValidationError("--format takes csv, json or ndjson, not '\(format)'")
+            }
         }
 
         func run() throws {
             let filter = Export.Filter(
                 from: try Parse.day(period.from, "from"), to: try Parse.day(period.to, "to"), country: try Parse.country(country),
-                goal: try goal.map { n throws(ModelError) in try StrategicGoal.parse(n) }, kind: try Parse.kind(kind), post: try Parse.post(post))
-            var activities = try database.openExisting().activities(ActivityFilter(includeDeleted: false, shareable: shareable)).filter(filter.matches)
+                goal: try goal.map { n throws(ModelError) in try StrategicGoal.parse(n) }, kind: try Parse.kind(kind),
+                post: try Parse.post(post))
+            var activities = try database.openExisting().activities(ActivityFilter(includeDeleted: false, shareable: shareable))
+                .filter(filter.matches)
             if shareable { activities = Export.shareable(activities) }
             let text = try Export.render(activities, as: Export.Format(rawValue: format)!)
             if let out {
@@ -73,13 +82,15 @@ struct HQ: AsyncParsableCommand {
 
     struct ReportCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "report", abstract: "Coverage, shortfalls, redundancies, trend and data quality of the consolidated copy.")
+            commandName: "report",
+            abstract: "Coverage, shortfalls, redundancies, trend and data quality of the consolidated copy.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var period: Filters
         @Flag(help: "Print the whole report as JSON (stdout)") var json = false
         @Flag(help: "List every row, not the one-screen summary") var full = false
         @Option(help: "Also write a self-contained HTML page") var html: String?
-        @Option(help: "Country priorities (default: samples/priorities.json; method in docs/priorities.md)") var priorities: String?
+        @Option(help: "Country priorities (default: samples/priorities.json; method in docs/priorities.md)") var priorities:
+            String?
 
         func run() throws {
             let store = try database.openExisting()
@@ -96,7 +107,9 @@ struct HQ: AsyncParsableCommand {
         }
 
         func loadPriorities() throws -> Priorities {
-            let url = priorities.map { URL(fileURLWithPath: $0) } ?? EngageResources.samplesDirectory.appendingPathComponent("priorities.json")
+            let url =
+                priorities.map { URL(fileURLWithPath: $0) }
+                ?? EngageResources.samplesDirectory.appendingPathComponent("priorities.json")
             guard let data = try? Data(contentsOf: url) else { throw ValidationError("cannot read priorities file \(url.path)") }
             let value: Priorities
             do { value = try JSONDecoder().decode(Priorities.self, from: data) } catch {
@@ -120,66 +133,116 @@ enum ReportText {
         }
         var out: [String] = []
         let t = r.coverage.totals
-        out.append("COVERAGE  \(t.activities) activities, \(t.completed) completed, \(t.participants) participants; "
-                   + "\(r.coverage.countries) countries, \(r.coverage.posts) posts (\(r.coverage.cancelled) cancelled left out)")
+        out.append(
+            "COVERAGE  \(t.activities) activities, \(t.completed) completed, \(t.participants) participants; "
+                + "\(r.coverage.countries) countries, \(r.coverage.posts) posts (\(r.coverage.cancelled) cancelled left out)")
         if r.coverage.multiCountry > 0 {
-            out.append("  \(r.coverage.multiCountry) activities take place in several countries: once per country in the country figures, once in totals")
+            out.append(
+                "  \(r.coverage.multiCountry) activities take place in several countries: once per country in the country figures, once in totals"
+            )
         }
         if r.coverage.yearOnly > 0 {
-            out.append("  \(r.coverage.yearOnly) activities are dated only to the year: in totals and by country, not in the quarterly figures")
+            out.append(
+                "  \(r.coverage.yearOnly) activities are dated only to the year: in totals and by country, not in the quarterly figures"
+            )
         }
-        let goalCountry = r.coverage.byGoalCountry.sorted { ($1.tally.activities, $0.goal, $0.country) < ($0.tally.activities, $1.goal, $1.country) }
-        out.append(Table.render(header: ["GOAL", "COUNTRY", "REGION", "ACTIVITIES▼", "COMPLETED", "PARTICIPANTS"],
-                                rows: top(goalCountry).map { ["\($0.goal)", $0.country, $0.region, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))
+        let goalCountry = r.coverage.byGoalCountry.sorted {
+            ($1.tally.activities, $0.goal, $0.country) < ($0.tally.activities, $1.goal, $1.country)
+        }
+        out.append(
+            Table.render(
+                header: ["GOAL", "COUNTRY", "REGION", "ACTIVITIES▼", "COMPLETED", "PARTICIPANTS"],
+                rows: top(goalCountry).map {
+                    [
+                        "\($0.goal)", $0.country, $0.region, "\($0.tally.activities)", "\($0.tally.completed)",
+                        "\($0.tally.participants)",
+                    ]
+                }))
         out.append(more(goalCountry.count, "goal × country rows"))
         if full {
-            out.append(Table.render(header: ["KIND", "QUARTER▼", "ACTIVITIES", "COMPLETED", "PARTICIPANTS"],
-                                    rows: r.coverage.byKindQuarter.map { [$0.kind, $0.quarter, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"] }))
+            out.append(
+                Table.render(
+                    header: ["KIND", "QUARTER▼", "ACTIVITIES", "COMPLETED", "PARTICIPANTS"],
+                    rows: r.coverage.byKindQuarter.map {
+                        [$0.kind, $0.quarter, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)"]
+                    }))
         } else {
             var byKind: [String: Int] = [:]
             for row in r.coverage.byKindQuarter { byKind[row.kind, default: 0] += row.tally.activities }
-            out.append("KINDS  " + byKind.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))
+            out.append(
+                "KINDS  "
+                    + byKind.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(
+                        separator: " · "))
         }
         out.append("")
-        out.append(Table.render(header: ["PARTNER", "ACTIVITIES▼", "COMPLETED", "PARTICIPANTS", "NAME"],
-                                rows: top(r.coverage.byPartner).map { [$0.partner, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)", $0.name ?? "(not in registry)"] }))
+        out.append(
+            Table.render(
+                header: ["PARTNER", "ACTIVITIES▼", "COMPLETED", "PARTICIPANTS", "NAME"],
+                rows: top(r.coverage.byPartner).map {
+                    [
+                        $0.partner, "\($0.tally.activities)", "\($0.tally.completed)", "\($0.tally.participants)",
+                        $0.name ?? "(not in registry)",
+                    ]
+                }))
         out.append(more(r.coverage.byPartner.count, "partners"))
         out.append("\nSHORTFALLS  priority countries engaged below their priority share, largest gap first")
-        out.append(Table.render(header: ["COUNTRY", "GAP▼", "PRIORITY SHARE", "ENGAGEMENT SHARE", "ACTIVITIES"],
-                                rows: top(r.shortfalls.countries).map {
-                                    [$0.country, String(format: "%.1f pts", ($0.priorityShare - $0.engagementShare) * 100),
-                                     String(format: "%.1f%%", $0.priorityShare * 100), String(format: "%.1f%%", $0.engagementShare * 100), "\($0.activities)"]
-                                }))
+        out.append(
+            Table.render(
+                header: ["COUNTRY", "GAP▼", "PRIORITY SHARE", "ENGAGEMENT SHARE", "ACTIVITIES"],
+                rows: top(r.shortfalls.countries).map {
+                    [
+                        $0.country, String(format: "%.1f pts", ($0.priorityShare - $0.engagementShare) * 100),
+                        String(format: "%.1f%%", $0.priorityShare * 100), String(format: "%.1f%%", $0.engagementShare * 100),
+                        "\($0.activities)",
+                    ]
+                }))
         out.append(more(r.shortfalls.countries.count, "countries"))
         if full || !r.shortfalls.goalGaps.isEmpty {
-            out.append(Table.render(header: ["COUNTRY▲", "GOALS WITH NO COMPLETED ACTIVITY"],
-                                    rows: top(r.shortfalls.goalGaps).map { [$0.country, $0.goals.map(String.init).joined(separator: ", ")] }))
+            out.append(
+                Table.render(
+                    header: ["COUNTRY▲", "GOALS WITH NO COMPLETED ACTIVITY"],
+                    rows: top(r.shortfalls.goalGaps).map { [$0.country, $0.goals.map(String.init).joined(separator: ", ")] }))
             out.append(more(r.shortfalls.goalGaps.count, "countries"))
         }
-        let found = r.redundancies.found, listed = r.redundancies.groups.count
-        out.append("\nREDUNDANCIES  \(found) group\(found == 1 ? "" : "s") of engagements that may duplicate each other, most posts first"
-                   + (found > listed ? "; the report keeps the first \(listed)" : "") + " (rule: docs/reports.md)")
-        out.append(Table.render(header: ["POSTS▼", "ENGAGEMENTS", "COUNTRY", "KIND", "PARTNERS", "DATES", "FIRST TITLES"],
-                                rows: top(r.redundancies.groups).map { g in
-                                    [g.posts.joined(separator: ","), "\(g.activities)", g.country, g.kind, g.partners.joined(separator: ","),
-                                     "\(g.from) to \(g.to)", g.engagements.prefix(2).map { $0.title.count > 30 ? $0.title.prefix(29) + "…" : $0.title }.joined(separator: "; ")]
-                                }))
+        let found = r.redundancies.found
+        let listed = r.redundancies.groups.count
+        out.append(
+            "\nREDUNDANCIES  \(found) group\(found == 1 ? "" : "s") of engagements that may duplicate each other, most posts first"
+                + (found > listed ? "; the report keeps the first \(listed)" : "") + " (rule: docs/reports.md)")
+        out.append(
+            Table.render(
+                header: ["POSTS▼", "ENGAGEMENTS", "COUNTRY", "KIND", "PARTNERS", "DATES", "FIRST TITLES"],
+                rows: top(r.redundancies.groups).map { g in
+                    [
+                        g.posts.joined(separator: ","), "\(g.activities)", g.country, g.kind, g.partners.joined(separator: ","),
+                        "\(g.from) to \(g.to)",
+                        g.engagements.prefix(2).map { $0.title.count > 30 ? $0.title.prefix(29) + "…" : $0.title }.joined(
+                            separator: "; "),
+                    ]
+                }))
         out.append(more(r.redundancies.groups.count, "groups"))
         let quarters = Array(Array(Set(r.trend.map(\.quarter))).sorted().suffix(full ? .max : 4))
         out.append("\nTREND  activities per goal and quarter\(full ? "" : " (last 4 quarters)")")
         var cells: [String: Report.TrendPoint] = [:]
         for p in r.trend { cells["\(p.goal)|\(p.quarter)"] = p }
-        out.append(Table.render(header: ["GOAL"] + quarters, rows: (1...4).map { goal in
-            ["\(goal)"] + quarters.map { q in
-                let p = cells["\(goal)|\(q)"]
-                return "\(p?.activities ?? 0)" + (p?.change.map { $0 > 0 ? " (+\($0))" : " (\($0))" } ?? "")
-            }
-        }))
+        out.append(
+            Table.render(
+                header: ["GOAL"] + quarters,
+                rows: (1...4).map { goal in
+                    ["\(goal)"]
+                        + quarters.map { q in
+                            let p = cells["\(goal)|\(q)"]
+                            return "\(p?.activities ?? 0)" + (p?.change.map { $0 > 0 ? " (+\($0))" : " (\($0))" } ?? "")
+                        }
+                }))
         let q = r.dataQuality
-        out.append("\nDATA QUALITY  \(q.withoutGoals.count) without goals; \(q.unknownPartners.count) partners not in the registry"
-                   + "\(q.unknownPartners.isEmpty ? "" : " (most used: " + q.unknownPartners.prefix(3).map { "\($0.partner) ×\($0.activities.count)" }.joined(separator: ", ") + ")")"
-                   + "; \(q.openConflicts) open conflicts")
-        if !full { out.append("\n(summary: `engage hq report --full` lists every row; --json and --html carry the whole report)") }
+        out.append(
+            "\nDATA QUALITY  \(q.withoutGoals.count) without goals; \(q.unknownPartners.count) partners not in the registry"
+                + "\(q.unknownPartners.isEmpty ? "" : " (most used: " + q.unknownPartners.prefix(3).map { "\($0.partner) ×\($0.activities.count)" }.joined(separator: ", ") + ")")"
+                + "; \(q.openConflicts) open conflicts")
+        if !full {
+            out.append("\n(summary: `engage hq report --full` lists every row; --json and --html carry the whole report)")
+        }
         return out.filter { !$0.isEmpty }.joined(separator: "\n")
     }
 }
@@ -195,6 +258,8 @@ func writeFile(_ text: String, to path: String) throws {
         throw CLIError("the folder \(folder) does not exist; create it or write elsewhere")
     }
     do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw CLIError("cannot write \(path): \((error as NSError).localizedFailureReason ?? "permission denied or disk full"); nothing was written")
+        throw CLIError(
+            "cannot write \(path): \((error as NSError).localizedFailureReason ?? "permission denied or disk full"); nothing was written"
+        )
     }
 }

@@ -17,13 +17,19 @@ struct Import: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Argument var file: String
-    @Option(help: "fa-gov (a ForeignAssistance.gov country export, CSV) or iati (an IATI activity file, XML)") var format: ImportFormat?
+    @Option(help: "fa-gov (a ForeignAssistance.gov country export, CSV) or iati (an IATI activity file, XML)") var format:
+        ImportFormat?
     @Option(help: "With --format: the post of the activities (default: the post this device is enrolled for)") var post: String?
     @Flag(help: "With --format: map and report, change nothing") var dryRun = false
-    @Option(help: "With --format: write the mapping report to this file (JSON when it ends in .json, else text)") var report: String?
+    @Option(help: "With --format: write the mapping report to this file (JSON when it ends in .json, else text)") var report:
+        String?
     @Flag var json = false
 
-    struct Summary: Encodable { var created: Int; var existing: Int; var skipped: Int? }
+    struct Summary: Encodable {
+        var created: Int
+        var existing: Int
+        var skipped: Int?
+    }
 
     func validate() throws {
         if format == nil, post != nil || dryRun || report != nil {
@@ -36,13 +42,16 @@ struct Import: ParsableCommand {
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read '\(file)'; give the path of an activities JSON file (or, with --format, a CSV or XML file)")
+            throw ValidationError(
+                "cannot read '\(file)'; give the path of an activities JSON file (or, with --format, a CSV or XML file)")
         }
         if let format { return try importRecords(data, format: format) }
         let activities: [Activity]
         do { activities = try ActivityFile.decode(data) } catch {
             let why = (error as? DecodingError)?.readableDescription ?? "not JSON"
-            throw ValidationError("'\(file)' is not an activities JSON file: \(why); for public records give --format fa-gov or --format iati; nothing was imported")
+            throw ValidationError(
+                "'\(file)' is not an activities JSON file: \(why); for public records give --format fa-gov or --format iati; nothing was imported"
+            )
         }
         let store = try database.open()
         let result = try store.importActivities(activities)
@@ -73,8 +82,9 @@ struct Import: ParsableCommand {
         }
         let unknown = mapping.unknownPartners
         if !unknown.isEmpty {
-            warn("\(unknown.count) partner names are not in the registry (kept as written; see `engage partners`): "
-                + mapping.unknownPartnersShown)
+            warn(
+                "\(unknown.count) partner names are not in the registry (kept as written; see `engage partners`): "
+                    + mapping.unknownPartnersShown)
         }
         let skipped = mapping.records.filter(\.skipped).count
         if dryRun {
@@ -85,8 +95,9 @@ struct Import: ParsableCommand {
         guard let store else { return }
         let result = try store.importActivities(mapping.activities)
         if json { return try printJSON(Summary(created: result.created, existing: result.existing, skipped: skipped)) }
-        say("imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"
-            + (report.map { "; mapping report in \($0)" } ?? "; give --report FILE for the mapping report"))
+        say(
+            "imported \(result.created) activities (\(result.existing) already present) from \(mapping.summary)"
+                + (report.map { "; mapping report in \($0)" } ?? "; give --report FILE for the mapping report"))
     }
 }
 

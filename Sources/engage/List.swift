@@ -21,8 +21,11 @@ struct List: ParsableCommand {
         let activities = try database.openExisting().activities(filter)
         if json { return try printJSON(activities) }
         let rows = activities.map { a in
-            [String(a.id.uuidString.lowercased().prefix(8)), a.startDate.text(a.datePrecision), a.kind.rawValue, a.countries.map(\.code).joined(separator: "+"),
-             a.post, a.deleted ? "deleted" : a.status.rawValue, a.title]
+            [
+                String(a.id.uuidString.lowercased().prefix(8)), a.startDate.text(a.datePrecision), a.kind.rawValue,
+                a.countries.map(\.code).joined(separator: "+"),
+                a.post, a.deleted ? "deleted" : a.status.rawValue, a.title,
+            ]
         }
         say(Table.render(header: ["ID", "START", "KIND", "CC", "POST", "STATUS", "TITLE"], rows: rows))
     }

@@ -13,11 +13,13 @@ struct Log: ParsableCommand {
     @Option(help: "ISO 3166-1 alpha-2 code, e.g. PE") var country: String
     @Option(help: "YYYY-MM-DD, or YYYY-MM, YYYY-Qn or YYYY when only that is known") var start: String
     @Option(help: "YYYY-MM-DD, or YYYY-MM, YYYY-Qn or YYYY") var end: String?
-    @Option(name: .customLong("also-in"), help: "Another country of a regional activity (ISO code); repeatable") var otherCountries: [String] = []
+    @Option(name: .customLong("also-in"), help: "Another country of a regional activity (ISO code); repeatable")
+    var otherCountries: [String] = []
     @Option(help: "An obligation or budget: a sum and an ISO 4217 currency, e.g. \"12000 USD\"") var amount: String?
     @Option(help: "Your post code, e.g. LIMA") var post: String?
     @Option var location: String?
-    @Option(name: .customLong("partner"), help: "A partner agency (registry code or name); repeatable") var partners: [String] = []
+    @Option(name: .customLong("partner"), help: "A partner agency (registry code or name); repeatable") var partners: [String] =
+        []
     @Option(name: .customLong("goal"), help: ArgumentHelp("A strategic goal: \(Allowed.goals); repeatable")) var goals: [Int] = []
     @Option var participants: Int?
     @Option(help: ArgumentHelp("One of: \(Allowed.statuses)")) var status: String?
@@ -28,10 +30,12 @@ struct Log: ParsableCommand {
     func run() throws {
         let dates = try Day.periods(start: start, end: end)
         var activity = Activity(
-            kind: try Parse.kind(kind)!, title: title, country: try Parse.country(country)!, otherCountries: try Parse.countries(otherCountries),
+            kind: try Parse.kind(kind)!, title: title, country: try Parse.country(country)!,
+            otherCountries: try Parse.countries(otherCountries),
             location: location, post: try Parse.post(post) ?? "", partners: Set(partners), goals: try Parse.goals(goals),
             startDate: dates.start, endDate: dates.end, datePrecision: dates.precision,
-            status: try Parse.status(status) ?? .planned, participants: participants, amount: try Parse.amount(amount), notes: notes ?? "",
+            status: try Parse.status(status) ?? .planned, participants: participants, amount: try Parse.amount(amount),
+            notes: notes ?? "",
             sensitivity: try Parse.sensitivity(sensitivity) ?? .unclassified)
         try activity.validate()
         let store = try database.open()

@@ -22,7 +22,8 @@ struct DatabaseOptions: ParsableArguments {
     /// what is there must not create an empty database from a mistyped path and report on it.
     func openExisting() throws -> DeviceStore {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw StoreError(.file, "no device database at \(path); check --db (or $ENGAGE_DB) — `engage enroll` or `engage log` creates one")
+            throw StoreError(
+                .file, "no device database at \(path); check --db (or $ENGAGE_DB) — `engage enroll` or `engage log` creates one")
         }
         return try open()
     }
@@ -39,7 +40,8 @@ struct AgencyCAOption: ParsableArguments {
         name: .customLong("ca-cert"),
         help: ArgumentHelp(
             "The agency's CA certificate (PEM) that signed the server's certificate, trusted instead of the system's store.",
-            discussion: "Given to enroll, it is remembered for later commands; given to sync, it replaces it once the sync went through.",
+            discussion:
+                "Given to enroll, it is remembered for later commands; given to sync, it replaces it once the sync went through.",
             valueName: "file"))
     var caCert: String?
 

@@ -14,8 +14,9 @@ struct Partners: ParsableCommand {
     func run() throws {
         let partners = try database.openExisting().partners(country: try Parse.country(country))
         if json { return try printJSON(partners) }
-        say(Table.render(
-            header: ["CODE", "CC", "TYPE", "NAME"],
-            rows: partners.map { [$0.code, $0.country.code, $0.agencyType, $0.name] }))
+        say(
+            Table.render(
+                header: ["CODE", "CC", "TYPE", "NAME"],
+                rows: partners.map { [$0.code, $0.country.code, $0.agencyType, $0.name] }))
     }
 }

@@ -13,7 +13,8 @@ struct Status: ParsableCommand {
     func run() throws {
         let s = try database.openExisting().status()
         if json { return try printJSON(s) }
-        say("""
+        say(
+            """
             node          \(s.nodeId)
             database      \(database.path)
             activities    \(s.activities) (\(s.deleted) deleted)

@@ -6,7 +6,8 @@ import EngageStore
 import Foundation
 
 struct Enroll: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Enrol this device with a server, using a one-time code from an administrator.")
+    static let configuration = CommandConfiguration(
+        abstract: "Enrol this device with a server, using a one-time code from an administrator.")
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "The server, e.g. http://127.0.0.1:8080") var server: String
@@ -17,13 +18,15 @@ struct Enroll: AsyncParsableCommand {
 
     func validate() throws {
         if trust.caCert != nil, !server.lowercased().hasPrefix("https://") {
-            throw ValidationError("--ca-cert is for an https:// server (it says which certificates to trust); '\(server)' is not one")
+            throw ValidationError(
+                "--ca-cert is for an https:// server (it says which certificates to trust); '\(server)' is not one")
         }
     }
 
     func run() async throws {
         let store = try database.open()
-        let answer = try await Synchronizer.enroll(store: store, serverURL: server, code: code, insecure: insecure, trusting: try trust.load())
+        let answer = try await Synchronizer.enroll(
+            store: store, serverURL: server, code: code, insecure: insecure, trusting: try trust.load())
         say("enrolled as \(answer.deviceId) (\(answer.role), post \(answer.post)); run `engage sync`")
     }
 }
@@ -41,7 +44,8 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         let store = try database.openExisting()
         let ca = try trust.load()
-        let summary = try await Synchronizer.withEnrolledDevice(store, trusting: ca, record: record != nil) { synchronizer, recorder in
+        let summary = try await Synchronizer.withEnrolledDevice(store, trusting: ca, record: record != nil) {
+            synchronizer, recorder in
             var synchronizer = synchronizer
             let line = ProgressLine()
             synchronizer.progress = { line.update($0) }
@@ -59,22 +63,35 @@ struct Sync: AsyncParsableCommand {
         // A CA given to a sync that went through with it is the one trusted from now on.
         if let ca { try store.setAgencyCA(ca.pem) }
         if json { return try printJSON(summary) }
-        say("pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected")
+        say(
+            "pushed \(summary.pushed), pulled \(summary.pulled), \(summary.openConflicts) open conflicts, \(summary.rejected.count) rejected"
+        )
         if !summary.conflicts.isEmpty {
             let shown = summary.conflicts.prefix(3).map { String($0.prefix(12)) }.joined(separator: ", ")
-            say("\(summary.conflicts.count) conflict\(summary.conflicts.count == 1 ? "" : "s") involving your changes "
-                  + "(\(shown)\(summary.conflicts.count > 3 ? ", …" : "")) — see `engage conflicts`")
+            say(
+                "\(summary.conflicts.count) conflict\(summary.conflicts.count == 1 ? "" : "s") involving your changes "
+                    + "(\(shown)\(summary.conflicts.count > 3 ? ", …" : "")) — see `engage conflicts`")
         }
         // One line per activity and reason; `engage status` counts them, nothing is deleted locally.
         var groups: [(key: String, fields: [String])] = []
         for r in summary.rejected {
             let key = "\(r.activityId.prefix(8)): \(r.message) [\(r.code)]"
-            if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].fields.append(r.field) } else { groups.append((key, [r.field])) }
+            if let i = groups.firstIndex(where: { $0.key == key }) {
+                groups[i].fields.append(r.field)
+            } else {
+                groups.append((key, [r.field]))
+            }
         }
-        for g in groups.prefix(10) { say("rejected \(g.fields.count == 1 ? g.fields[0] : "\(g.fields.count) fields") of \(g.key)") }
-        if groups.count > 10 { say("… and \(groups.count - 10) more activities with rejected changes — `engage sync --json` lists them all") }
+        for g in groups.prefix(10) {
+            say("rejected \(g.fields.count == 1 ? g.fields[0] : "\(g.fields.count) fields") of \(g.key)")
+        }
+        if groups.count > 10 {
+            say("… and \(groups.count - 10) more activities with rejected changes — `engage sync --json` lists them all")
+        }
         if abs(summary.clockOffsetMs) > 120_000 {
-            warn("this device's clock is \(summary.clockOffsetMs / 1000) s off the server's; stamps are corrected, but set the clock")
+            warn(
+                "this device's clock is \(summary.clockOffsetMs / 1000) s off the server's; stamps are corrected, but set the clock"
+            )
         }
     }
 }
@@ -89,14 +106,20 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let store = try database.openExisting()
         let key = try store.resolveID(id).uuidString.lowercased()
-        let history = try await Synchronizer.withEnrolledDevice(store) { synchronizer, _ in try await synchronizer.history(activityId: key) }
+        let history = try await Synchronizer.withEnrolledDevice(store) { synchronizer, _ in
+            try await synchronizer.history(activityId: key)
+        }
         if json { return try printJSON(history) }
-        say(Table.render(
-            header: ["RECEIVED", "BY", "FIELD", "OLD", "NEW", "APPLIED"],
-            rows: history.map { e in
-                let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(e.receivedAt) / 1000))
-                let new = e.op == "set" ? e.newValue.map { "\($0)" } ?? "" : "\(e.op) \(e.element ?? "")"
-                return [when, e.deviceName ?? e.deviceId, e.field, e.oldValue.map { "\($0)" } ?? "", new, e.applied ? "yes" : "superseded"]
-            }))
+        say(
+            Table.render(
+                header: ["RECEIVED", "BY", "FIELD", "OLD", "NEW", "APPLIED"],
+                rows: history.map { e in
+                    let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(e.receivedAt) / 1000))
+                    let new = e.op == "set" ? e.newValue.map { "\($0)" } ?? "" : "\(e.op) \(e.element ?? "")"
+                    return [
+                        when, e.deviceName ?? e.deviceId, e.field, e.oldValue.map { "\($0)" } ?? "", new,
+                        e.applied ? "yes" : "superseded",
+                    ]
+                }))
     }
 }

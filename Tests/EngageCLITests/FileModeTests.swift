@@ -41,14 +41,21 @@ import Testing
     /// report and a mapping report: all 0600 as the executables make them.
     @Test func everyFileTheExecutablesWriteIsOwnerOnly() throws {
         defer { dir.remove() }
-        let hub = dir.path("hub.sqlite"), hq = dir.path("hq.sqlite"), advisor = dir.path("advisor.sqlite")
-        let hqCode = try code(hub, post: "HQ", role: "hq"), advisorCode = try code(hub)
+        let hub = dir.path("hub.sqlite")
+        let hq = dir.path("hq.sqlite")
+        let advisor = dir.path("advisor.sqlite")
+        let hqCode = try code(hub, post: "HQ", role: "hq")
+        let advisorCode = try code(hub)
         Self.expectOwnerOnly(sqlite(hub))
         let server = try ServerProcess(database: hub, arguments: ["--record", dir.path("server-session.json")])
         defer { server.stop() }
         _ = try run("engage", ["enroll", "--server", server.url, "--code", advisorCode, "--db", advisor])
-        _ = try run("engage", ["log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
-                               "--post", "LIMA", "--db", advisor])
+        _ = try run(
+            "engage",
+            [
+                "log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
+                "--post", "LIMA", "--db", advisor,
+            ])
         _ = try run("engage", ["sync", "--db", advisor, "--record", dir.path("device-session.json")])
         _ = try run("engage", ["enroll", "--server", server.url, "--code", hqCode, "--db", hq])
         _ = try run("engage", ["hq", "pull", "--db", hq])
@@ -62,14 +69,23 @@ import Testing
         }
         _ = try run("engage", ["hq", "report", "--html", dir.path("report.html"), "--db", hq])
         Self.expectOwnerOnly([dir.path("report.html")])
-        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("samples/iati-sample.xml").path
         do {
-            _ = try run("engage", ["import", sample, "--format", "iati", "--post", "LIMA", "--dry-run", "--report", dir.path("mapping.json"),
-                                   "--db", advisor])
+            _ = try run(
+                "engage",
+                [
+                    "import", sample, "--format", "iati", "--post", "LIMA", "--dry-run", "--report", dir.path("mapping.json"),
+                    "--db", advisor,
+                ])
             Self.expectOwnerOnly([dir.path("mapping.json")])
-            _ = try run("engage-server", ["import", sample, "--format", "iati", "--post", "LIMA", "--dry-run", "--report", dir.path("hub-mapping.txt"),
-                                          "--db", hub])
+            _ = try run(
+                "engage-server",
+                [
+                    "import", sample, "--format", "iati", "--post", "LIMA", "--dry-run", "--report", dir.path("hub-mapping.txt"),
+                    "--db", hub,
+                ])
             Self.expectOwnerOnly([dir.path("hub-mapping.txt")])
         }
     }
@@ -78,10 +94,15 @@ import Testing
     /// owner-only when the executables open or rewrite them.
     @Test func filesLeftOpenByAnOlderVersionAreTightened() throws {
         defer { dir.remove() }
-        let hub = dir.path("hub.sqlite"), device = dir.path("device.sqlite")
+        let hub = dir.path("hub.sqlite")
+        let device = dir.path("device.sqlite")
         _ = try code(hub)
-        _ = try run("engage", ["log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
-                               "--post", "LIMA", "--db", device])
+        _ = try run(
+            "engage",
+            [
+                "log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
+                "--post", "LIMA", "--db", device,
+            ])
         for path in sqlite(hub) + sqlite(device) where Self.mode(path) != nil { chmod(path, 0o644) }
         let export = dir.path("export.csv")
         _ = FileManager.default.createFile(atPath: export, contents: Data("old".utf8), attributes: [.posixPermissions: 0o644])

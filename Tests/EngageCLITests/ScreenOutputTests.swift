@@ -25,8 +25,12 @@ import Testing
     func tamper(_ sql: String, _ values: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2], sys.argv[3:]); c.commit()",
-                             db, sql] + values
+        process.arguments =
+            [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2], sys.argv[3:]); c.commit()",
+                db, sql,
+            ] + values
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
@@ -36,7 +40,8 @@ import Testing
     static func obeyed(_ text: String) -> [String] {
         text.unicodeScalars.filter { s in
             let v = s.value
-            return (v < 0x20 && s != "\n") || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+            return (v < 0x20 && s != "\n") || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v)
+                || (0x2066...0x2069).contains(v)
                 || v == 0x200E || v == 0x200F || v == 0x061C || v == 0x2028 || v == 0x2029
         }.map { String(format: "U+%04X", $0.value) }
     }
@@ -46,11 +51,15 @@ import Testing
     @Test func everyHumanReadableOutputShowsControlsInsteadOfObeyingThem() throws {
         defer { dir.remove() }
         // Given an activity whose notes hold what the model lets notes hold (CR, an override)…
-        let id = try engage(["log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
-                             "--post", "DAR-ES-SALAAM", "--partner", "TRA", "--notes", "line one\roverwritten \u{202E}txt.exe"])
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try engage([
+            "log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
+            "--post", "DAR-ES-SALAAM", "--partner", "TRA", "--notes", "line one\roverwritten \u{202E}txt.exe",
+        ])
+        .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         // …and title, location, partners and a partner's name that it does not (written underneath)
-        try tamper("UPDATE activity SET title = ?, location = ?, partners = ?", [Self.hostile, Self.hostile, "[\"TRA\",\"EVIL\\u001b[2J\"]"])
+        try tamper(
+            "UPDATE activity SET title = ?, location = ?, partners = ?",
+            [Self.hostile, Self.hostile, "[\"TRA\",\"EVIL\\u001b[2J\"]"])
         try tamper("UPDATE partner SET name = ? WHERE code = 'TRA'", [Self.hostile])
         let outputs = [
             try engage(["list"]), try engage(["show", id]), try engage(["partners"]), try engage(["hq", "report", "--full"]),
@@ -60,7 +69,8 @@ import Testing
             #expect(Self.obeyed(output.stdout + output.stderr).isEmpty, "\(Self.obeyed(output.stdout))\n\(output.stdout)")
         }
         // Then the table shows the codes, and the JSON still holds the value itself
-        #expect(outputs[0].stdout.contains("Course<U+001B>]0;HQ Director<U+0007><U+001B>[2J<U+000D><U+202E>gnissecorp<U+009B>31m"))
+        #expect(
+            outputs[0].stdout.contains("Course<U+001B>]0;HQ Director<U+0007><U+001B>[2J<U+000D><U+202E>gnissecorp<U+009B>31m"))
         let shown = try JSONSerialization.jsonObject(with: Data(outputs[5].stdout.utf8)) as? [String: Any]
         #expect(shown?["title"] as? String == Self.hostile)
         // And an error message naming what was typed shows it too

@@ -16,7 +16,8 @@ import Testing
     }
 
     func code(post: String = "LIMA", role: String = "advisor") throws -> String {
-        let r = try run("engage-server", ["enroll", "--db", serverDB, "--name", "tablet", "--post", post, "--role", role, "--json"])
+        let r = try run(
+            "engage-server", ["enroll", "--db", serverDB, "--name", "tablet", "--post", post, "--role", role, "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String]
         return try #require(object?["code"])
     }
@@ -52,18 +53,31 @@ import Testing
         defer { dir.remove() }
         let server = try ServerProcess(database: serverDB)
         #expect(server.url.hasPrefix("http://127.0.0.1:"))
-        let a = try device("a", server), b = try device("b", server)
-        let id = try run("engage", ["log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
-                                    "--post", "LIMA", "--db", a]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let pushed = try JSONSerialization.jsonObject(with: Data(try run("engage", ["sync", "--json", "--db", a]).stdout.utf8)) as? [String: Any]
+        let a = try device("a", server)
+        let b = try device("b", server)
+        let id = try run(
+            "engage",
+            [
+                "log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
+                "--post", "LIMA", "--db", a,
+            ]
+        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pushed =
+            try JSONSerialization.jsonObject(with: Data(try run("engage", ["sync", "--json", "--db", a]).stdout.utf8))
+            as? [String: Any]
         #expect((pushed?["pushed"] as? Int ?? 0) > 0)
         _ = try run("engage", ["sync", "--db", b])
         #expect(try ids(b).contains(id))
-        let status = try JSONSerialization.jsonObject(with: Data(try run("engage", ["status", "--json", "--db", b]).stdout.utf8)) as? [String: Any]
+        let status =
+            try JSONSerialization.jsonObject(with: Data(try run("engage", ["status", "--json", "--db", b]).stdout.utf8))
+            as? [String: Any]
         #expect(status?["lastSync"] is String && (status?["partners"] as? Int ?? 0) >= 30)
         let history = try run("engage", ["history", String(id.prefix(8)), "--json", "--db", a])
         #expect(history.stdout.contains("\"field\" : \"title\""))
-        let devices = try JSONSerialization.jsonObject(with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8)) as? [[String: Any]]
+        let devices =
+            try JSONSerialization.jsonObject(
+                with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8))
+            as? [[String: Any]]
         #expect(devices?.count == 2 && devices?.allSatisfy { $0["revoked"] as? Bool == false } == true)
         #expect(server.stop(signal: SIGTERM) == 0)
     }
@@ -73,8 +87,12 @@ import Testing
         var server = try ServerProcess(database: serverDB)
         let a = try device("a", server)
         for i in 0..<5 {
-            _ = try run("engage", ["log", "--kind", "training", "--title", "Course \(i)", "--country", "PE", "--start", "2026-04-0\(i + 1)",
-                                   "--post", "LIMA", "--db", a])
+            _ = try run(
+                "engage",
+                [
+                    "log", "--kind", "training", "--title", "Course \(i)", "--country", "PE", "--start", "2026-04-0\(i + 1)",
+                    "--post", "LIMA", "--db", a,
+                ])
         }
         _ = try run("engage", ["sync", "--db", a])  // acknowledged
         server.stop(signal: SIGKILL)
@@ -90,7 +108,10 @@ import Testing
         defer { dir.remove() }
         let server = try ServerProcess(database: serverDB)
         let a = try device("a", server)
-        let list = try JSONSerialization.jsonObject(with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8)) as? [[String: Any]]
+        let list =
+            try JSONSerialization.jsonObject(
+                with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8))
+            as? [[String: Any]]
         let deviceID = try #require(list?.first?["id"] as? String)
         _ = try run("engage-server", ["devices", "revoke", deviceID, "--db", serverDB])  // while the server runs
         let r = try Executables.run("engage", ["sync", "--db", a])
@@ -106,8 +127,13 @@ import Testing
         defer { dir.remove() }
         let server = try ServerProcess(database: serverDB)
         let a = try device("a", server)
-        let id = try run("engage", ["log", "--kind", "training", "--title", "Course", "--country", "PE", "--start", "2026-04-01",
-                                    "--post", "LIMA", "--db", a]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try run(
+            "engage",
+            [
+                "log", "--kind", "training", "--title", "Course", "--country", "PE", "--start", "2026-04-01",
+                "--post", "LIMA", "--db", a,
+            ]
+        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try run("engage", ["sync", "--db", a])
         let b = dir.path("b.sqlite")
         try FileManager.default.copyItem(atPath: a, toPath: b)
@@ -118,7 +144,9 @@ import Testing
         #expect(try Executables.run("engage", ["edit", id, "--notes", "from b", "--db", b], environment: behind).status == 0)
         #expect(try Executables.run("engage", ["sync", "--db", b], environment: behind).status == 0)
         let listed = try run("engage-server", ["devices", "list", "--db", serverDB]).stdout
-        let list = try JSONSerialization.jsonObject(with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8))
+        let list =
+            try JSONSerialization.jsonObject(
+                with: Data(try run("engage-server", ["devices", "list", "--json", "--db", serverDB]).stdout.utf8))
             as? [[String: Any]] ?? []
         let original = try #require(list.first { $0["parentId"] == nil }?["id"] as? String)
         let copy = try #require(list.first { $0["parentId"] as? String == original }?["id"] as? String)
@@ -132,7 +160,8 @@ import Testing
 
     @Test func badAdministrationInputIsRefused() throws {
         defer { dir.remove() }
-        let r = try Executables.run("engage-server", ["enroll", "--db", serverDB, "--name", "x", "--post", "LIMA", "--role", "boss"])
+        let r = try Executables.run(
+            "engage-server", ["enroll", "--db", serverDB, "--name", "x", "--post", "LIMA", "--role", "boss"])
         #expect(r.status != 0 && r.stderr.contains("advisor, hq or admin"))
         let e = try Executables.run("engage", ["enroll", "--server", "not a url", "--code", "X", "--db", dir.path("d.sqlite")])
         #expect(e.status != 0 && e.stderr.contains("not a server URL"))

@@ -1,8 +1,9 @@
 import EngageTestSupport
 import Foundation
 import Testing
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The wire (issue 22, kinds 8 and 10): the hub serves TLS itself and refuses plain HTTP
@@ -21,7 +22,8 @@ import FoundationNetworking
     }
 
     func code(post: String = "LIMA") throws -> String {
-        let r = try run("engage-server", ["enroll", "--db", hub, "--name", "tablet", "--post", post, "--role", "advisor", "--json"])
+        let r = try run(
+            "engage-server", ["enroll", "--db", hub, "--name", "tablet", "--post", post, "--role", "advisor", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String]
         return try #require(object?["code"])
     }
@@ -33,13 +35,19 @@ import FoundationNetworking
 
     /// A test CA and a certificate for 127.0.0.1 signed by it: (ca.pem, server.pem, server.key).
     func certificates() throws -> (ca: String, cert: String, key: String) {
-        let ca = dir.path("ca.pem"), caKey = dir.path("ca.key"), cert = dir.path("server.pem"), key = dir.path("server.key")
+        let ca = dir.path("ca.pem")
+        let caKey = dir.path("ca.key")
+        let cert = dir.path("server.pem")
+        let key = dir.path("server.key")
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         try openssl(["req", "-x509"] + ec + ["-keyout", caKey, "-out", ca, "-days", "2", "-subj", "/CN=Engage Test CA"])
         try openssl(["req"] + ec + ["-keyout", key, "-out", dir.path("server.csr"), "-subj", "/CN=127.0.0.1"])
-        try "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n".write(toFile: dir.path("ext"), atomically: true, encoding: .utf8)
-        try openssl(["x509", "-req", "-in", dir.path("server.csr"), "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", cert,
-                     "-days", "2", "-extfile", dir.path("ext")])
+        try "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n".write(
+            toFile: dir.path("ext"), atomically: true, encoding: .utf8)
+        try openssl([
+            "x509", "-req", "-in", dir.path("server.csr"), "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", cert,
+            "-days", "2", "-extfile", dir.path("ext"),
+        ])
         return (ca, cert, key)
     }
 
@@ -62,24 +70,30 @@ import FoundationNetworking
         let curl = URL(fileURLWithPath: "/usr/bin/curl")
         let health = try Executables.run(executable: curl, ["-sS", "--cacert", ca, server.url + "/healthz"])
         #expect(health.status == 0 && health.stdout.contains("ok"), "\(health.stderr)")
-        let plain = try Executables.run(executable: curl, ["-sS", server.url.replacingOccurrences(of: "https:", with: "http:") + "/healthz"])
+        let plain = try Executables.run(
+            executable: curl, ["-sS", server.url.replacingOccurrences(of: "https:", with: "http:") + "/healthz"])
         #expect(!plain.stdout.contains("ok"))
         // A device that does not trust the certificate's CA refuses to enrol: nothing is sent.
-        let refused = try Executables.run("engage", ["enroll", "--server", server.url, "--code", try code(), "--db", dir.path("other.sqlite")])
+        let refused = try Executables.run(
+            "engage", ["enroll", "--server", server.url, "--code", try code(), "--db", dir.path("other.sqlite")])
         #expect(refused.status != 0)
     }
 
     /// A CA of its own that signed nothing the hub shows: (ca.pem).
     func anotherCA() throws -> String {
         let ca = dir.path("other-ca.pem")
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.path("other-ca.key"),
-                     "-out", ca, "-days", "2", "-subj", "/CN=Another CA"])
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+            dir.path("other-ca.key"),
+            "-out", ca, "-days", "2", "-subj", "/CN=Another CA",
+        ])
         return ca
     }
 
     /// The agency CA a device database keeps (PEM), read with Python's sqlite3.
     func rememberedCA(_ device: String) throws -> String {
-        let read = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT agency_ca FROM sync_state').fetchone()[0] or '', end='')"
+        let read =
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT agency_ca FROM sync_state').fetchone()[0] or '', end='')"
         return try Executables.run(executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", read, device]).stdout
     }
 
@@ -92,7 +106,8 @@ import FoundationNetworking
         let (ca, cert, key) = try certificates()
         let server = try ServerProcess(database: hub, arguments: ["--tls-cert", cert, "--tls-key", key])
         defer { server.stop() }
-        let device = dir.path("device.sqlite"), code = try code()
+        let device = dir.path("device.sqlite")
+        let code = try code()
 
         // Without the CA: refused, and the message says how to trust it.
         let untrusted = try Executables.run("engage", ["enroll", "--server", server.url, "--code", code, "--db", device])
@@ -100,13 +115,15 @@ import FoundationNetworking
         #expect(untrusted.stderr.contains("--ca-cert") && untrusted.stderr.contains("certificate"), "\(untrusted.stderr)")
         // Another CA: refused too, naming the file it was given.
         let other = try anotherCA()
-        let wrong = try Executables.run("engage", ["enroll", "--server", server.url, "--code", code, "--ca-cert", other, "--db", device])
+        let wrong = try Executables.run(
+            "engage", ["enroll", "--server", server.url, "--code", code, "--ca-cert", other, "--db", device])
         #expect(wrong.status != 0)
         #expect(wrong.stderr.contains("certificate") && wrong.stderr.contains(other), "\(wrong.stderr)")
         // A file that is not a PEM certificate is refused before anything is sent.
         let notPEM = dir.path("not-a-cert.pem")
         try "hello".write(toFile: notPEM, atomically: true, encoding: .utf8)
-        let bad = try Executables.run("engage", ["enroll", "--server", server.url, "--code", code, "--ca-cert", notPEM, "--db", device])
+        let bad = try Executables.run(
+            "engage", ["enroll", "--server", server.url, "--code", code, "--ca-cert", notPEM, "--db", device])
         #expect(bad.status != 0 && bad.stderr.contains("PEM"), "\(bad.stderr)")
 
         // With the agency's CA: enrolled with the same code, so the refused tries sent nothing.
@@ -114,14 +131,19 @@ import FoundationNetworking
         // Later commands use the remembered CA without the flag; pushes large enough to go
         // gzipped, and answers asked gzipped as over a real link.
         for n in 1...6 {
-            _ = try run("engage", ["log", "--kind", "training", "--title", "Canine course \(n)", "--notes", String(repeating: "x", count: 300),
-                                   "--country", "TZ", "--start", "2026-03-02", "--post", "LIMA", "--db", device])
+            _ = try run(
+                "engage",
+                [
+                    "log", "--kind", "training", "--title", "Canine course \(n)", "--notes", String(repeating: "x", count: 300),
+                    "--country", "TZ", "--start", "2026-03-02", "--post", "LIMA", "--db", device,
+                ])
         }
         let sync = try run("engage", ["sync", "--json", "--db", device], environment: ["ENGAGE_GZIP": "always"])
         let summary = try JSONSerialization.jsonObject(with: Data(sync.stdout.utf8)) as? [String: Any]
         #expect((summary?["pushed"] as? Int ?? 0) >= 6 && (summary?["rejected"] as? [Any])?.isEmpty == true, "\(sync.stdout)")
         let list = try run("engage", ["list", "--json", "--db", device]).stdout
-        let id = try #require((try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+        let id = try #require(
+            (try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]])?.first?["id"] as? String)
         let history = try run("engage", ["history", id, "--json", "--db", device], environment: ["ENGAGE_GZIP": "always"])
         #expect(history.stdout.contains("Canine course"), "\(history.stdout)")
         // A --ca-cert on sync overrides the remembered one for that sync; a failed one is not remembered.
@@ -137,8 +159,12 @@ import FoundationNetworking
         #expect(try rememberedCA(device) == String(contentsOfFile: bundle, encoding: .utf8))
         _ = try run("engage", ["sync", "--db", device])
         // The CA is for https only.
-        let plain = try Executables.run("engage", ["enroll", "--server", "http://127.0.0.1:1", "--code", code, "--ca-cert", ca,
-                                                   "--db", dir.path("plain.sqlite")])
+        let plain = try Executables.run(
+            "engage",
+            [
+                "enroll", "--server", "http://127.0.0.1:1", "--code", code, "--ca-cert", ca,
+                "--db", dir.path("plain.sqlite"),
+            ])
         #expect(plain.status != 0 && plain.stderr.contains("https"), "\(plain.stderr)")
     }
 
@@ -208,7 +234,8 @@ import FoundationNetworking
     /// Enrols with the redirector (over TLS with `tls`), then syncs: the sync fails naming the
     /// redirect's target, which receives nothing.
     func refusesTheRedirect(tls: (ca: String, cert: String, key: String)?) throws {
-        let script = dir.path("redirector.py"), log = dir.path("target.log")
+        let script = dir.path("redirector.py")
+        let log = dir.path("target.log")
         try Self.redirector.write(toFile: script, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
@@ -227,9 +254,15 @@ import FoundationNetworking
         try #require(ports.count == 2)
         let device = dir.path("device.sqlite")
         let server = tls == nil ? "http://127.0.0.1:\(ports[0])" : "https://127.0.0.1:\(ports[0])"
-        _ = try run("engage", ["enroll", "--server", server, "--code", "ABCD-EFGH", "--db", device] + (tls.map { ["--ca-cert", $0.ca] } ?? []))
-        _ = try run("engage", ["log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
-                               "--post", "LIMA", "--db", device])
+        _ = try run(
+            "engage",
+            ["enroll", "--server", server, "--code", "ABCD-EFGH", "--db", device] + (tls.map { ["--ca-cert", $0.ca] } ?? []))
+        _ = try run(
+            "engage",
+            [
+                "log", "--kind", "training", "--title", "Canine course", "--country", "TZ", "--start", "2026-03-02",
+                "--post", "LIMA", "--db", device,
+            ])
         let sync = try Executables.run("engage", ["sync", "--db", device])
         #expect(sync.status != 0)
         #expect(sync.stderr.contains("redirect") && sync.stderr.contains("127.0.0.1:\(ports[1])"), "\(sync.stderr)")
@@ -244,8 +277,10 @@ import FoundationNetworking
         defer { dir.remove() }
         let tokenFile = dir.path("metrics-token")
         let token = String(repeating: "9", count: 40)
-        _ = FileManager.default.createFile(atPath: tokenFile, contents: Data("\(token)\n".utf8), attributes: [.posixPermissions: 0o644])
-        let loose = try Executables.run("engage-server", ["serve", "--db", hub, "--port", "0", "--metrics-token-file", tokenFile])
+        _ = FileManager.default.createFile(
+            atPath: tokenFile, contents: Data("\(token)\n".utf8), attributes: [.posixPermissions: 0o644])
+        let loose = try Executables.run(
+            "engage-server", ["serve", "--db", hub, "--port", "0", "--metrics-token-file", tokenFile])
         #expect(loose.status != 0 && loose.stderr.contains("chmod 600"), "\(loose.stderr)")
         chmod(tokenFile, 0o600)
         let open = try ServerProcess(database: hub)
@@ -260,12 +295,16 @@ import FoundationNetworking
 
     @Test func theDatabasePasswordStaysOffTheCommandLine() throws {
         defer { dir.remove() }
-        let withPassword = try Executables.run("engage-server", ["devices", "list", "--database-url", "postgres://engage:s3cret@127.0.0.1:1/engage"])
+        let withPassword = try Executables.run(
+            "engage-server", ["devices", "list", "--database-url", "postgres://engage:s3cret@127.0.0.1:1/engage"])
         #expect(withPassword.status != 0)
-        #expect(withPassword.stderr.contains("--database-url-file") && !withPassword.stderr.contains("s3cret"), "\(withPassword.stderr)")
+        #expect(
+            withPassword.stderr.contains("--database-url-file") && !withPassword.stderr.contains("s3cret"),
+            "\(withPassword.stderr)")
         let file = dir.path("database-url")
-        _ = FileManager.default.createFile(atPath: file, contents: Data("postgres://engage:s3cret@127.0.0.1:1/engage\n".utf8),
-                                       attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(
+            atPath: file, contents: Data("postgres://engage:s3cret@127.0.0.1:1/engage\n".utf8),
+            attributes: [.posixPermissions: 0o644])
         let loose = try Executables.run("engage-server", ["devices", "list", "--database-url-file", file])
         #expect(loose.status != 0 && loose.stderr.contains("chmod 600"), "\(loose.stderr)")
         guard let url = ProcessInfo.processInfo.environment["ENGAGE_TEST_DATABASE_URL"] else { return }

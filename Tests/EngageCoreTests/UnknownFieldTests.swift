@@ -9,12 +9,16 @@ import Testing
     let id = "3f2b6c1e-0000-4000-8000-000000000001"
 
     func change(_ field: String, _ op: Change.Op, ms: Int64 = 1) -> Change {
-        Change(collection: ActivityFields.collection, recordId: id, field: field, op: op, stamp: HLC(wallMs: ms, counter: 0, node: node))
+        Change(
+            collection: ActivityFields.collection, recordId: id, field: field, op: op,
+            stamp: HLC(wallMs: ms, counter: 0, node: node))
     }
 
     @Test func anUnknownFieldsValuesFollowTheTextRulesAndASizeBound() {
         // Accepted: plain text, numbers, booleans, null, a set element.
-        for op: Change.Op in [.set(.string("Amended by the\nregional office")), .set(.int(7)), .set(.bool(true)), .set(.null), .add("SUNAT")] {
+        for op: Change.Op in [
+            .set(.string("Amended by the\nregional office")), .set(.int(7)), .set(.bool(true)), .set(.null), .add("SUNAT"),
+        ] {
             #expect(ActivityFields.validate(change("reviewNote", op)) == nil, "\(op)")
         }
         // Refused: a 7 MiB value, one over the bound, control characters, an element on two lines.
@@ -70,18 +74,23 @@ import Testing
 /// from a file (`Partner.validate`).
 @Suite struct PartnerChangeTests {
     func change(_ field: String, _ value: FieldValue) -> Change {
-        Change(collection: PartnerFields.collection, recordId: "SUNAT", field: field, op: .set(value),
-               stamp: HLC(wallMs: 1, counter: 0, node: NodeID("device-h")!))
+        Change(
+            collection: PartnerFields.collection, recordId: "SUNAT", field: field, op: .set(value),
+            stamp: HLC(wallMs: 1, counter: 0, node: NodeID("device-h")!))
     }
 
     @Test func registryNamesAreOneLineOfText() {
-        for (field, value) in [("name", "Superintendencia Nacional de Aduanas"), ("country", "PE"), ("agencyType", "customs"),
-                               ("aliases", #"["SUNAT","Aduanas Perú"]"#), ("website", "https://www.sunat.gob.pe")] {
+        for (field, value) in [
+            ("name", "Superintendencia Nacional de Aduanas"), ("country", "PE"), ("agencyType", "customs"),
+            ("aliases", #"["SUNAT","Aduanas Perú"]"#), ("website", "https://www.sunat.gob.pe"),
+        ] {
             #expect(PartnerFields.validate(change(field, .string(value))) == nil, "\(field)")
         }
-        for (field, value) in [("name", "HQ\r\nDirector"), ("name", "\u{202E}TANUS"), ("name", " "), ("agencyType", "a\u{1B}[2J"),
-                               ("country", "pe"), ("aliases", #"["ok","bad\u2066"]"#), ("aliases", "not json"),
-                               ("website", "a\u{0}b")] {
+        for (field, value) in [
+            ("name", "HQ\r\nDirector"), ("name", "\u{202E}TANUS"), ("name", " "), ("agencyType", "a\u{1B}[2J"),
+            ("country", "pe"), ("aliases", #"["ok","bad\u2066"]"#), ("aliases", "not json"),
+            ("website", "a\u{0}b"),
+        ] {
             #expect(PartnerFields.validate(change(field, .string(value))) != nil, "\(field) \(value)")
         }
         #expect(PartnerFields.validate(change("name", .int(3))) != nil)

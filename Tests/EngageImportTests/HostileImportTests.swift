@@ -31,16 +31,20 @@ import Testing
     }
 
     @Test func aFileNestedFortyThousandDeepIsRefusedNotCrashedOn() {
-        let deep = "<iati-activities>" + String(repeating: "<a>", count: 40_000) + String(repeating: "</a>", count: 40_000) + "</iati-activities>"
+        let deep =
+            "<iati-activities>" + String(repeating: "<a>", count: 40_000) + String(repeating: "</a>", count: 40_000)
+            + "</iati-activities>"
         let why = Self.refusal(Data(deep.utf8))
         #expect(why?.contains("deep") == true, "\(why ?? "accepted")")
         // Attributes holding '>' and self-closing elements do not count as nesting.
-        let wide = "<iati-activities>" + String(repeating: "<b x=\"a>b\"/><c>text</c><!-- <d> --><![CDATA[<e>]]>", count: 500)
+        let wide =
+            "<iati-activities>" + String(repeating: "<b x=\"a>b\"/><c>text</c><!-- <d> --><![CDATA[<e>]]>", count: 500)
             + "</iati-activities>"
         #expect(Self.refusal(Data(wide.utf8)) == nil)
     }
 
-    static let doctype = "<?xml version=\"1.0\"?><!DOCTYPE iati-activities [<!ENTITY x \"EVIL\">]><iati-activities>&x;</iati-activities>"
+    static let doctype =
+        "<?xml version=\"1.0\"?><!DOCTYPE iati-activities [<!ENTITY x \"EVIL\">]><iati-activities>&x;</iati-activities>"
 
     @Test(arguments: [String.Encoding.utf16LittleEndian, .utf16BigEndian, .utf16, .utf32LittleEndian, .utf32BigEndian])
     func theDocumentTypeGuardHoldsInEveryEncoding(_ encoding: String.Encoding) throws {
@@ -56,7 +60,8 @@ import Testing
     @Test func anEncodingEngageDoesNotReadIsRefusedSayingSo() {
         let ebcdic = Self.oneActivity.replacingOccurrences(of: "UTF-8", with: "IBM037")
         #expect(Self.refusal(Data(ebcdic.utf8))?.contains("IBM037") == true)
-        let latin1 = Self.oneActivity.replacingOccurrences(of: "UTF-8", with: "ISO-8859-1").replacingOccurrences(of: "Border", with: "Frontière")
+        let latin1 = Self.oneActivity.replacingOccurrences(of: "UTF-8", with: "ISO-8859-1").replacingOccurrences(
+            of: "Border", with: "Frontière")
         #expect((try? Self.iati(try #require(latin1.data(using: .isoLatin1))))?.activities.first?.title == "Frontière course")
     }
 
@@ -64,7 +69,10 @@ import Testing
         let file = Self.oneActivity.replacingOccurrences(
             of: "<narrative>Border course</narrative>", with: "<narrative>Border\r\ncourse \u{202E}gpj.exe\u{202C}</narrative>"
         ).replacingOccurrences(
-            of: "</iati-activity>", with: "<participating-org role=\"4\"><narrative>Evil\u{2067} Agency\u{9B}\tLtd</narrative></participating-org></iati-activity>")
+            of: "</iati-activity>",
+            with:
+                "<participating-org role=\"4\"><narrative>Evil\u{2067} Agency\u{9B}\tLtd</narrative></participating-org></iati-activity>"
+        )
         let activity = try #require(try Self.iati(Data(file.utf8)).activities.first)
         #expect(activity.title == "Border course gpj.exe")
         #expect(activity.partners == ["Evil Agency Ltd"])

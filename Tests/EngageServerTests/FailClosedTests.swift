@@ -26,7 +26,8 @@ import Testing
 
     @Test(arguments: HubKind.available) func anActivityWhoseSensitivityHasNotArrivedIsNotShareable(_ kind: HubKind) async throws {
         let f = try await Fixture.make(kind, maxBatch: 1_000)
-        let lima = try await f.code(post: "LIMA"), hqCode = try await f.code(post: "HQ", role: .hq)
+        let lima = try await f.code(post: "LIMA")
+        let hqCode = try await f.code(post: "HQ", role: .hq)
         try await f.app.test(.router) { client in
             let advisor = try await enroll(client, code: lima, node: "device-a").token
             let hq = try await enroll(client, code: hqCode, node: "device-h").token
@@ -36,23 +37,32 @@ import Testing
             secret.sensitivity = .sensitive
             let partial = creation(secret, node: "device-a").filter { $0.field != "sensitivity" }
             let open = creation(Activity.at("LIMA", "Open course"), node: "device-a", at: 1_767_225_700_000)
-            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: advisor), body: try json(PushRequest(changes: partial + open))) {
+            try await client.execute(
+                uri: "/v1/push", method: .post, headers: headers(token: advisor),
+                body: try json(PushRequest(changes: partial + open))
+            ) {
                 #expect($0.status == .ok)
             }
             // Then the shareable page leaves it out, and so does the whole page (it is not yet known what it is)
             for query in ["shareable=true", "shareable=false"] {
-                try await client.execute(uri: "/v1/hq/activities?\(query)", method: .get, headers: headers(token: hq)) { response in
+                try await client.execute(uri: "/v1/hq/activities?\(query)", method: .get, headers: headers(token: hq)) {
+                    response in
                     #expect(Self.page(response).titles == ["Open course"], "\(query)")
                 }
             }
             // When its sensitivity arrives, it is listed as what it is, and still not shareable
-            let rest = [Change(
-                collection: ActivityFields.collection, recordId: secret.id.uuidString.lowercased(), field: "sensitivity",
-                op: .set(.string("sensitive")), stamp: HLC(wallMs: 1_767_225_800_000, counter: 0, node: NodeID("device-a")!))]
-            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: advisor), body: try json(PushRequest(changes: rest))) {
+            let rest = [
+                Change(
+                    collection: ActivityFields.collection, recordId: secret.id.uuidString.lowercased(), field: "sensitivity",
+                    op: .set(.string("sensitive")), stamp: HLC(wallMs: 1_767_225_800_000, counter: 0, node: NodeID("device-a")!))
+            ]
+            try await client.execute(
+                uri: "/v1/push", method: .post, headers: headers(token: advisor), body: try json(PushRequest(changes: rest))
+            ) {
                 #expect($0.status == .ok, "\(String(buffer: $0.body))")
             }
-            try await client.execute(uri: "/v1/hq/activities?shareable=true", method: .get, headers: headers(token: hq)) { response in
+            try await client.execute(uri: "/v1/hq/activities?shareable=true", method: .get, headers: headers(token: hq)) {
+                response in
                 #expect(Self.page(response).titles == ["Open course"])
             }
             try await client.execute(uri: "/v1/hq/activities", method: .get, headers: headers(token: hq)) { response in
@@ -64,7 +74,8 @@ import Testing
 
     @Test(arguments: HubKind.available) func theShareablePagesCursorIsNeverASensitiveActivitysID(_ kind: HubKind) async throws {
         let f = try await Fixture.make(kind, maxBatch: 1_000)
-        let lima = try await f.code(post: "LIMA"), hqCode = try await f.code(post: "HQ", role: .hq)
+        let lima = try await f.code(post: "LIMA")
+        let hqCode = try await f.code(post: "HQ", role: .hq)
         try await f.app.test(.router) { client in
             let advisor = try await enroll(client, code: lima, node: "device-a").token
             let hq = try await enroll(client, code: hqCode, node: "device-h").token
@@ -79,11 +90,16 @@ import Testing
                 }
                 changes += creation(a, node: "device-a", at: 1_767_225_600_000 + Int64(n) * 1_000)
             }
-            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: advisor), body: try json(PushRequest(changes: changes))) {
+            try await client.execute(
+                uri: "/v1/push", method: .post, headers: headers(token: advisor), body: try json(PushRequest(changes: changes))
+            ) {
                 #expect($0.status == .ok)
             }
             // When headquarters walks the shareable pages one activity at a time
-            var cursor: String?, titles: [String] = [], cursors: [String] = [], pages = 0
+            var cursor: String?
+            var titles: [String] = []
+            var cursors: [String] = []
+            var pages = 0
             repeat {
                 let uri = "/v1/hq/activities?shareable=true&limit=1" + (cursor.map { "&cursor=\($0)" } ?? "")
                 let page = try await client.execute(uri: uri, method: .get, headers: headers(token: hq)) { Self.page($0) }

@@ -11,15 +11,20 @@ protocol ForwardingHub: HubStorage {
 
 extension ForwardingHub {
     var generation: String { inner.generation }
-    func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64) async throws(StoreError) {
+    func createEnrolment(codeHash: String, name: String, post: String, role: DeviceRecord.Role, expiresAt: Int64)
+        async throws(StoreError)
+    {
         try await inner.createEnrolment(codeHash: codeHash, name: name, post: post, role: role, expiresAt: expiresAt)
     }
-    func enrolment(codeHash: String) async throws(StoreError) -> EnrolmentRecord? { try await inner.enrolment(codeHash: codeHash) }
+    func enrolment(codeHash: String) async throws(StoreError) -> EnrolmentRecord? {
+        try await inner.enrolment(codeHash: codeHash)
+    }
     func enroll(codeHash: String, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
         try await inner.enroll(codeHash: codeHash, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
     }
     func grantSplit(deviceId: String) async throws(StoreError) { try await inner.grantSplit(deviceId: deviceId) }
-    func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord {
+    func split(device: DeviceRecord, deviceId: String, nodeId: String, tokenHash: String) async throws(StoreError) -> DeviceRecord
+    {
         try await inner.split(device: device, deviceId: deviceId, nodeId: nodeId, tokenHash: tokenHash)
     }
     func device(tokenHash: String) async throws(StoreError) -> DeviceRecord? { try await inner.device(tokenHash: tokenHash) }
@@ -32,9 +37,12 @@ extension ForwardingHub {
     func pull(
         after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>], countRemaining: Bool
     ) async throws(StoreError) -> PullPage {
-        try await inner.pull(after: cursor, for: device, limit: limit, maxBytes: maxBytes, own: own, countRemaining: countRemaining)
+        try await inner.pull(
+            after: cursor, for: device, limit: limit, maxBytes: maxBytes, own: own, countRemaining: countRemaining)
     }
-    func history(activityId: String) async throws(StoreError) -> [ChangeLogEntry] { try await inner.history(activityId: activityId) }
+    func history(activityId: String) async throws(StoreError) -> [ChangeLogEntry] {
+        try await inner.history(activityId: activityId)
+    }
     func post(ofActivity id: String) async throws(StoreError) -> String? { try await inner.post(ofActivity: id) }
     func activities(after cursor: String?) async throws(StoreError) -> [Activity] { try await inner.activities(after: cursor) }
     func activityPage(

@@ -32,15 +32,22 @@ import Testing
         let code = try await f.code()
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
-            let change = #"{"collection":"activities","record":"r","field":"title","op":"set","stamp":"019b76daa8000000-device-a","value":"\ud800\u0041"}"#
+            let change =
+                #"{"collection":"activities","record":"r","field":"title","op":"set","stamp":"019b76daa8000000-device-a","value":"\ud800\u0041"}"#
             let (status, error) = try await push(#"{"changes":["# + change + "]}", client, token: token)
             #expect(status == .badRequest && ["invalid_body", "malformed_json"].contains(error ?? ""))
             // A key twice: readers disagree on which counts (Foundation takes the first), so it is refused.
-            let twice = #"{"collection":"activities","record":"r","field":"kind","op":"set","field":"title","stamp":"019b76daa8000000-device-a","value":"x"}"#
-            try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token), body: ByteBuffer(string: #"{"changes":["# + twice + "]}")) {
-                #expect($0.status == .badRequest && String(buffer: $0.body).contains("appears twice"), "\(String(buffer: $0.body))")
+            let twice =
+                #"{"collection":"activities","record":"r","field":"kind","op":"set","field":"title","stamp":"019b76daa8000000-device-a","value":"x"}"#
+            try await client.execute(
+                uri: "/v1/push", method: .post, headers: headers(token: token),
+                body: ByteBuffer(string: #"{"changes":["# + twice + "]}")
+            ) {
+                #expect(
+                    $0.status == .badRequest && String(buffer: $0.body).contains("appears twice"), "\(String(buffer: $0.body))")
             }
-            let deep = #"{"x":"# + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + #","changes":[]}"#
+            let deep =
+                #"{"x":"# + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + #","changes":[]}"#
             let (deepStatus, _) = try await push(deep, client, token: token)
             #expect(deepStatus == .badRequest)
             // The server still answers.
@@ -63,8 +70,9 @@ import Testing
         var a = Activity.sample()
         a.participants = Int(Int64.max)
         #expect(throws: ModelError.self) { try a.validate() }
-        let change = Change(collection: "activities", recordId: a.id.uuidString.lowercased(), field: "participants", op: .set(.int(.max)),
-                            stamp: HLC(wallMs: 1, counter: 0, node: NodeID("a")!))
+        let change = Change(
+            collection: "activities", recordId: a.id.uuidString.lowercased(), field: "participants", op: .set(.int(.max)),
+            stamp: HLC(wallMs: 1, counter: 0, node: NodeID("a")!))
         #expect(ActivityFields.validate(change)?.field == "participants")
     }
 
@@ -77,9 +85,12 @@ import Testing
         try await f.app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             for record in [id, "{\(id.lowercased())}", id.lowercased().replacingOccurrences(of: "-", with: ""), "r", ""] {
-                let change = #"{"collection":"activities","record":"\#(record)","field":"title","op":"set","stamp":"019b76daa8000000-device-a","value":"x"}"#
-                let body = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token),
-                                                    body: ByteBuffer(string: #"{"changes":["# + change + "]}")) { String(buffer: $0.body) }
+                let change =
+                    #"{"collection":"activities","record":"\#(record)","field":"title","op":"set","stamp":"019b76daa8000000-device-a","value":"x"}"#
+                let body = try await client.execute(
+                    uri: "/v1/push", method: .post, headers: headers(token: token),
+                    body: ByteBuffer(string: #"{"changes":["# + change + "]}")
+                ) { String(buffer: $0.body) }
                 #expect(body.contains(#""code":"invalid_value""#) && body.contains("lower-case UUID"), "\(record): \(body)")
             }
             let state = try f.store.replicatedRecords()
@@ -105,13 +116,17 @@ import Testing
             func made(_ n: Int) -> [HLC] { (0..<n).map { _ in clock.tick(physicalMs: 1_767_225_600_000) } }
             func removal(_ observed: [HLC]) -> Change {
                 let element = if case .add(let e) = add.op { e } else { "" }
-                return Change(collection: ActivityFields.collection, recordId: id, field: add.field, op: .remove(element, observed: observed),
-                              stamp: clock.tick(physicalMs: 1_767_225_600_000))
+                return Change(
+                    collection: ActivityFields.collection, recordId: id, field: add.field,
+                    op: .remove(element, observed: observed),
+                    stamp: clock.tick(physicalMs: 1_767_225_600_000))
             }
             let poisons = [removal(made(65)), removal(made(2_000)), removal([add.stamp] + made(1_000))]
             let fine = removal([add.stamp] + made(3))
-            let answer = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token),
-                                                  body: try json(PushRequest(changes: created + poisons + [fine]))) { try $0.decode(PushResponse.self) }
+            let answer = try await client.execute(
+                uri: "/v1/push", method: .post, headers: headers(token: token),
+                body: try json(PushRequest(changes: created + poisons + [fine]))
+            ) { try $0.decode(PushResponse.self) }
             #expect(Set(answer.rejected.map(\.stamp)) == Set(poisons.map(\.stamp)), "\(answer.rejected.map(\.message))")
             #expect(answer.rejected.allSatisfy { $0.code == "invalid_value" })
             #expect(answer.accepted.contains(fine.stamp))
@@ -120,21 +135,31 @@ import Testing
             // The same made-up tags in many small removals, and in many additions: an element
             // holds at most 1,000 tags however they come.
             let small = (0..<20).map { _ in removal(made(60)) }
-            let adds = (0..<100).map { _ in Change(collection: ActivityFields.collection, recordId: id, field: add.field, op: add.op,
-                                                   stamp: clock.tick(physicalMs: 1_767_225_600_000)) }
-            let again = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token),
-                                                 body: try json(PushRequest(changes: small + adds))) { try $0.decode(PushResponse.self) }
+            let adds = (0..<100).map { _ in
+                Change(
+                    collection: ActivityFields.collection, recordId: id, field: add.field, op: add.op,
+                    stamp: clock.tick(physicalMs: 1_767_225_600_000))
+            }
+            let again = try await client.execute(
+                uri: "/v1/push", method: .post, headers: headers(token: token),
+                body: try json(PushRequest(changes: small + adds))
+            ) { try $0.decode(PushResponse.self) }
             let held = try await f.replicatedRecords()["activities/" + id]?.tags[add.field]?.values.map(\.count).reduce(0, +) ?? 0
             #expect(held <= HubPushRules.maxObserved && held > 900, "\(held) tags")
             #expect(!again.rejected.isEmpty && again.rejected.allSatisfy { $0.code == "invalid_value" })
             // Or spread over many invented elements: the activity holds at most 2,000 tags in all.
             let spread = (0..<60).map { i in
-                Change(collection: ActivityFields.collection, recordId: id, field: add.field, op: .remove("X\(i)", observed: made(60)),
-                       stamp: clock.tick(physicalMs: 1_767_225_600_000))
+                Change(
+                    collection: ActivityFields.collection, recordId: id, field: add.field,
+                    op: .remove("X\(i)", observed: made(60)),
+                    stamp: clock.tick(physicalMs: 1_767_225_600_000))
             }
-            _ = try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: token),
-                                         body: try json(PushRequest(changes: spread))) { #expect($0.status == .ok) }
-            let all = try await f.replicatedRecords()["activities/" + id]?.tags.values.flatMap(\.values).map(\.count).reduce(0, +) ?? 0
+            _ = try await client.execute(
+                uri: "/v1/push", method: .post, headers: headers(token: token),
+                body: try json(PushRequest(changes: spread))
+            ) { #expect($0.status == .ok) }
+            let all =
+                try await f.replicatedRecords()["activities/" + id]?.tags.values.flatMap(\.values).map(\.count).reduce(0, +) ?? 0
             #expect(all <= HubPushRules.maxTagsPerRecord && all > 1_900, "\(all) tags on the activity")
         }
         await f.close()
@@ -144,13 +169,17 @@ import Testing
     /// a forged body with a later stamp would hide the side someone typed.
     @Test func aRelayCannotRewriteAConflict() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             let x = try a.store.log(NothingLostTests.activity())
-            try await a.sync(); try await b.sync()
+            try await a.sync()
+            try await b.sync()
             try a.store.edit(x.id) { $0.notes = "typed on a" }
             try b.store.edit(x.id) { $0.notes = "typed on b" }
-            try await a.sync(); try await b.sync()
-            let held = try #require(try stack.hub.store.replicatedRecords().first { $0.key.hasPrefix(ConflictRecord.collection + "/") })
+            try await a.sync()
+            try await b.sync()
+            let held = try #require(
+                try stack.hub.store.replicatedRecords().first { $0.key.hasPrefix(ConflictRecord.collection + "/") })
             let body = try #require(held.value.registers[ConflictRecord.bodyField])
             var forged = try JSONDecoder().decode(Conflict.self, from: Data(try #require(body.value.stringValue).utf8))
             forged.other.value = .string("forged")
@@ -160,8 +189,9 @@ import Testing
             let node = try b.store.nodeID().rawValue
             let device = try #require(try stack.hub.store.devices().first { $0.nodeId == node })
             let later = HLC(wallMs: body.stamp.wallMs + 1_000, counter: 0, node: HubStore.node)
-            let change = Change(collection: ConflictRecord.collection, recordId: forged.id, field: ConflictRecord.bodyField,
-                                op: .set(.string(text)), stamp: later)
+            let change = Change(
+                collection: ConflictRecord.collection, recordId: forged.id, field: ConflictRecord.bodyField,
+                op: .set(.string(text)), stamp: later)
             let result = try stack.hub.store.push([change], from: device, relay: true)
             #expect(result.rejected.map(\.code) == ["wrong_author"])  // conflicts are the hub's alone: never taken from a relay
             #expect(try stack.hub.store.replicatedRecords()[held.key]?.registers[ConflictRecord.bodyField] == body)
@@ -169,10 +199,15 @@ import Testing
     }
 
     @Test func onlyLoopbackMayBePlainHTTPWithoutInsecure() throws {
-        for ok in ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080", "http://127.10.0.1", "https://engage.example.org"] {
+        for ok in [
+            "http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080", "http://127.10.0.1", "https://engage.example.org",
+        ] {
             #expect(throws: Never.self, "\(ok)") { try ServerURL.parse(ok, insecure: false) }
         }
-        for bad in ["http://10.0.0.5", "http://127.0.0.1.evil.example", "http://localhost.example.org", "http://[::2]:80", "http://0x7f.0.0.1"] {
+        for bad in [
+            "http://10.0.0.5", "http://127.0.0.1.evil.example", "http://localhost.example.org", "http://[::2]:80",
+            "http://0x7f.0.0.1",
+        ] {
             #expect(throws: ClientError.insecureServerURL(bad), "\(bad)") { try ServerURL.parse(bad, insecure: false) }
             #expect(throws: Never.self) { try ServerURL.parse(bad, insecure: true) }
         }
@@ -250,7 +285,9 @@ import Testing
         f.configuration.minBodyBytesPerWindow = 64
         try await f.app.test(.live) { client in
             let port = try #require(client.port)
-            let head = Array("POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Padding: \(String(repeating: "a", count: 200))\r\n\r\n".utf8)
+            let head = Array(
+                "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Padding: \(String(repeating: "a", count: 200))\r\n\r\n"
+                    .utf8)
             let headFD = try Self.open(port)
             defer { close(headFD) }
             let slowHead = Self.trickle(headFD, head, pauseMs: 200)
@@ -259,7 +296,8 @@ import Testing
             let bodyFD = try Self.open(port)
             defer { close(bodyFD) }
             // Enrolment reads its body before anything else (no token needed).
-            let announced = Array("POST /v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n".utf8)
+            let announced = Array(
+                "POST /v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n".utf8)
             #expect(send(bodyFD, announced, announced.count, Int32(MSG_NOSIGNAL)) == announced.count)
             let slowBody = Self.trickle(bodyFD, Array(repeating: UInt8(ascii: " "), count: 50), pauseMs: 200)  // 10 s at most
             #expect(slowBody.closed && slowBody.seconds < 5, "\(slowBody)")

@@ -23,8 +23,10 @@ import Testing
             let activity = Activity.at("LIMA", "Port security course")
             let id = activity.id.uuidString.lowercased()
             let changes = creation(activity, node: "device-a") + extra(id)
-            return try await client.execute(uri: "/v1/push", method: .post, headers: headers(token: advisor),
-                                            body: try json(PushRequest(changes: changes))) { response in
+            return try await client.execute(
+                uri: "/v1/push", method: .post, headers: headers(token: advisor),
+                body: try json(PushRequest(changes: changes))
+            ) { response in
                 #expect(response.status == .ok)
                 let answer = try WireJSON.decode(PushResponse.self, from: Data(response.body.readableBytesView))
                 let fields = Dictionary(changes.map { ($0.stamp, $0.field) }, uniquingKeysWith: { a, _ in a })
@@ -36,8 +38,9 @@ import Testing
     }
 
     static func change(_ id: String, _ field: String, _ op: Change.Op, _ n: Int) -> Change {
-        Change(collection: ActivityFields.collection, recordId: id, field: field, op: op,
-               stamp: HLC(wallMs: 1_767_225_700_000 + Int64(n), counter: 0, node: NodeID("device-a")!))
+        Change(
+            collection: ActivityFields.collection, recordId: id, field: field, op: op,
+            stamp: HLC(wallMs: 1_767_225_700_000 + Int64(n), counter: 0, node: NodeID("device-a")!))
     }
 
     @Test(arguments: HubKind.available) func unknownFieldsValuesAreText(_ kind: HubKind) async throws {
@@ -63,7 +66,10 @@ import Testing
             ]
         }
         // The second note is refused for its C1 control (U+009B, a terminal's CSI); the first is taken.
-        #expect(rejected == ["title": "invalid_value", "location": "invalid_value", "partners": "invalid_value", "notes": "invalid_value"])
+        #expect(
+            rejected == [
+                "title": "invalid_value", "location": "invalid_value", "partners": "invalid_value", "notes": "invalid_value",
+            ])
     }
 
     @Test(arguments: HubKind.available)

@@ -3,7 +3,6 @@ import Crypto
 import EngageClient
 import EngageHubSQLite
 import EngageProtocol
-@testable import EngageServer
 import EngageStorage
 import EngageTestSupport
 import Foundation
@@ -13,6 +12,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import EngageServer
+
 /// Secrets at rest (issue 22, kind 7): what the hub keeps of an enrolment code resists offline
 /// guessing, and recordings hold no secret.
 @Suite struct SecretsAtRestTests {
@@ -21,7 +22,9 @@ import Testing
     /// (computed with Python's hashlib): the parameters are part of every hub's data.
     static let codeDigest = "5eb49b624dce425ee8a84d238485f08beb80a36698aa22440710b12854a75825"
 
-    static func sha256(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// An environment that draws `code` for a code, at random otherwise.
     static func drawing(_ code: String, clock: FakeClock) -> ServerEnvironment {
@@ -59,7 +62,8 @@ import Testing
         let code = try await f.code()
         let url = dir.url.appendingPathComponent("session.json")
         let recorder = SessionRecorder(url: url, base: f.environment)
-        let app = buildApplication(configuration: f.configuration, store: f.storage, environment: recorder.environment, recorder: recorder)
+        let app = buildApplication(
+            configuration: f.configuration, store: f.storage, environment: recorder.environment, recorder: recorder)
         let token = try await app.test(.router) { client in
             let token = try await enroll(client, code: code, node: "device-a").token
             for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
@@ -92,14 +96,21 @@ import Testing
     @Test func aDeviceRecordingHoldsNoTokenItSentOrWasGiven() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let first = String(repeating: "a1", count: 32), second = String(repeating: "b2", count: 32)
-        let recorder = RecordingTransport(IdentityHandingTransport(first: first, second: second),
-                                          device: .init(deviceId: "dev-1", nodeId: "node-1"), now: { 0 })
-        _ = try await recorder.send(.init(method: "POST", path: "/v1/enroll", headers: ["Content-Type": "application/json"],
-                                          body: Data(#"{"code":"ABCDEFGHJK"}"#.utf8)))
-        _ = try await recorder.send(.init(method: "POST", path: "/v1/identity", headers: ["authorization": "bearer \(first)"],
-                                          body: Data(#"{"nodeId":"node-2"}"#.utf8)))
-        _ = try await recorder.send(.init(method: "GET", path: "/v1/pull?cursor=0", headers: ["Authorization": "Bearer \(second)"], body: nil))
+        let first = String(repeating: "a1", count: 32)
+        let second = String(repeating: "b2", count: 32)
+        let recorder = RecordingTransport(
+            IdentityHandingTransport(first: first, second: second),
+            device: .init(deviceId: "dev-1", nodeId: "node-1"), now: { 0 })
+        _ = try await recorder.send(
+            .init(
+                method: "POST", path: "/v1/enroll", headers: ["Content-Type": "application/json"],
+                body: Data(#"{"code":"ABCDEFGHJK"}"#.utf8)))
+        _ = try await recorder.send(
+            .init(
+                method: "POST", path: "/v1/identity", headers: ["authorization": "bearer \(first)"],
+                body: Data(#"{"nodeId":"node-2"}"#.utf8)))
+        _ = try await recorder.send(
+            .init(method: "GET", path: "/v1/pull?cursor=0", headers: ["Authorization": "Bearer \(second)"], body: nil))
         let url = dir.url.appendingPathComponent("device.json")
         try recorder.write(to: url)
         let text = try String(contentsOf: url, encoding: .utf8)
@@ -113,14 +124,18 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let clock = FakeClock()
-        let hub = try openHubStore(path: dir.path("hub.sqlite"), environment: .init(now: clock.now, draw: ServerEnvironment.systemDraw))
+        let hub = try openHubStore(
+            path: dir.path("hub.sqlite"), environment: .init(now: clock.now, draw: ServerEnvironment.systemDraw))
         let environment = Self.drawing(Self.code, clock: clock)
-        _ = try await Administration.createEnrolment(store: SQLiteHub(hub), name: "t", post: "LIMA", role: .advisor, environment: environment)
-        let used = try await Administration.createEnrolment(store: SQLiteHub(hub), name: "u", post: "LIMA", role: .advisor,
-                                                            environment: Self.drawing("ZZZZZZZZZZ", clock: clock))
+        _ = try await Administration.createEnrolment(
+            store: SQLiteHub(hub), name: "t", post: "LIMA", role: .advisor, environment: environment)
+        let used = try await Administration.createEnrolment(
+            store: SQLiteHub(hub), name: "u", post: "LIMA", role: .advisor,
+            environment: Self.drawing("ZZZZZZZZZZ", clock: clock))
         _ = used
         let token = String(repeating: "c3", count: 32)
-        _ = try hub.enroll(codeHash: Secrets.codeDigest("ZZZZZZZZZZ"), deviceId: "dev-1", nodeId: "node-1", tokenHash: Secrets.hash(token))
+        _ = try hub.enroll(
+            codeHash: Secrets.codeDigest("ZZZZZZZZZZ"), deviceId: "dev-1", nodeId: "node-1", tokenHash: Secrets.hash(token))
         let recorder = SessionRecorder(url: dir.url.appendingPathComponent("s.json"), base: environment)
         try recorder.startFrom(hub)
         let snapshot = try #require(recorder.snapshotForTests)

@@ -17,11 +17,19 @@ import Testing
         defer { dir.remove() }
         let path = dir.path("nested/device.sqlite")
         let first = try DeviceStore(path: path, physicalMs: clock.now)
-        #expect(try first.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts", "replica/0005_real_records", "replica/0008_unknown_sensitivity", "device/0009_agency_ca"])
+        #expect(
+            try first.appliedMigrations() == [
+                "replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts",
+                "replica/0005_real_records", "replica/0008_unknown_sensitivity", "device/0009_agency_ca",
+            ])
         let a = try first.log(.sample())
         let node = try first.nodeID()
         let again = try DeviceStore(path: path, physicalMs: clock.now)
-        #expect(try again.appliedMigrations() == ["replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts", "replica/0005_real_records", "replica/0008_unknown_sensitivity", "device/0009_agency_ca"])
+        #expect(
+            try again.appliedMigrations() == [
+                "replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts",
+                "replica/0005_real_records", "replica/0008_unknown_sensitivity", "device/0009_agency_ca",
+            ])
         #expect(try again.activity(a.id) == a)
         #expect(try again.nodeID() == node)
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))  // WAL mode
@@ -40,12 +48,17 @@ import Testing
     @Test func anEditStampsExactlyTheFieldsItChanged() throws {
         let s = try store()
         let a = try s.log(.sample())
-        let before = try Dictionary(uniqueKeysWithValues: ActivityFields.scalars.map {
-            ($0, try s.stamp(collection: "activities", recordId: key(a), field: $0))
-        })
+        let before = try Dictionary(
+            uniqueKeysWithValues: ActivityFields.scalars.map {
+                ($0, try s.stamp(collection: "activities", recordId: key(a), field: $0))
+            })
         let pending = try s.pendingChanges().count
         clock.advance(1_000)
-        try s.edit(a.id) { $0.title = "New title"; $0.participants = 14; $0.notes = "" /* unchanged */ }
+        try s.edit(a.id) {
+            $0.title = "New title"
+            $0.participants = 14
+            $0.notes = "" /* unchanged */
+        }
         for field in ActivityFields.scalars {
             let after = try s.stamp(collection: "activities", recordId: key(a), field: field)
             if ["title", "participants"].contains(field) {
@@ -62,7 +75,10 @@ import Testing
         let s = try store()
         let a = try s.log(.sample())
         let pending = try s.pendingChanges().count
-        try s.edit(a.id) { $0.partners = ["TRA", "TPA"]; $0.goals.insert(.informationSharing) }
+        try s.edit(a.id) {
+            $0.partners = ["TRA", "TPA"]
+            $0.goals.insert(.informationSharing)
+        }
         let ops = try s.pendingChanges().dropFirst(pending).map(\.change.op)
         #expect(ops == [.add("TPA"), .add("3")])
         try s.edit(a.id) { $0.partners.remove("TRA") }
@@ -109,7 +125,13 @@ import Testing
         let s = try store()
         let a = try s.log(.sample())
         let pending = try s.pendingChanges()
-        #expect(throws: StoreError.self) { let early = try Day("2020-01-01"); try s.edit(a.id) { $0.title = "ok"; $0.endDate = early } }
+        #expect(throws: StoreError.self) {
+            let early = try Day("2020-01-01")
+            try s.edit(a.id) {
+                $0.title = "ok"
+                $0.endDate = early
+            }
+        }
         #expect(try s.activity(a.id) == a)
         #expect(try s.pendingChanges() == pending)
     }

@@ -1,5 +1,4 @@
 import EngageCore
-@testable import EngageHubSQLite
 import EngageModel
 import EngageReplica
 import EngageStorage
@@ -8,6 +7,7 @@ import Foundation
 import GRDB
 import Testing
 
+@testable import EngageHubSQLite
 @testable import EngageStore
 
 /// Kinds of loss inside the stores, each as its small input.
@@ -15,7 +15,8 @@ import Testing
     let clock = FakeClock()
 
     func change(_ id: String, _ field: String, _ op: Change.Op, _ ms: Int64, node: String = "other") -> Change {
-        Change(collection: "activities", recordId: id, field: field, op: op, stamp: HLC(wallMs: ms, counter: 0, node: NodeID(node)!))
+        Change(
+            collection: "activities", recordId: id, field: field, op: op, stamp: HLC(wallMs: ms, counter: 0, node: NodeID(node)!))
     }
 
     // 10. A record first read in part and then whole in one transaction does not get its element
@@ -26,8 +27,9 @@ import Testing
         let id = a.id.uuidString.lowercased()
         let tag = try #require(try store.replicatedRecords()["activities/" + id]?.tags["partners"]?["TRA"]?.first?.tag)
         let t = clock.now() + 1_000
-        let other = Change(collection: "activities", recordId: UUID().uuidString.lowercased(), field: "title", op: .set(.string("x")),
-                           stamp: HLC(wallMs: t, counter: 0, node: NodeID("other")!))
+        let other = Change(
+            collection: "activities", recordId: UUID().uuidString.lowercased(), field: "title", op: .set(.string("x")),
+            stamp: HLC(wallMs: t, counter: 0, node: NodeID("other")!))
         // Given one batch: a small run of the record (read in part), another record, then a
         // long run of it (read whole) that removes TRA.
         try store.applyRemote([
@@ -46,17 +48,22 @@ import Testing
     //     pages, and the rows after it still come: paging goes by the rows read, not the parsed.
     @Test func anUnreadableRowDoesNotEndHQPagesEarly() throws {
         let hub = try HubStore.inMemory()
-        _ = try hub.importActivities((0..<600).map { i in
-            var a = Activity.sample("Course \(i)")
-            a.post = "LIMA"
-            return a
-        })
+        _ = try hub.importActivities(
+            (0..<600).map { i in
+                var a = Activity.sample("Course \(i)")
+                a.post = "LIMA"
+                return a
+            })
         try hub.write { db in
-            try db.execute(sql: "UPDATE activity SET kind = 'future-kind' WHERE id = (SELECT id FROM activity ORDER BY id LIMIT 1 OFFSET 10)")
+            try db.execute(
+                sql: "UPDATE activity SET kind = 'future-kind' WHERE id = (SELECT id FROM activity ORDER BY id LIMIT 1 OFFSET 10)"
+            )
         }
         let (one, more) = try hub.activityPage(after: nil, limit: 5_000)
         #expect(one.count == 599 && !more)
-        var cursor: String?, paged: [Activity] = [], pages = 0
+        var cursor: String?
+        var paged: [Activity] = []
+        var pages = 0
         while pages < 100 {
             let (page, more) = try hub.activityPage(after: cursor, limit: 300)
             paged += page
@@ -131,13 +138,19 @@ import Testing
     @Test func aDatabaseOfTheOtherKindOrANewerVersionIsRefused() throws {
         let dir = try TemporaryDirectory()
         _ = try HubStore(path: dir.path("hub.sqlite"))
-        #expect { try DeviceStore(path: dir.path("hub.sqlite")) } throws: { ($0 as? StoreError)?.message.contains("server database") == true }
+        #expect { try DeviceStore(path: dir.path("hub.sqlite")) } throws: {
+            ($0 as? StoreError)?.message.contains("server database") == true
+        }
         _ = try DeviceStore(path: dir.path("device.sqlite"))
-        #expect { try HubStore(path: dir.path("device.sqlite")) } throws: { ($0 as? StoreError)?.message.contains("device database") == true }
+        #expect { try HubStore(path: dir.path("device.sqlite")) } throws: {
+            ($0 as? StoreError)?.message.contains("device database") == true
+        }
         let queue = try DatabaseQueue(path: dir.path("device.sqlite"))
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('replica/9999_future')") }
         try queue.close()
-        #expect { try DeviceStore(path: dir.path("device.sqlite")) } throws: { ($0 as? StoreError)?.message.contains("newer version") == true }
+        #expect { try DeviceStore(path: dir.path("device.sqlite")) } throws: {
+            ($0 as? StoreError)?.message.contains("newer version") == true
+        }
     }
 
     @Test func theDeviceDatabaseIsPrivateToItsOwner() throws {
@@ -151,11 +164,14 @@ import Testing
 /// The typed row's array columns read back exactly what was written, whatever the text.
 @Suite struct ArrayColumnTests {
     @Test func stringArraysRoundTrip() {
-        let samples: [[String]] = [[], [""], ["SUNAT"], ["SUNAT", "WCO"], ["a\",\"b"], ["back\\slash", "x"], ["comma, inside", "ünïcödé 税关"],
-                                   ["tab\there", "new\nline"], ["[", "]"], ["\"quoted\""], ["/"]]
+        let samples: [[String]] = [
+            [], [""], ["SUNAT"], ["SUNAT", "WCO"], ["a\",\"b"], ["back\\slash", "x"], ["comma, inside", "ünïcödé 税关"],
+            ["tab\there", "new\nline"], ["[", "]"], ["\"quoted\""], ["/"],
+        ]
         for sample in samples {
             #expect(Set(TypedRows.stringArray(JSON.array(sample.sorted()))) == Set(sample), "\(sample)")
         }
-        #expect(TypedRows.stringArray("[1,3]") == ["1", "3"] && TypedRows.stringArray("[]") == [] && TypedRows.stringArray(nil) == [])
+        #expect(
+            TypedRows.stringArray("[1,3]") == ["1", "3"] && TypedRows.stringArray("[]") == [] && TypedRows.stringArray(nil) == [])
     }
 }

@@ -44,8 +44,9 @@ import Testing
         do {
             let store = try DeviceStore(path: path, physicalMs: clock.now)
             var hq = HybridClock(node: NodeID("hub-writer")!)
-            _ = try store.applyRemote(LocalEdit.changes(from: RecordState(), to: secret, clock: &hq, physicalMs: clock.now(), seen: 0)
-                .filter { $0.field != "sensitivity" })
+            _ = try store.applyRemote(
+                LocalEdit.changes(from: RecordState(), to: secret, clock: &hq, physicalMs: clock.now(), seen: 0)
+                    .filter { $0.field != "sensitivity" })
             _ = try store.log(.sample("Open course"))
         }
         // Given the row as an earlier version left it, and that version's migrations

@@ -28,16 +28,22 @@ import Testing
 
         var schedule = PushSchedule(seed: seed, clock: clock)
         var devices: [DeviceRecord] = []
-        for (i, (post, role)) in [("LIMA", DeviceRecord.Role.advisor), ("LIMA", .advisor), ("CUSCO", .advisor), ("HQ", .hq)].enumerated() {
+        for (i, (post, role)) in [("LIMA", DeviceRecord.Role.advisor), ("LIMA", .advisor), ("CUSCO", .advisor), ("HQ", .hq)]
+            .enumerated()
+        {
             var made: [DeviceRecord] = []
             for hub in hubs {
-                try await hub.createEnrolment(codeHash: "code\(i)", name: "tablet \(i)", post: post, role: role, expiresAt: clock.now() + 3_600_000)
-                made.append(try await hub.enroll(codeHash: "code\(i)", deviceId: "device-\(i)", nodeId: "node-\(i)", tokenHash: "token\(i)"))
+                try await hub.createEnrolment(
+                    codeHash: "code\(i)", name: "tablet \(i)", post: post, role: role, expiresAt: clock.now() + 3_600_000)
+                made.append(
+                    try await hub.enroll(
+                        codeHash: "code\(i)", deviceId: "device-\(i)", nodeId: "node-\(i)", tokenHash: "token\(i)"))
             }
             #expect(made[0] == made[1])
             devices.append(made[0])
         }
-        var answers = 0, seenAll = ""
+        var answers = 0
+        var seenAll = ""
         for step in 0..<60 {
             let (device, batch, relay) = schedule.next(devices)
             var outcomes: [String] = []
@@ -66,7 +72,8 @@ import Testing
             for (h, hub) in hubs.enumerated() {
                 var cursor: Int64 = 0
                 for _ in 0..<1_000 {
-                    let page = try await hub.pull(after: cursor, for: device, limit: 5, maxBytes: 1 << 20, own: [], countRemaining: false)
+                    let page = try await hub.pull(
+                        after: cursor, for: device, limit: 5, maxBytes: 1 << 20, own: [], countRemaining: false)
                     pulled[h].append("\(page.cursor): " + page.changes.map { "\($0)" }.joined(separator: "; "))
                     cursor = page.cursor
                     if !page.more { break }
@@ -89,7 +96,9 @@ import Testing
         let registries = try await hubs.asyncMap { try await $0.partnerRegistry().partners.map { "\($0)" }.sorted() }
         #expect(registries[0] == registries[1])
         let page = try await hubs.asyncMap {
-            try await $0.activityPage(after: nil, limit: 3, filter: ActivityFilter(post: "LIMA"), matching: { $0.partners.count < 3 }).activities
+            try await $0.activityPage(
+                after: nil, limit: 3, filter: ActivityFilter(post: "LIMA"), matching: { $0.partners.count < 3 }
+            ).activities
         }
         #expect(page[0] == page[1])
     }
@@ -141,7 +150,9 @@ struct PushSchedule {
         let roll = rng.next() % 100
         if roll < 8, let previous = pick(sent, &rng) { return (previous.device, previous.batch, false) }  // a retry
         // Relays: a Lima advisor re-sends its colleague's batch (taken), headquarters an advisor's (refused).
-        if roll < 10, let previous = pick(sent.filter { $0.device < 2 }, &rng) { return (1 - previous.device, previous.batch, true) }
+        if roll < 10, let previous = pick(sent.filter { $0.device < 2 }, &rng) {
+            return (1 - previous.device, previous.batch, true)
+        }
         if roll < 12, let previous = pick(sent.filter { $0.device != 3 }, &rng) { return (3, previous.batch, true) }
         if roll < 15, let previous = pick(sent, &rng), var reused = previous.batch.first {  // a stamp reused with other contents
             reused.op = .set(.string("other \(rng.next() % 1000)"))
@@ -163,12 +174,24 @@ struct PushSchedule {
             if roll < 70 {
                 let post = target.post == "LIMA" ? "CUSCO" : "LIMA"
                 if let i = activities.firstIndex(where: { $0.id == target.id }) { activities[i].post = post }
-                return [Change(collection: ActivityFields.collection, recordId: target.id, field: "post", op: .set(.string(post)), stamp: stamp(d))]
+                return [
+                    Change(
+                        collection: ActivityFields.collection, recordId: target.id, field: "post", op: .set(.string(post)),
+                        stamp: stamp(d))
+                ]
             }
             if roll < 85, let conflict = pick(conflicts, &rng) {
-                return [Change(collection: ConflictRecord.collection, recordId: conflict, field: ConflictRecord.resolvedField, op: .set(.bool(true)), stamp: stamp(d))]
+                return [
+                    Change(
+                        collection: ConflictRecord.collection, recordId: conflict, field: ConflictRecord.resolvedField,
+                        op: .set(.bool(true)), stamp: stamp(d))
+                ]
             }
-            return [Change(collection: ActivityFields.collection, recordId: target.id, field: "title", op: .set(.string("HQ edit")), stamp: stamp(d))]
+            return [
+                Change(
+                    collection: ActivityFields.collection, recordId: target.id, field: "title", op: .set(.string("HQ edit")),
+                    stamp: stamp(d))
+            ]
         }
         if roll < 25 || target == nil {
             var a = Activity.sample("Course \(rng.next() % 1000)")
@@ -182,10 +205,15 @@ struct PushSchedule {
         }
         let id = target!.id
         func set(_ field: String, _ value: FieldValue, seen: Int64 = 1_000_000, aheadMs: Int64 = 0) -> Change {
-            Change(collection: ActivityFields.collection, recordId: id, field: field, op: .set(value), stamp: stamp(d, aheadMs: aheadMs), seen: seen)
+            Change(
+                collection: ActivityFields.collection, recordId: id, field: field, op: .set(value),
+                stamp: stamp(d, aheadMs: aheadMs), seen: seen)
         }
         switch roll {
-        case 25..<50: return [set(rng.next() % 2 == 0 ? "notes" : "title", .string("edit \(rng.next() % 1000)"), seen: Int64(rng.next() % 40))]
+        case 25..<50:
+            return [
+                set(rng.next() % 2 == 0 ? "notes" : "title", .string("edit \(rng.next() % 1000)"), seen: Int64(rng.next() % 40))
+            ]
         case 50..<58: return [set("participants", .int(Int64(rng.next() % 50)))]
         case 58..<68:
             let partner = ["WCO", "SUNAT", "DEVIDA"][Int(rng.next() % 3)]
@@ -193,14 +221,24 @@ struct PushSchedule {
             if rng.next() % 2 == 0 || tags[key] == nil {
                 let s = stamp(d)
                 tags[key, default: []].append(s)
-                return [Change(collection: ActivityFields.collection, recordId: id, field: "partners", op: .add(partner), stamp: s)]
+                return [
+                    Change(collection: ActivityFields.collection, recordId: id, field: "partners", op: .add(partner), stamp: s)
+                ]
             }
-            return [Change(collection: ActivityFields.collection, recordId: id, field: "partners", op: .remove(partner, observed: tags[key]!), stamp: stamp(d))]
+            return [
+                Change(
+                    collection: ActivityFields.collection, recordId: id, field: "partners",
+                    op: .remove(partner, observed: tags[key]!), stamp: stamp(d))
+            ]
         case 68..<76: return [set("deleted", .bool(true), seen: Int64(rng.next() % 30))]
         case 76..<80: return [set("deleted", .bool(false))]
         case 80..<86:
             guard let conflict = pick(conflicts, &rng) else { return [] }
-            return [Change(collection: ConflictRecord.collection, recordId: conflict, field: ConflictRecord.resolvedField, op: .set(.bool(true)), stamp: stamp(d))]
+            return [
+                Change(
+                    collection: ConflictRecord.collection, recordId: conflict, field: ConflictRecord.resolvedField,
+                    op: .set(.bool(true)), stamp: stamp(d))
+            ]
         case 86..<90: return [set("notes", .string("from the future"), aheadMs: 3_600_000)]
         case 90..<94: return [set("title", .string(""))]
         case 94..<97: return [set("post", .string(device.post == "LIMA" ? "CUSCO" : "LIMA"))]

@@ -49,7 +49,9 @@ extension StackSimulation {
         let records = try await hub.replicatedRecords()
         let honest = records.keys.filter { $0.hasPrefix(ActivityFields.collection + "/") }
             .map { String($0.dropFirst(ActivityFields.collection.count + 1)) }.filter { !evil.own.contains($0) }.sorted()
-        let conflicts = records.keys.filter { $0.hasPrefix(ConflictRecord.collection + "/") }.map { String($0.dropFirst(ConflictRecord.collection.count + 1)) }.sorted()
+        let conflicts = records.keys.filter { $0.hasPrefix(ConflictRecord.collection + "/") }.map {
+            String($0.dropFirst(ConflictRecord.collection.count + 1))
+        }.sorted()
         let otherNodes = devices.compactMap { try? $0.store.nodeID().rawValue }
         func stamp() -> HLC {
             let nodes = [evil.nodes.last!, evil.nodes.last!] + otherNodes + ["hub", "made-up-node"]
@@ -72,18 +74,26 @@ extension StackSimulation {
         case 2:
             // A conflict body naming whoever it likes.
             guard let id = honest.randomElement(using: &rng) else { return }
-            let body = #"{"id":"c-\#(id)","recordId":"\#(id)","field":"notes","current":{"value":"x","stamp":"\#(stamp().encoded)","by":"HQ Director (verified)"},"other":{"value":"y","stamp":"\#(stamp().encoded)","by":"HQ"}}"#
-            batch = [Change(collection: ConflictRecord.collection, recordId: "c-\(id)", field: ConflictRecord.bodyField, op: .set(.string(body)), stamp: stamp())]
+            let body =
+                #"{"id":"c-\#(id)","recordId":"\#(id)","field":"notes","current":{"value":"x","stamp":"\#(stamp().encoded)","by":"HQ Director (verified)"},"other":{"value":"y","stamp":"\#(stamp().encoded)","by":"HQ"}}"#
+            batch = [
+                Change(
+                    collection: ConflictRecord.collection, recordId: "c-\(id)", field: ConflictRecord.bodyField,
+                    op: .set(.string(body)), stamp: stamp())
+            ]
         case 3:
             // Settling conflicts it does not own.
             batch = conflicts.shuffled(using: &rng).prefix(3).map {
-                Change(collection: ConflictRecord.collection, recordId: $0, field: ConflictRecord.resolvedField, op: .set(.bool(true)), stamp: stamp())
+                Change(
+                    collection: ConflictRecord.collection, recordId: $0, field: ConflictRecord.resolvedField,
+                    op: .set(.bool(true)), stamp: stamp())
             }
         case 4:
             // A new identity on demand, or after a conflict it provoked itself.
             if rng.chance(0.5), let own = evil.own.first, let low = evil.stamps.min() {
-                let stale = Change(collection: ActivityFields.collection, recordId: own, field: "title", op: .set(.string("again")),
-                                   stamp: HLC(wallMs: low.wallMs, counter: low.counter, node: low.node))
+                let stale = Change(
+                    collection: ActivityFields.collection, recordId: own, field: "title", op: .set(.string("again")),
+                    stamp: HLC(wallMs: low.wallMs, counter: low.counter, node: low.node))
                 _ = try? await evil.client.push([stale])
             }
             let node = "evil-\(evil.nodes.count)-\(seed % 10_000)"
@@ -103,7 +113,10 @@ extension StackSimulation {
                 for c in page.changes where c.collection != PartnerFields.collection && !evil.own.contains(c.recordId) {
                     // A conflict about one of its own activities is its to read.
                     if c.collection == ConflictRecord.collection, case .set(.string(let body)) = c.op,
-                        evil.own.contains(where: { body.contains($0) }) { continue }
+                        evil.own.contains(where: { body.contains($0) })
+                    {
+                        continue
+                    }
                     if c.collection == ConflictRecord.collection, c.field != ConflictRecord.bodyField { continue }
                     evil.leaks.append("pull carried \(c.collection)/\(c.recordId.prefix(8)) \(c.field)")
                 }
@@ -122,7 +135,11 @@ extension StackSimulation {
                 case 2: (field, op) = ("notes", .set(.string("forged \(evil.attacks)")))
                 case 3: (field, op) = ("partners", .add("EVIL-AGENCY"))
                 case 4: (field, op) = ("deleted", .set(.bool(true)))
-                case 5: (field, op) = ("zzFuture\(Int.random(in: 0..<40, using: &rng))", .set(.string(String(repeating: "A", count: pick([10, 70_000])))))
+                case 5:
+                    (field, op) = (
+                        "zzFuture\(Int.random(in: 0..<40, using: &rng))",
+                        .set(.string(String(repeating: "A", count: pick([10, 70_000]))))
+                    )
                 case 6: (field, op) = ("title", .set(.string("\u{1B}]0;owned\u{07}\u{202E}title\r")))
                 case 7: (field, op) = ("partners", .remove("TRA", observed: [stamp()]))
                 default: (field, op) = ("title", .set(.string("forged")))
@@ -135,11 +152,15 @@ extension StackSimulation {
         guard let (answer, _) = try? await evil.client.push(batch, relay: relay) else { return }
         let byStamp = Dictionary(batch.map { ($0.stamp, $0) }, uniquingKeysWith: { a, _ in a })
         for r in answer.rejected where r.current != nil {
-            guard let c = byStamp[r.stamp], c.collection != PartnerFields.collection, !evil.own.contains(c.recordId) else { continue }
+            guard let c = byStamp[r.stamp], c.collection != PartnerFields.collection, !evil.own.contains(c.recordId) else {
+                continue
+            }
             evil.leaks.append("a refusal carried the value of \(c.collection)/\(c.recordId.prefix(8)) \(c.field)")
         }
         evil.stamps += answer.accepted.filter { evil.nodes.contains($0.node.rawValue) }
-        note("adversary pushed \(batch.count)\(relay ? " relayed" : ""): accepted \(answer.accepted.count) refused \(answer.rejected.map(\.code))")
+        note(
+            "adversary pushed \(batch.count)\(relay ? " relayed" : ""): accepted \(answer.accepted.count) refused \(answer.rejected.map(\.code))"
+        )
     }
 
     /// What the adversary must not have done, read from the hub after quiescence.
@@ -147,11 +168,14 @@ extension StackSimulation {
         guard let evil = adversary else { return [] }
         var failures = evil.leaks.map { "adversary read what it may not: \($0)" }
         let records = try await hub.replicatedRecords()
-        let nodes = Set(evil.nodes), devicesOfIt = Set(evil.deviceIds)
+        let nodes = Set(evil.nodes)
+        let devicesOfIt = Set(evil.deviceIds)
         for (key, state) in records {
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts[0] == ActivityFields.collection, !evil.own.contains(parts[1]) else { continue }
-            let stamps = state.registers.values.map(\.stamp) + state.tags.values.flatMap { $0.values.flatMap { $0.map(\.tag) + $0.compactMap(\.removed) } }
+            let stamps =
+                state.registers.values.map(\.stamp)
+                + state.tags.values.flatMap { $0.values.flatMap { $0.map(\.tag) + $0.compactMap(\.removed) } }
             if stamps.contains(where: { nodes.contains($0.node.rawValue) }) {
                 failures.append("adversary's stamp on \(key) outside its post")
             }

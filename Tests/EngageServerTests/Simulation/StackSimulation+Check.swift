@@ -15,11 +15,15 @@ extension StackSimulation {
             return try? JSONDecoder().decode(Conflict.self, from: Data(body.utf8))
         }
         // The hub's histories and posts of every activity the checks ask about, read first.
-        var ids = Set(hubRecords.keys.filter { $0.hasPrefix(ActivityFields.collection + "/") }.map { String($0.dropFirst(ActivityFields.collection.count + 1)) })
+        var ids = Set(
+            hubRecords.keys.filter { $0.hasPrefix(ActivityFields.collection + "/") }.map {
+                String($0.dropFirst(ActivityFields.collection.count + 1))
+            })
         ids.formUnion(conflicts.map(\.recordId))
         ids.formUnion(devices.flatMap { $0.typed.values.map(\.recordId) })
         ids.formUnion(network.acknowledged.map(\.change.recordId))
-        var histories: [String: [ChangeLogEntry]] = [:], posts: [String: String] = [:]
+        var histories: [String: [ChangeLogEntry]] = [:]
+        var posts: [String: String] = [:]
         for id in ids {
             histories[id] = try await hub.history(activityId: id)
             posts[id] = try await hub.post(ofActivity: id)
@@ -64,7 +68,8 @@ extension StackSimulation {
                 if held != Self.normalized(state) {
                     failures.append("device \(i) (\(device.post)) differs from the hub on \(key)")
                     if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil {
-                        let a = mine[key].map(Self.normalized) ?? [:], b = Self.normalized(state)
+                        let a = mine[key].map(Self.normalized) ?? [:]
+                        let b = Self.normalized(state)
                         for k in Set(a.keys).union(b.keys).sorted() where a[k] != b[k] {
                             failures.append("   \(k): device \(a[k] ?? "-") hub \(b[k] ?? "-")")
                         }
@@ -84,40 +89,51 @@ extension StackSimulation {
                 if case .set(let refused) = r.change.op, let held = mine[key]?.registers[r.change.field],
                     held.stamp == r.change.stamp, held.value == refused
                 {
-                    failures.append("device \(i) still shows the refused \(r.change.field) of \(r.change.recordId.prefix(8)) [\(r.code)]")
+                    failures.append(
+                        "device \(i) still shows the refused \(r.change.field) of \(r.change.recordId.prefix(8)) [\(r.code)]")
                 }
             }
             // Everything the person typed reached the hub, was refused with a reason, or lost a conflict.
             let refused = try store.rejectedChanges().map(\.change)
             for (_, typed) in device.typed where typed.collection == ActivityFields.collection {
-                let found = try history(typed.recordId).contains { Self.same($0, typed) }
+                let found =
+                    try history(typed.recordId).contains { Self.same($0, typed) }
                     || supersededBeforeARestore(typed, log: try history(typed.recordId))
                     || refused.contains { Self.same($0, typed) }
                     || conflicts.contains { c in
-                        guard c.recordId == typed.recordId, c.field == typed.field, case .set(let v) = typed.op else { return false }
+                        guard c.recordId == typed.recordId, c.field == typed.field, case .set(let v) = typed.op else {
+                            return false
+                        }
                         return c.current.value == v || c.other.value == v
                     }
-                if !found { failures.append("device \(i): typed \(typed.field) of \(typed.recordId.prefix(8)) (\(typed.op)) was lost")
+                if !found {
+                    failures.append("device \(i): typed \(typed.field) of \(typed.recordId.prefix(8)) (\(typed.op)) was lost")
                     if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil {
-                        failures.append("   typed at \(typed.stamp); hub log: \(try history(typed.recordId).filter { $0.field == typed.field }.map { "\($0.stamp) \($0.op)" }); device: \(mine["activities/" + typed.recordId].map { Self.normalized($0).filter { $0.key.contains(typed.field) } } ?? [:]); hub post \(posts[typed.recordId] ?? "-")")
+                        failures.append(
+                            "   typed at \(typed.stamp); hub log: \(try history(typed.recordId).filter { $0.field == typed.field }.map { "\($0.stamp) \($0.op)" }); device: \(mine["activities/" + typed.recordId].map { Self.normalized($0).filter { $0.key.contains(typed.field) } } ?? [:]); hub post \(posts[typed.recordId] ?? "-")"
+                        )
                     }
                 }
             }
         }
         // Every change the hub acknowledged to a device is in its log (or its author wrote the field since).
         // (The adversary holds no database: what a restore took from it is its loss, not a device's.)
-        for (device, change, restores) in network.acknowledged where change.collection == ActivityFields.collection && device != "adversary" {
+        for (device, change, restores) in network.acknowledged
+        where change.collection == ActivityFields.collection && device != "adversary" {
             let log = try history(change.recordId)
             if log.contains(where: { $0.stamp == change.stamp && $0.field == change.field }) { continue }
             // Sent again under a new stamp (a copy that took a new identity): the same value is there.
             if log.contains(where: { Self.same($0, change) }) { continue }
             let writer = author(change.stamp.node.rawValue)
-            if log.contains(where: { $0.target == change.target && author($0.stamp.node.rawValue) == writer && $0.stamp > change.stamp }) {
+            if log.contains(where: {
+                $0.target == change.target && author($0.stamp.node.rawValue) == writer && $0.stamp > change.stamp
+            }) {
                 continue  // its author wrote the field again since
             }
             if restores < network.restores, let sender = devices.first(where: { $0.name == device }),
                 try sender.store.rejectedChanges().contains(where: {
-                    $0.change.target == change.target && author($0.change.stamp.node.rawValue) == writer && $0.change.stamp > change.stamp
+                    $0.change.target == change.target && author($0.change.stamp.node.rawValue) == writer
+                        && $0.change.stamp > change.stamp
                 })
             {
                 // Its author wrote the field again since, and a hub restored from a backup refused
@@ -129,7 +145,9 @@ extension StackSimulation {
                 continue  // superseded, and the hub's history of it went with a restore: no device holds it either
             }
             if restores < network.restores, let sender = devices.first(where: { $0.name == device }),
-                try sender.store.rejectedChanges().contains(where: { $0.change.stamp == change.stamp && Self.same($0.change, change) })
+                try sender.store.rejectedChanges().contains(where: {
+                    $0.change.stamp == change.stamp && Self.same($0.change, change)
+                })
             {
                 // Sent again to a hub restored from a backup, which knew of a move first and refused
                 // it with a reason: kept, with the reason, on the device that typed it.
@@ -137,10 +155,14 @@ extension StackSimulation {
             }
             if ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil, let dev = devices.first(where: { $0.name == device }) {
                 let mine = try dev.store.replicatedRecords()["activities/" + change.recordId]
-                failures.append("  device holds \(change.field): \(mine?.registers[change.field].map { "\($0.value)@\($0.stamp)" } ?? "nothing"); node now \(try dev.store.nodeID())")
+                failures.append(
+                    "  device holds \(change.field): \(mine?.registers[change.field].map { "\($0.value)@\($0.stamp)" } ?? "nothing"); node now \(try dev.store.nodeID())"
+                )
             }
-            failures.append("\(device): acknowledged \(change.field) of \(change.recordId.prefix(8)) at \(change.stamp) is not at the hub"
-                            + (ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil ? " log: \(log.filter { $0.field == change.field }.map(\.stamp))" : ""))
+            failures.append(
+                "\(device): acknowledged \(change.field) of \(change.recordId.prefix(8)) at \(change.stamp) is not at the hub"
+                    + (ProcessInfo.processInfo.environment["ENGAGE_SEED"] != nil
+                        ? " log: \(log.filter { $0.field == change.field }.map(\.stamp))" : ""))
         }
         return failures
     }
@@ -167,7 +189,8 @@ extension StackSimulation {
         for (f, r) in s.registers { out["r:" + f] = r.value.jsonText + "@" + r.stamp.encoded }
         for (f, elements) in s.tags {
             for (e, tags) in elements {
-                out["t:\(f):\(e)"] = tags.map { $0.tag.encoded + "/" + ($0.removed?.encoded ?? "-") }.sorted().joined(separator: ",")
+                out["t:\(f):\(e)"] = tags.map { $0.tag.encoded + "/" + ($0.removed?.encoded ?? "-") }.sorted().joined(
+                    separator: ",")
             }
         }
         return out

@@ -57,8 +57,10 @@ final class StackSimulation: @unchecked Sendable {
     }
     static let posts = ["LIMA", "CUSCO"]
 
-    init(seed: UInt64, folder: String, hub: any SimulationHub, hubClock: SimClock, network: FaultyNetwork,
-         transport: @escaping @Sendable (String) -> any Transport) {
+    init(
+        seed: UInt64, folder: String, hub: any SimulationHub, hubClock: SimClock, network: FaultyNetwork,
+        transport: @escaping @Sendable (String) -> any Transport
+    ) {
         self.seed = seed
         rng = SeededRandom(seed: seed)
         self.folder = folder
@@ -77,7 +79,8 @@ final class StackSimulation: @unchecked Sendable {
         try await addDevice(role: .hq, post: "HQ")
         try await enrollAdversary()
         // An administrator's bulk load: the hub's own writes, pulled in the order they were made.
-        _ = try await hub.importActivities((0..<Int.random(in: 0...4, using: &rng)).map { i in newActivity(post: Self.posts[i % 2]) })
+        _ = try await hub.importActivities(
+            (0..<Int.random(in: 0...4, using: &rng)).map { i in newActivity(post: Self.posts[i % 2]) })
         let trace = ProcessInfo.processInfo.environment["ENGAGE_TRACE"]
         for _ in 0..<Int.random(in: steps, using: &rng) {
             try await step()
@@ -96,7 +99,9 @@ final class StackSimulation: @unchecked Sendable {
         switch Int.random(in: 0..<100, using: &rng) {
         case 0..<45: try localOperation(d)
         case 45..<80: await sync(d, faulty: true)
-        case 80..<83: try await hub.restart(); note("hub restarted")
+        case 80..<83:
+            try await hub.restart()
+            note("hub restarted")
         case 83..<86:
             backup = folder + "/backup-\(nowMs).sqlite"
             try await hub.backup(to: backup!)
@@ -111,17 +116,23 @@ final class StackSimulation: @unchecked Sendable {
             if !devices[d].revoked, let id = try devices[d].store.enrollment()?.deviceId {
                 do { try await hub.revoke(deviceId: id) } catch { guard error.code == .notFound else { throw error } }  // unknown to a restored hub
                 // Copies of its database hold the same credentials: revoked with it.
-                for other in devices.indices where try devices[other].store.enrollment()?.deviceId == id { devices[other].revoked = true }
+                for other in devices.indices where try devices[other].store.enrollment()?.deviceId == id {
+                    devices[other].revoked = true
+                }
                 note("device \(d) revoked")
             }
         case 94..<97:
             // Re-enrolment on the device's own database, over the faulty network: may fail, and is tried again later.
-            if devices[d].revoked { do { try await enroll(d) } catch is ClientError { note("re-enrolment of device \(d) failed") } }
+            if devices[d].revoked {
+                do { try await enroll(d) } catch is ClientError { note("re-enrolment of device \(d) failed") }
+            }
         default:
             // The device's clock jumps: years ahead, back, or to roughly right.
             let year: Int64 = 365 * 86_400_000
-            devices[d].skewMs = [Int64.random(in: 1...3, using: &rng) * year, -Int64.random(in: 1...3, using: &rng) * year,
-                                 Int64.random(in: -600_000...600_000, using: &rng)].randomElement(using: &rng)!
+            devices[d].skewMs = [
+                Int64.random(in: 1...3, using: &rng) * year, -Int64.random(in: 1...3, using: &rng) * year,
+                Int64.random(in: -600_000...600_000, using: &rng),
+            ].randomElement(using: &rng)!
             note("device \(d) clock skew \(devices[d].skewMs / 86_400_000) days")
         }
     }
@@ -132,8 +143,11 @@ final class StackSimulation: @unchecked Sendable {
     /// id starts with PREFIX on every device, after every step.
     func trace(record prefix: String) throws {
         for (i, device) in devices.enumerated() {
-            let state = try device.store.replicatedRecords().first { $0.key.hasPrefix(ActivityFields.collection + "/" + prefix) }?.value
-            let pending = try device.store.pendingChanges().filter { $0.change.recordId.hasPrefix(prefix) }.map { "\($0.change.field) \($0.change.op)@\($0.change.stamp)" }
+            let state = try device.store.replicatedRecords().first { $0.key.hasPrefix(ActivityFields.collection + "/" + prefix) }?
+                .value
+            let pending = try device.store.pendingChanges().filter { $0.change.recordId.hasPrefix(prefix) }.map {
+                "\($0.change.field) \($0.change.op)@\($0.change.stamp)"
+            }
             note("  trace device \(i) node \(try device.store.nodeID()): \(state.map(Self.normalized) ?? [:]) pending \(pending)")
         }
     }
@@ -146,22 +160,29 @@ final class StackSimulation: @unchecked Sendable {
         let week: Int64 = 7 * 86_400_000
         let skew = Int64.random(in: -week...week, using: &rng)
         let clock = SimClock(nowMs + skew)
-        devices.append(Device(name: "device-\(index)", path: path, store: try DeviceStore(path: path, physicalMs: clock.now),
-                              clock: clock, skewMs: skew, role: role, post: post))
+        devices.append(
+            Device(
+                name: "device-\(index)", path: path, store: try DeviceStore(path: path, physicalMs: clock.now),
+                clock: clock, skewMs: skew, role: role, post: post))
         try await enroll(index)
     }
 
     func enroll(_ d: Int) async throws {
         let code = try await Administration.createEnrolment(
             store: hub, name: devices[d].name, post: devices[d].post, role: devices[d].role,
-            environment: ServerEnvironment(now: hubClock.now, draw: ServerEnvironment.systemDraw)).code
+            environment: ServerEnvironment(now: hubClock.now, draw: ServerEnvironment.systemDraw)
+        ).code
         let client = SyncClient(transport: transport(devices[d].name), token: nil, now: devices[d].clock.now)
-        let before = (try devices[d].store.hubGeneration(), try devices[d].store.nodeID(), try devices[d].store.pendingChanges().count)
+        let before = (
+            try devices[d].store.hubGeneration(), try devices[d].store.nodeID(), try devices[d].store.pendingChanges().count
+        )
         _ = try await Synchronizer.enroll(store: devices[d].store, client: client, serverURL: "http://sim", code: code)
         try track(d, from: before.1)
         devices[d].revoked = false
-        note("device \(d) enrolled: generation \(before.0?.prefix(8) ?? "-") → \(try devices[d].store.hubGeneration()?.prefix(8) ?? "-"), "
-             + "node \(before.1) → \(try devices[d].store.nodeID()), pending \(before.2) → \(try devices[d].store.pendingChanges().count)")
+        note(
+            "device \(d) enrolled: generation \(before.0?.prefix(8) ?? "-") → \(try devices[d].store.hubGeneration()?.prefix(8) ?? "-"), "
+                + "node \(before.1) → \(try devices[d].store.nodeID()), pending \(before.2) → \(try devices[d].store.pendingChanges().count)"
+        )
     }
 
     /// The device's database copied onto another tablet (a backup restored): same identity.
@@ -193,8 +214,9 @@ final class StackSimulation: @unchecked Sendable {
     func sync(_ d: Int, faulty: Bool) async {
         guard let e = try? devices[d].store.enrollment() else { return }
         network.setLoss(before: faulty ? 0.1 : 0, after: faulty ? 0.1 : 0)
-        var sync = Synchronizer(store: devices[d].store,
-                                client: SyncClient(transport: transport(devices[d].name), token: e.token, now: devices[d].clock.now))
+        var sync = Synchronizer(
+            store: devices[d].store,
+            client: SyncClient(transport: transport(devices[d].name), token: e.token, now: devices[d].clock.now))
         let node = try? devices[d].store.nodeID()
         defer { if let node { try? track(d, from: node) } }
         // Retries within one sync, without waiting (simulated time does not pass); or none, so
@@ -211,10 +233,13 @@ final class StackSimulation: @unchecked Sendable {
         }
         do {
             let r = try await sync.sync()
-            note("sync \(d)\(faulty ? "~" : ""): pushed \(r.pushed) pulled \(r.pulled) rejected \(r.rejected.map(\.code))"
-                 + (r.startedOver ? " STARTED OVER" : "") + (r.newDeviceId.map { " NEW ID \($0)" } ?? ""))
+            note(
+                "sync \(d)\(faulty ? "~" : ""): pushed \(r.pushed) pulled \(r.pulled) rejected \(r.rejected.map(\.code))"
+                    + (r.startedOver ? " STARTED OVER" : "") + (r.newDeviceId.map { " NEW ID \($0)" } ?? ""))
         } catch {
-            note("sync \(d)\(faulty ? "~" : "") failed (pending \((try? devices[d].store.pendingChanges().count) ?? -1)): \(error)")
+            note(
+                "sync \(d)\(faulty ? "~" : "") failed (pending \((try? devices[d].store.pendingChanges().count) ?? -1)): \(error)"
+            )
             // A hub restored from a backup older than this enrolment does not know the token:
             // the administrator gives the device a new code.
             if case ClientError.server(401, "invalid_token", _) = error { devices[d].revoked = true }
@@ -268,11 +293,16 @@ final class StackSimulation: @unchecked Sendable {
                     let before = try store.pendingChanges().last?.seq ?? 0
                     try store.edit(a.id) { $0 = edited }
                     // A device pushes only what its person changed, whatever it has not pulled yet.
-                    let shown = ActivityFields.scalarValues(a), now = ActivityFields.scalarValues(edited)
-                    let shownSets = ActivityFields.setValues(a), nowSets = ActivityFields.setValues(edited)
-                    let changed = Set(now.keys.filter { now[$0] != shown[$0] } + nowSets.keys.filter { nowSets[$0] != shownSets[$0] })
+                    let shown = ActivityFields.scalarValues(a)
+                    let now = ActivityFields.scalarValues(edited)
+                    let shownSets = ActivityFields.setValues(a)
+                    let nowSets = ActivityFields.setValues(edited)
+                    let changed = Set(
+                        now.keys.filter { now[$0] != shown[$0] } + nowSets.keys.filter { nowSets[$0] != shownSets[$0] })
                     for p in try store.pendingChanges(after: before) where !changed.contains(p.change.field) {
-                        violations.append("device \(d) queued \(p.change.field) of \(p.change.recordId.prefix(8)), which its person did not change")
+                        violations.append(
+                            "device \(d) queued \(p.change.field) of \(p.change.recordId.prefix(8)), which its person did not change"
+                        )
                     }
                 }
             }
@@ -293,7 +323,12 @@ final class StackSimulation: @unchecked Sendable {
         case 4: a.country = try Country(pick(["PE", "CL", "TZ", "KE"]))
         case 5: a.partners.insert(pick(Self.partners))
         case 6: if let p = a.partners.randomElement(using: &rng) { a.partners.remove(p) }
-        case 7: if rng.chance(0.5) { a.goals.insert(pick(StrategicGoal.allCases)) } else if let g = a.goals.first { a.goals.remove(g) }
+        case 7:
+            if rng.chance(0.5) {
+                a.goals.insert(pick(StrategicGoal.allCases))
+            } else if let g = a.goals.first {
+                a.goals.remove(g)
+            }
         case 8: a.location = pick([nil, "Callao", "Arusha"])
         case 9: a.post = a.post == "LIMA" ? "CUSCO" : "LIMA"  // advisors may not move activities: refused
         default: a.deleted = true
@@ -304,10 +339,14 @@ final class StackSimulation: @unchecked Sendable {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
-        let id = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                             bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-        var a = Activity(id: id, kind: .training, title: pick(Self.titles), country: try! Country(pick(["PE", "CL", "TZ"])),
-                         post: post, startDate: try! Day("2026-01-01"))
+        let id = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+        var a = Activity(
+            id: id, kind: .training, title: pick(Self.titles), country: try! Country(pick(["PE", "CL", "TZ"])),
+            post: post, startDate: try! Day("2026-01-01"))
         a.partners = [pick(Self.partners), pick(Self.partners)]
         a.goals = [pick(StrategicGoal.allCases), pick(StrategicGoal.allCases)]
         return a
