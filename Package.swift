@@ -60,14 +60,16 @@ let package = Package(
         .target(
             name: "EngageImport",
             dependencies: [
-                "EngageModel", "EngageCore", .product(name: "SwiftCSV", package: "SwiftCSV"), .product(name: "SWXMLHash", package: "SWXMLHash"),
+                "EngageModel", "EngageCore", .product(name: "SwiftCSV", package: "SwiftCSV"),
+                .product(name: "SWXMLHash", package: "SWXMLHash"),
             ],
             swiftSettings: swiftSettings),
         .target(
             name: "EngageResources",
             path: ".",
             exclude: [
-                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore", "Sources/EngageStorage", "Sources/EngageReplica",
+                "Sources/EngageModel", "Sources/EngageCore", "Sources/EngageStore", "Sources/EngageStorage",
+                "Sources/EngageReplica",
                 "Sources/EngageHubSQLite", "Sources/EngageHubPostgres", "Sources/EngageReports", "Sources/EngageImport",
                 "Sources/EngageProtocol", "Sources/EngageWire", "Sources/EngageServer", "Sources/EngageClient",
                 "Sources/engage", "Sources/engage-server", "Sources/engage-bench",
@@ -78,7 +80,8 @@ let package = Package(
             resources: [.copy("schema"), .copy("samples")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "EngageStorage", dependencies: ["EngageModel", "EngageCore", "EngageResources"], swiftSettings: swiftSettings),
+        .target(
+            name: "EngageStorage", dependencies: ["EngageModel", "EngageCore", "EngageResources"], swiftSettings: swiftSettings),
         .target(
             name: "EngageReplica",
             dependencies: [
@@ -122,7 +125,8 @@ let package = Package(
         .target(
             name: "EngageServer",
             dependencies: [
-                "EngageCore", "EngageStorage", "EngageHubSQLite", "EngageProtocol", "EngageModel", "EngageReports", "EngageResources",
+                "EngageCore", "EngageStorage", "EngageHubSQLite", "EngageProtocol", "EngageModel", "EngageReports",
+                "EngageResources",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPS served by the hub itself (`serve --tls-cert --tls-key`).
@@ -149,7 +153,8 @@ let package = Package(
         .executableTarget(
             name: "engage",
             dependencies: [
-                "EngageClient", "EngageStorage", "EngageStore", "EngageModel", "EngageCore", "EngageProtocol", "EngageReports", "EngageResources",
+                "EngageClient", "EngageStorage", "EngageStore", "EngageModel", "EngageCore", "EngageProtocol", "EngageReports",
+                "EngageResources",
                 "EngageImport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -157,7 +162,8 @@ let package = Package(
         .executableTarget(
             name: "engage-server",
             dependencies: [
-                "EngageServer", "EngageStorage", "EngageHubSQLite", "EngageHubPostgres", "EngageModel", "EngageProtocol", "EngageImport",
+                "EngageServer", "EngageStorage", "EngageHubSQLite", "EngageHubPostgres", "EngageModel", "EngageProtocol",
+                "EngageImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,7 +173,8 @@ let package = Package(
         .executableTarget(
             name: "engage-bench",
             dependencies: [
-                "EngageStore", "EngageStorage", "EngageHubSQLite", "EngageHubPostgres", "EngageCore", "EngageModel", "EngageClient", "EngageProtocol",
+                "EngageStore", "EngageStorage", "EngageHubSQLite", "EngageHubPostgres", "EngageCore", "EngageModel",
+                "EngageClient", "EngageProtocol",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -181,7 +188,8 @@ let package = Package(
         .testTarget(name: "EngageModelTests", dependencies: ["EngageModel", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EngageCoreTests", dependencies: ["EngageCore", "EngageTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "EngageImportTests", dependencies: ["EngageImport", "EngageStorage", "EngageStore", "EngageHubSQLite", "EngageTestSupport"],
+            name: "EngageImportTests",
+            dependencies: ["EngageImport", "EngageStorage", "EngageStore", "EngageHubSQLite", "EngageTestSupport"],
             exclude: ["real"],  // the real public files, read by path (#filePath), not bundled
             swiftSettings: swiftSettings),
         .testTarget(
@@ -189,14 +197,16 @@ let package = Package(
             dependencies: ["EngageReports", "EngageTestSupport", .product(name: "SwiftCSV", package: "SwiftCSV")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "EngageStoreTests", dependencies: ["EngageStorage", "EngageReplica", "EngageStore", "EngageHubSQLite", "EngageTestSupport"],
+            name: "EngageStoreTests",
+            dependencies: ["EngageStorage", "EngageReplica", "EngageStore", "EngageHubSQLite", "EngageTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageCLITests", dependencies: ["EngageTestSupport", "engage", "engage-server"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EngageServerTests",
             dependencies: [
-                "EngageServer", "EngageClient", "EngageProtocol", "EngageStorage", "EngageReplica", "EngageStore", "EngageHubSQLite",
+                "EngageServer", "EngageClient", "EngageProtocol", "EngageStorage", "EngageReplica", "EngageStore",
+                "EngageHubSQLite",
                 "EngageHubPostgres", "EngageTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
