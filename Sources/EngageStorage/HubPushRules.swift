@@ -219,7 +219,15 @@ public enum HubPushRules {
             return "a removal observes at most \(maxObserved) additions of an element; this one names \(observed.count)"
         }
         let held = Set((state.tags[change.field]?[element] ?? []).map(\.tag))
-        let unknown = Set(observed).subtracting(held).count
+        let unknownStamps = Set(observed).subtracting(held)
+        // A device observes every addition it removes before it stamps the removal, so each
+        // is earlier than the removal: a later one was made up (and would lie at the hub
+        // beyond its clock, as a tag no clock may pass).
+        if let later = unknownStamps.first(where: { $0 >= change.stamp }) {
+            return "this removal of '\(element)' names an addition (\(later.encoded)) later than itself; "
+                + "a removal names only the additions the device has — sync, then remove it again"
+        }
+        let unknown = unknownStamps.count
         if unknown > maxObservedUnknown {
             return
                 "this removal of '\(element)' names \(unknown) additions the server never received (at most \(maxObservedUnknown)); "

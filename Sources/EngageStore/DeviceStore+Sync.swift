@@ -23,11 +23,29 @@ extension DeviceStore {
             if let latest = changes.map(\.stamp).max() { context.clock.observe(latest, physicalMs: now) }
             try writer.apply(batch: changes)
             try writer.project()
+            try Self.forgetRefusalsTheHubHolds(changes, db: db)
             context.seq = writer.seq
             if let cursor { context.cursor = max(context.cursor, cursor) }
             try context.save(db)
             return writer.appliedCount
         }
+    }
+
+    /// A refused change the hub turns out to hold, the very same, is not refused work: it
+    /// reached the hub after all (sent by a copy of this database, or refused only because its
+    /// activity was out of this device's reach when it came). Its refusal is forgotten.
+    static func forgetRefusalsTheHubHolds(_ changes: [Change], db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT stamp, change FROM rejected_change")
+        guard !rows.isEmpty else { return }
+        let decoder = JSONDecoder()
+        var refused: [HLC: Change] = [:]
+        for row in rows {
+            guard let stamp = HLC(encoded: row[0]), let c = try? decoder.decode(Change.self, from: Data((row[1] as String).utf8))
+            else { continue }
+            refused[stamp] = c
+        }
+        let held = changes.filter { refused[$0.stamp] == $0 }.map(\.stamp.encoded)
+        for stamp in held { try db.execute(sql: "DELETE FROM rejected_change WHERE stamp = ?", arguments: [stamp]) }
     }
 
     /// How many changes wait in the outbox (before coalescing: a push may send fewer).
@@ -42,7 +60,9 @@ extension DeviceStore {
 
     static func outbox(_ db: Database, after seq: Int64 = 0, limit: Int = .max) throws -> [PendingChange] {
         let decoder = JSONDecoder()
-        return try Row.fetchAll(db, sql: "SELECT seq, change FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
-            .map { row in PendingChange(seq: row[0], change: try decoder.decode(Change.self, from: Data((row[1] as String).utf8))) }
+        return try Row.fetchAll(
+            db, sql: "SELECT seq, change FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]
+        )
+        .map { row in PendingChange(seq: row[0], change: try decoder.decode(Change.self, from: Data((row[1] as String).utf8))) }
     }
 }

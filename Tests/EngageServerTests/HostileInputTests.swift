@@ -102,7 +102,8 @@ import Testing
 
     /// One push of a removal naming 10,000 made-up additions (about 250 KB) was stored whole, and
     /// every device of the post then spent hours merging them. A removal may name at most 1,000
-    /// additions, and at most 64 the hub does not hold; one that names what it holds is taken.
+    /// additions, and at most 64 the hub does not hold, none later than itself; one that names
+    /// what it holds is taken.
     @Test(arguments: HubKind.available) func aRemovalNamesOnlyAdditionsItCouldHaveSeen(_ kind: HubKind) async throws {
         let f = try await Fixture.make(kind, maxBodyBytes: 4 * 1024 * 1024, maxBatch: 1_000)
         let code = try await f.code()
@@ -121,7 +122,12 @@ import Testing
                     op: .remove(element, observed: observed),
                     stamp: clock.tick(physicalMs: 1_767_225_600_000))
             }
-            let poisons = [removal(made(65)), removal(made(2_000)), removal([add.stamp] + made(1_000))]
+            // An addition later than the removal naming it was never seen by its device: held, it
+            // would lie at the hub beyond its clock (found by the simulation's adversary).
+            let later = HLC(wallMs: 1_767_225_600_000 + 3_600_000, counter: 0, node: NodeID("made-up-node")!)
+            let poisons = [
+                removal(made(65)), removal(made(2_000)), removal([add.stamp] + made(1_000)), removal([add.stamp, later]),
+            ]
             let fine = removal([add.stamp] + made(3))
             let answer = try await client.execute(
                 uri: "/v1/push", method: .post, headers: headers(token: token),

@@ -58,7 +58,8 @@ extension StackSimulation {
                 let visible = device.role == .hq || owner == "*" || owner == device.post
                 guard visible else { continue }
                 var held = mine[key].map(Self.normalized)
-                if device.role == .hq, network.restores > 0, let shown = held {
+                let hqKeptMore = device.role == .hq && network.restores > 0 && held != Self.normalized(state)
+                if hqKeptMore, let shown = held {
                     // A value only headquarters still held when the hub went back is not taken from
                     // it: headquarters relays only its own writes (docs/security.md), so it keeps
                     // another author's value the restored hub lacks (docs/replication.md).
@@ -75,7 +76,7 @@ extension StackSimulation {
                         }
                     }
                 }
-                if key.hasPrefix(ActivityFields.collection + "/") {
+                if key.hasPrefix(ActivityFields.collection + "/"), !hqKeptMore {
                     let id = String(key.dropFirst(ActivityFields.collection.count + 1))
                     let expected = try? ActivityFields.activity(id: id, scalars: state.scalarValues, sets: state.setValues)
                     let shown = try? store.activity(UUID(uuidString: id)!)
