@@ -4,6 +4,8 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Plain `http` to another machine, without `--insecure`.
     case insecureServerURL(String)
     case unreachable(String, String)
+    /// An enrolment whose answer never came (server, why): the hub may have redeemed the code.
+    case enrolmentUnanswered(String, String)
     case notEnrolled
     /// The server answered with an error: its status, stable code and message.
     case server(status: Int, code: String, message: String)
@@ -24,6 +26,9 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "use https://, or add --insecure if this network is trusted (a test lab)"
         case .unreachable(let url, let why):
             "cannot reach the server at \(url) (\(why)); nothing was lost — sync again when online"
+        case .enrolmentUnanswered(let url, let why):
+            "no answer to the enrolment from \(url) (\(why)); the code stays this device's for 10 minutes after the server took it — "
+                + "run the same `engage enroll` again on this device when online"
         case .notEnrolled: "this device is not enrolled; run `engage enroll --server URL --code CODE` first"
         case .server(let status, let code, let message): "the server refused (\(status) \(code)): \(message)"
         case .redirected(let from, let to):

@@ -30,11 +30,13 @@ public struct SyncClient: Sendable {
         try await call("POST", "/v1/enroll", body: EnrollRequest(code: code, nodeId: nodeId), as: EnrollResponse.self)
     }
 
-    public func push(_ changes: [Change], relay: Bool = false) async throws -> (PushResponse, Timing) {
+    public func push(_ changes: [Change], relay: Bool = false, checkpoint: String? = nil) async throws -> (PushResponse, Timing) {
         // Pages of changes are written by hand: the same bytes as the encoder, far faster.
-        let body = PushRequest(changes: changes, relay: relay ? true : nil).jsonText
+        let body = PushRequest(changes: changes, relay: relay ? true : nil, checkpoint: checkpoint).jsonText
         let (data, timing) = try await exchange("POST", "/v1/push", body: Data(body.utf8))
-        do { return (try WireJSON.decode(PushResponse.self, from: data), timing) } catch { throw ClientError.badAnswer("PushResponse") }
+        do { return (try WireJSON.decode(PushResponse.self, from: data), timing) } catch {
+            throw ClientError.badAnswer("PushResponse")
+        }
     }
 
     /// The same client with another token (after the device took a new identity).
@@ -46,9 +48,11 @@ public struct SyncClient: Sendable {
 
     /// One pull page; with `own` (the receipts of this sync's pushes), without what they wrote.
     public func pull(
-        after cursor: Int64, limit: Int? = nil, own: [ClosedRange<Int64>] = [], total: Bool = false
+        after cursor: Int64, limit: Int? = nil, own: [ClosedRange<Int64>] = [], total: Bool = false, checkpoint: String? = nil
     ) async throws -> (PullResponse, Timing) {
-        let query = (limit.map { "&limit=\($0)" } ?? "") + (total ? "&total=1" : "")
+        let query =
+            (limit.map { "&limit=\($0)" } ?? "") + (total ? "&total=1" : "")
+            + (checkpoint.map { "&checkpoint=" + $0 } ?? "")
             + (own.isEmpty ? "" : "&own=" + own.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ","))
         let (data, timing) = try await exchange("GET", "/v1/pull?cursor=\(cursor)\(query)", body: nil)
         do { return (try PullResponse.decode(data), timing) } catch { throw ClientError.badAnswer("PullResponse") }
@@ -76,12 +80,15 @@ public struct SyncClient: Sendable {
         if body != nil { headers["Content-Type"] = "application/json" }
         let sent = now()
         let response = try await transport.send(.init(method: method, path: path, headers: headers, body: body))
-        let timing = Timing(sentMs: sent, receivedMs: now(), serverMs: response.headers[ProtocolVersion.serverTimeHeader.lowercased()].flatMap { Int64($0) },
-                            sentBytes: body?.count ?? 0, receivedBytes: response.body.count)
+        let timing = Timing(
+            sentMs: sent, receivedMs: now(),
+            serverMs: response.headers[ProtocolVersion.serverTimeHeader.lowercased()].flatMap { Int64($0) },
+            sentBytes: body?.count ?? 0, receivedBytes: response.body.count)
         guard (200..<300).contains(response.status) else {
             let error = try? WireJSON.decode(ErrorResponse.self, from: response.body)
-            throw ClientError.server(status: response.status, code: error?.error.code ?? "http_\(response.status)",
-                                     message: error?.error.message ?? "no details")
+            throw ClientError.server(
+                status: response.status, code: error?.error.code ?? "http_\(response.status)",
+                message: error?.error.message ?? "no details")
         }
         return (response.body, timing)
     }

@@ -80,7 +80,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
 /// interrupted sync resumes where it stopped, and nothing is lost or applied twice.
 ///
 /// - Push: the outbox goes in batches of at most `pushChunk` entries and `pushMaxBytes` of
-///   JSON; a batch the hub finds too large (413) is halved. An outbox entry is dropped only
+///   JSON; a batch the hub finds too large, in bytes (413) or in changes (400
+///   `batch_too_large`), is halved, and later batches of the sync keep the bound. An outbox entry is dropped only
 ///   when the answer lists its stamp as accepted or refused. A refused change is kept with its
 ///   reason and the field returns to the hub's value; one refused as stamped too far ahead is
 ///   stamped again and re-sent. A push the hub refuses because another database uses this
@@ -166,7 +167,9 @@ public struct Synchronizer: Sendable {
     }
 
     /// Why a sync goes round again: the device's identity or the hub's state changed under it.
-    enum Restart: Error { case again }
+    /// Sync again from the push: after a new identity (`again`), or after the hub went back and
+    /// this device started over with it (`startedOver`).
+    enum Restart: Error { case again, startedOver }
 
     public func sync() async throws -> SyncSummary {
         var summary = SyncSummary()
@@ -179,6 +182,9 @@ public struct Synchronizer: Sendable {
                 try await push(&summary, client: &client)
             } catch Restart.again where round < 2 {
                 continue
+            } catch Restart.startedOver where round < 2 {
+                summary.startedOver = true
+                continue
             } catch let error as ClientError where Self.isFatal(error) {
                 throw error
             } catch {
@@ -188,6 +194,9 @@ public struct Synchronizer: Sendable {
             do {
                 try await pull(&summary, client: client)
             } catch Restart.again where round < 2 {
+                continue
+            } catch Restart.startedOver where round < 2 {
+                summary.startedOver = true
                 continue
             } catch let error as ClientError where summary.pulled > 0 && !Self.isFatal(error) {
                 if case .unreachable = error { throw SyncError.pullInterrupted(error, summary) }
@@ -232,6 +241,7 @@ public struct Synchronizer: Sendable {
     func push(_ summary: inout SyncSummary, client: inout SyncClient) async throws {
         var after: Int64 = 0
         var maxBytes = pushMaxBytes
+        var maxChanges = Int.max
         var restamps = 0
         let node = try store.nodeID()
         summary.pushTotal = summary.pushed + (try store.pendingCount())
@@ -263,7 +273,7 @@ public struct Synchronizer: Sendable {
                 ahead.formUnion(
                     try await send(
                         part, relay: relay, pending: pending, ackStamp: ackStamp,
-                        maxBytes: &maxBytes, summary: &summary, client: &client))
+                        maxBytes: &maxBytes, maxChanges: &maxChanges, summary: &summary, client: &client))
             }
             if !ahead.isEmpty, restamps < 3 {
                 // Stamped by a clock that ran ahead: stamp again with the corrected clock, send again.
@@ -279,7 +289,7 @@ public struct Synchronizer: Sendable {
     /// Sends `changes` in batches within `maxBytes`; returns the stamps refused as too far ahead.
     func send(
         _ changes: [Change], relay: Bool, pending: [PendingChange], ackStamp: (PendingChange) -> HLC, maxBytes: inout Int,
-        summary: inout SyncSummary, client: inout SyncClient
+        maxChanges: inout Int, summary: inout SyncSummary, client: inout SyncClient
     ) async throws -> Set<HLC> {
         var start = 0
         var ahead: Set<HLC> = []
@@ -289,17 +299,21 @@ public struct Synchronizer: Sendable {
         // that arrived, and each that arrives at the first try doubles the bound back.
         var linkBytes = Int.max
         while start < changes.count {
-            var batch = Self.batch(changes, from: start, maxBytes: min(maxBytes, linkBytes))
+            var batch = Self.batch(changes, from: start, maxBytes: min(maxBytes, linkBytes), maxChanges: maxChanges)
             let answer: PushResponse
             let sentBytes: Int
             do {
                 let pushClient = client
+                let checkpoint = try store.hubCheckpoint()
                 let first = batch
                 let from = start
+                let most = maxChanges
                 let (a, timing, sent, failed) = try await retrying { failed in
                     let sent =
-                        failed == 0 ? first : Self.batch(changes, from: from, maxBytes: max(Self.bytes(first) >> failed, 1_024))
-                    let (a, timing) = try await pushClient.push(sent, relay: relay)
+                        failed == 0
+                        ? first
+                        : Self.batch(changes, from: from, maxBytes: max(Self.bytes(first) >> failed, 1_024), maxChanges: most)
+                    let (a, timing) = try await pushClient.push(sent, relay: relay, checkpoint: checkpoint)
                     return (a, timing, sent, failed)
                 }
                 batch = sent
@@ -324,9 +338,16 @@ public struct Synchronizer: Sendable {
                     outboxSeqs: seqs, at: Self.now())
                 start += 1
                 continue
+            } catch ClientError.server(400, "batch_too_large", _) where batch.count > 1 {
+                // The hub takes fewer changes per push than this batch held (`serve --max-batch`):
+                // halve the batches until one is taken; the bound holds for the rest of the sync.
+                maxChanges = max(1, batch.count / 2)
+                continue
             } catch ClientError.server(409, "identity_conflict", _) {
                 try await takeNewIdentity(&summary, client: &client)
                 throw Restart.again
+            } catch ClientError.server(409, "hub_went_back", _) {
+                try startOver()
             }
             start += batch.count
             for run in answer.held ?? [] { summary.addReceipt(run) }
@@ -346,7 +367,8 @@ public struct Synchronizer: Sendable {
                 }
             }
             try store.completePush(
-                acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now())
+                acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now(),
+                checkpoint: answer.checkpoint)
             summary.pushed += answer.accepted.count
             summary.conflicts += answer.conflicts.map(\.id)
             summary.rejected += rejections.map {
@@ -357,15 +379,16 @@ public struct Synchronizer: Sendable {
         return ahead
     }
 
-    /// The longest run of `changes` from `start` within `maxBytes` of JSON, ending at the end of
+    /// The longest run of `changes` from `start` within `maxBytes` of JSON and `maxChanges`
+    /// changes, ending at the end of
     /// a record's run of changes when it can (at least one change).
-    static func batch(_ changes: [Change], from start: Int, maxBytes: Int) -> [Change] {
+    static func batch(_ changes: [Change], from start: Int, maxBytes: Int, maxChanges: Int = .max) -> [Change] {
         var end = start
         var bytes = 16
         var lastRecordEnd = start
         while end < changes.count {
             bytes += changes[end].jsonText.utf8.count + 1
-            if bytes > maxBytes && end > start { break }
+            if (bytes > maxBytes || end - start >= maxChanges) && end > start { break }
             end += 1
             if end == changes.count || changes[end].recordId != changes[end - 1].recordId { lastRecordEnd = end }
         }
@@ -402,24 +425,30 @@ public struct Synchronizer: Sendable {
         let generation = try store.hubGeneration()
         let own = Array(summary.receipts.suffix(PushResponse.maxReceipts))
         /// One page, and the size it arrived at (smaller than asked after failed tries).
-        func fetch(_ cursor: Int64, _ limit: Int, total: Bool = false) async throws -> (PullResponse, SyncClient.Timing, Int) {
+        func fetch(
+            _ cursor: Int64, _ limit: Int, total: Bool = false, checkpoint: String?
+        ) async throws -> (PullResponse, SyncClient.Timing, Int) {
             do {
                 // A page that failed to arrive is asked again at half the size (down to 10): on a
                 // lossy link a smaller answer is less exposed to the next loss.
                 return try await retrying { failed in
                     let size = max(limit >> failed, min(limit, 10))
-                    let (page, timing) = try await client.pull(after: cursor, limit: size, own: own, total: total)
+                    let (page, timing) = try await client.pull(
+                        after: cursor, limit: size, own: own, total: total, checkpoint: checkpoint)
                     return (page, timing, size)
                 }
             } catch ClientError.server(409, "cursor_ahead", _) {
                 try store.startOver(withHubGeneration: nil)
                 throw Restart.again
+            } catch ClientError.server(409, "hub_went_back", _) {
+                try startOver()
             }
         }
         var asked = try store.syncPosition().cursor
         let first = asked
         let firstLimit = limit
-        var next = Task { try await fetch(first, firstLimit, total: true) }
+        let held = try store.hubCheckpoint()
+        var next = Task { try await fetch(first, firstLimit, total: true, checkpoint: held) }
         for _ in 0..<maxPages {
             let (page, timing, arrived) = try await next.value
             // A page that says there is more must move the cursor on, or the sync would never end.
@@ -446,11 +475,12 @@ public struct Synchronizer: Sendable {
             if page.more, prefetch {
                 let cursor = page.cursor
                 let pageLimit = limit
-                next = Task { try await fetch(cursor, pageLimit) }
+                let checkpoint = page.checkpoint
+                next = Task { try await fetch(cursor, pageLimit, checkpoint: checkpoint) }
             }
             do {
                 try learn(timing)
-                try store.applyRemote(page.changes, cursor: page.cursor)
+                try store.applyRemote(page.changes, cursor: page.cursor, checkpoint: page.checkpoint)
             } catch {
                 if page.more, prefetch { next.cancel() }
                 throw error
@@ -467,9 +497,17 @@ public struct Synchronizer: Sendable {
             if !prefetch {
                 let cursor = page.cursor
                 let pageLimit = limit
-                next = Task { try await fetch(cursor, pageLimit) }
+                let checkpoint = page.checkpoint
+                next = Task { try await fetch(cursor, pageLimit, checkpoint: checkpoint) }
             }
         }
+    }
+
+    /// The hub went back since this device last talked to it (`409 hub_went_back`): send again
+    /// everything this device holds, pull from the start.
+    func startOver() throws -> Never {
+        try store.startOver(withHubGeneration: try store.hubGeneration())
+        throw Restart.startedOver
     }
 
     func learn(_ timing: SyncClient.Timing) throws {
@@ -500,12 +538,25 @@ public struct Synchronizer: Sendable {
     /// changes go on under their own stamps as the old identity's history, so nothing is lost.
     /// `agencyCA` (PEM) is saved with the credentials: the CA the client was built to trust.
     public static func enroll(
-        store: DeviceStore, client: SyncClient, serverURL: String, code: String, agencyCA: String? = nil
+        store: DeviceStore, client: SyncClient, serverURL: String, code: String, agencyCA: String? = nil,
+        retryDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4)]
     ) async throws -> EnrolledDevice {
         var node = try store.nodeID()
         for attempt in 0..<2 {
             do {
-                let (answer, timing) = try await client.enroll(code: code, nodeId: node.rawValue)
+                // Safe to retry: the hub gives the same node id asking again with the same code
+                // the same enrolment, under a new token, for 10 minutes (an answer lost on the link).
+                var delays = retryDelays[...]
+                var exchanged: (EnrollResponse, SyncClient.Timing)?
+                while exchanged == nil {
+                    do {
+                        exchanged = try await client.enroll(code: code, nodeId: node.rawValue)
+                    } catch ClientError.unreachable(let url, let why) {
+                        guard let delay = delays.popFirst() else { throw ClientError.enrolmentUnanswered(url, why) }
+                        try await Task.sleep(for: delay)
+                    }
+                }
+                guard let (answer, timing) = exchanged else { throw ClientError.badAnswer("enrolment") }
                 let enrollment = Enrollment(
                     serverURL: serverURL, deviceId: answer.deviceId, token: answer.token,
                     post: answer.post, role: answer.role.rawValue, agencyCA: agencyCA)

@@ -27,20 +27,24 @@ struct Migrator {
                     "CREATE TABLE IF NOT EXISTS engage_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
                     logger: logger)
                 var applied: Set<String> = []
-                for try await id in try await connection.query("SELECT identifier FROM engage_migrations", logger: logger).decode(String.self) {
+                for try await id in try await connection.query("SELECT identifier FROM engage_migrations", logger: logger).decode(
+                    String.self)
+                {
                     applied.insert(id)
                 }
                 let known = Set(files.map(\.identifier))
                 if let unknown = applied.subtracting(known).sorted().first {
                     throw StoreError(
                         .file,
-                        "the database at \(DatabaseURL.redacted(url)) was migrated by a newer version of Engage (\(unknown)); nothing was changed — update engage-server")
+                        "the database at \(DatabaseURL.redacted(url)) was migrated by a newer version of Engage (\(unknown)); nothing was changed — update engage-server"
+                    )
                 }
                 for file in files where !applied.contains(file.identifier) {
                     for statement in Self.statements(try String(contentsOf: file.url, encoding: .utf8)) {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
-                    try await connection.query("INSERT INTO engage_migrations (identifier) VALUES (\(file.identifier))", logger: logger)
+                    try await connection.query(
+                        "INSERT INTO engage_migrations (identifier) VALUES (\(file.identifier))", logger: logger)
                 }
                 try await connection.query("COMMIT", logger: logger)
             } catch {
@@ -60,13 +64,25 @@ struct Migrator {
         .map { ("postgres/" + $0.deletingPathExtension().lastPathComponent, $0) }
     }
 
-    /// A migration file's statements: `--` comments dropped, split at the `;` ending each line's
-    /// statement. The files hold plain DDL (no function bodies, no `;` inside strings).
+    /// A migration file's statements: `--` comments dropped, split at each `;` outside a
+    /// `$$`-quoted function body. The files hold DDL and trigger functions (no `;` or `--`
+    /// inside strings).
     static func statements(_ sql: String) -> [String] {
         let code = sql.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
             guard let comment = line.range(of: "--") else { return line }
             return line[..<comment.lowerBound]
         }.joined(separator: "\n")
-        return code.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        var statements: [String] = []
+        var current = ""
+        for piece in code.split(separator: ";", omittingEmptySubsequences: false) {
+            current += current.isEmpty ? String(piece) : ";" + piece
+            // An odd count of `$$` so far: inside a body, whose `;` do not end the statement.
+            if current.components(separatedBy: "$$").count % 2 == 1 {
+                statements.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
+                current = ""
+            }
+        }
+        statements.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
+        return statements.filter { !$0.isEmpty }
     }
 }

@@ -39,16 +39,26 @@ extension PostgresHub {
         return try await transaction { connection in
             // FOR UPDATE: two servers redeeming one code at once take turns; the second finds it used.
             let rows = try await connection.query(
-                "SELECT name, post, role, expires_at, used_at FROM enrolment WHERE code_hash = \(codeHash) FOR UPDATE",
+                "SELECT name, post, role, expires_at, used_at, device_id FROM enrolment WHERE code_hash = \(codeHash) FOR UPDATE",
                 logger: logger)
-            var found: (String, String, String, Int64, Int64?)?
-            for try await row in rows.decode((String, String, String, Int64, Int64?).self) { found = row }
-            guard let (name, post, role, expires, used) = found else {
+            var found: (String, String, String, Int64, Int64?, String?)?
+            for try await row in rows.decode((String, String, String, Int64, Int64?, String?).self) { found = row }
+            guard let (name, post, role, expires, used, usedBy) = found else {
                 throw StoreError(
                     .notFound, "this enrolment code is not valid; ask an administrator for a new one (engage-server enroll)")
             }
-            if used != nil {
-                throw StoreError(.invalid, "this enrolment code was already used; ask an administrator for a new one")
+            if let used {
+                // The same device asking again (the answer was lost): the same enrolment, a new token.
+                var bindings = PostgresBindings()
+                bindings.append(usedBy ?? "")
+                bindings.append(nodeId)
+                guard now - used <= HubRecords.enrolmentRetryMs,
+                    let again = try await Self.devices(
+                        where: "id = $1 AND node_id = $2 AND revoked_at IS NULL", bindings, connection, logger: logger
+                    ).first
+                else { throw HubRecords.codeUsed }
+                try await connection.query("UPDATE device SET token_hash = \(tokenHash) WHERE id = \(again.id)", logger: logger)
+                return again
             }
             if expires < now { throw StoreError(.invalid, "this enrolment code expired; ask an administrator for a new one") }
             let device = DeviceRecord(

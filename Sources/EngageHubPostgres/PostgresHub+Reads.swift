@@ -145,6 +145,28 @@ extension PostgresHub {
         return rows
     }
 
+    /// The latest mark of the change sequence, `SEQ.MARK` (`schema/postgres/0005_sequence_marks.sql`).
+    public func checkpoint() async throws(StoreError) -> String? {
+        let logger = logger
+        return try await transaction(snapshot: true) { connection in
+            let rows = try await connection.query("SELECT seq, mark FROM sequence_mark ORDER BY seq DESC LIMIT 1", logger: logger)
+            for try await (seq, mark) in rows.decode((Int64, String).self) { return "\(seq).\(mark)" }
+            return nil
+        }
+    }
+
+    /// Whether this database holds `checkpoint`, a mark it gave before.
+    public func holds(checkpoint: String) async throws(StoreError) -> Bool {
+        guard let (seq, mark) = HubCheckpoint.parse(checkpoint) else { return false }
+        let logger = logger
+        return try await transaction(snapshot: true) { connection in
+            let rows = try await connection.query(
+                "SELECT 1 FROM sequence_mark WHERE seq = \(seq) AND mark = \(mark)", logger: logger)
+            for try await _ in rows.decode(Int32.self) { return true }
+            return false
+        }
+    }
+
     public func openConflictCount() async throws(StoreError) -> Int {
         try await count("SELECT COUNT(*) FROM conflict WHERE NOT resolved")
     }

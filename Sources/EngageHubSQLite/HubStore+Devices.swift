@@ -25,8 +25,15 @@ extension HubStore {
                 throw StoreError(
                     .notFound, "this enrolment code is not valid; ask an administrator for a new one (engage-server enroll)")
             }
-            if row["used_at"] as Int64? != nil {
-                throw StoreError(.invalid, "this enrolment code was already used; ask an administrator for a new one")
+            if let used = row["used_at"] as Int64? {
+                // The same device asking again (the answer was lost): the same enrolment, a new token.
+                guard now - used <= HubRecords.enrolmentRetryMs, let id = row["device_id"] as String?,
+                    let again = try Row.fetchOne(
+                        db, sql: "SELECT * FROM device WHERE id = ? AND node_id = ? AND revoked_at IS NULL",
+                        arguments: [id, nodeId])
+                else { throw HubRecords.codeUsed }
+                try db.execute(sql: "UPDATE device SET token_hash = ? WHERE id = ?", arguments: [tokenHash, id])
+                return Self.device(from: again)
             }
             if (row["expires_at"] as Int64) < now {
                 throw StoreError(.invalid, "this enrolment code expired; ask an administrator for a new one")

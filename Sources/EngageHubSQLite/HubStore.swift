@@ -20,17 +20,23 @@ public struct HubStore: Sendable {
     public var registerRule: @Sendable (Register?, FieldValue, HLC) -> Register? = { Merge.register($0, $1, stamp: $2) }
 
     /// Opens (creating and migrating) the server database at `path`, in WAL mode.
-    public init(path: String, physicalMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
+    public init(path: String, physicalMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) })
+        throws(StoreError)
+    {
         do {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             try self.init(writer: SQLiteStore.pool(path, configuration: Self.configuration), physicalMs: physicalMs, path: path)
         } catch let error as StoreError { throw error } catch {
-            throw StoreError(.file, "cannot open the server database at \(path): \(SQLiteStore.describe(error)); check the path and its permissions")
+            throw StoreError(
+                .file,
+                "cannot open the server database at \(path): \(SQLiteStore.describe(error)); check the path and its permissions")
         }
     }
 
-    public static func inMemory(physicalMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) -> HubStore {
+    public static func inMemory(physicalMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) })
+        throws(StoreError) -> HubStore
+    {
         do { return try HubStore(writer: DatabaseQueue(configuration: configuration), physicalMs: physicalMs) } catch {
             throw SQLiteStore.wrap(error)
         }
@@ -89,6 +95,22 @@ public struct HubStore: Sendable {
     /// The sequence number of the latest change: what a fully caught-up cursor reads.
     public func cursor() throws(StoreError) -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT local_seq FROM sync_state WHERE id = 1") ?? 0 }
+    }
+
+    /// The latest mark of the change sequence, `SEQ.MARK` (`schema/hub/0010_sequence_marks.sql`).
+    public func checkpoint() throws(StoreError) -> String? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, mark FROM sequence_mark ORDER BY seq DESC LIMIT 1")
+                .map { "\($0[0] as Int64).\($0[1] as String)" }
+        }
+    }
+
+    /// Whether this database holds `checkpoint`, a mark it gave before.
+    public func holds(checkpoint: String) throws(StoreError) -> Bool {
+        guard let (seq, mark) = HubCheckpoint.parse(checkpoint) else { return false }
+        return try read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM sequence_mark WHERE seq = ? AND mark = ?", arguments: [seq, mark]) ?? false
+        }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {

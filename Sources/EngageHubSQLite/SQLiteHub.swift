@@ -95,6 +95,12 @@ public struct SQLiteHub: HubStorage {
     public func partnerRegistry() async throws(StoreError) -> PartnerRegistry {
         try await offload { () throws(StoreError) in try store.partnerRegistry() }
     }
+    public func checkpoint() async throws(StoreError) -> String? {
+        try await offload { () throws(StoreError) in try store.checkpoint() }
+    }
+    public func holds(checkpoint: String) async throws(StoreError) -> Bool {
+        try await offload { () throws(StoreError) in try store.holds(checkpoint: checkpoint) }
+    }
     public func openConflictCount() async throws(StoreError) -> Int {
         try await offload { () throws(StoreError) in try store.openConflictCount() }
     }

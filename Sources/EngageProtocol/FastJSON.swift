@@ -19,7 +19,10 @@ struct FastJSONReader {
         let key: String
 
         var decodingError: DecodingError {
-            .dataCorrupted(.init(codingPath: [], debugDescription: "the key '\(key.prefix(64))' appears twice in one object; give each key once"))
+            .dataCorrupted(
+                .init(
+                    codingPath: [],
+                    debugDescription: "the key '\(key.prefix(64))' appears twice in one object; give each key once"))
         }
     }
 
@@ -45,11 +48,19 @@ struct FastJSONReader {
     /// Consumes `byte` if it is next.
     mutating func take(_ byte: UInt8) -> Bool {
         skipSpace()
-        if i < bytes.count, bytes[i] == byte { i += 1; return true }
+        if i < bytes.count, bytes[i] == byte {
+            i += 1
+            return true
+        }
         return false
     }
 
-    var atEnd: Bool { mutating get { skipSpace(); return i >= bytes.count } }
+    var atEnd: Bool {
+        mutating get {
+            skipSpace()
+            return i >= bytes.count
+        }
+    }
 
     /// Calls `body` with each key of an object, positioned at its value.
     mutating func object(_ body: (inout FastJSONReader, String) throws -> Void) throws {
@@ -82,11 +93,17 @@ struct FastJSONReader {
     mutating func string() throws -> String {
         try expect(0x22)
         let start = i
-        var plain = true, ascii = true
+        var plain = true
+        var ascii = true
         while i < bytes.count, bytes[i] != 0x22 {
             guard bytes[i] >= 0x20 else { throw Failure() }  // a raw control character
             if bytes[i] >= 0x80 { ascii = false }
-            if bytes[i] == 0x5C { plain = false; i += 2 } else { i += 1 }
+            if bytes[i] == 0x5C {
+                plain = false
+                i += 2
+            } else {
+                i += 1
+            }
         }
         guard i < bytes.count else { throw Failure() }
         defer { i += 1 }
@@ -104,8 +121,13 @@ struct FastJSONReader {
 
     mutating func int() throws -> Int64 {
         skipSpace()
-        var negative = false, value: Int64 = 0, digits = 0
-        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        var negative = false
+        var value: Int64 = 0
+        var digits = 0
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
         let first = i
         while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
             value = value &* 10 &+ Int64(bytes[i] - 0x30)
@@ -177,7 +199,11 @@ struct FastJSONReader {
         }
         while k < slice.count {
             let b = slice[k]
-            guard b == 0x5C else { out.append(b); k += 1; continue }
+            guard b == 0x5C else {
+                out.append(b)
+                k += 1
+                continue
+            }
             guard k + 1 < slice.count else { throw Failure() }
             switch slice[k + 1] {
             case UInt8(ascii: "n"): out.append(0x0A)
@@ -212,7 +238,9 @@ extension PullResponse {
     /// The page's JSON, written by hand: the bytes WireJSON would write, without the per-object
     /// cost (docs/BENCHMARKS.md, "Wire types").
     public var jsonText: String {
-        var body = "{\"changes\":" + Change.jsonArray(changes) + ",\"cursor\":\(cursor)"
+        var body = "{\"changes\":" + Change.jsonArray(changes)
+        if let checkpoint { body += ",\"checkpoint\":" + JSON.quote(checkpoint) }
+        body += ",\"cursor\":\(cursor)"
         if let generation { body += ",\"generation\":" + JSON.quote(generation) }
         body += ",\"more\":\(more)"
         if let remaining { body += ",\"remaining\":\(remaining)" }
@@ -233,10 +261,16 @@ extension PullResponse {
 
     static func fastDecode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> PullResponse {
         var reader = FastJSONReader(bytes)
-        var changes: [Change] = [], cursor: Int64?, more: Bool?, generation: String?, remaining: Int?
+        var changes: [Change] = []
+        var cursor: Int64?
+        var more: Bool?
+        var generation: String?
+        var remaining: Int?
+        var checkpoint: String?
         try reader.object { r, key in
             switch key {
             case "changes": try r.array { r in changes.append(try Change.fastDecode(&r)) }
+            case "checkpoint": checkpoint = try r.string()
             case "cursor": cursor = try r.int()
             case "more": more = try r.bool()
             case "generation": generation = try r.string()
@@ -245,14 +279,23 @@ extension PullResponse {
             }
         }
         guard reader.atEnd, let cursor, let more else { throw FastJSONReader.Failure() }
-        return PullResponse(changes: changes, cursor: cursor, more: more, generation: generation, remaining: remaining)
+        return PullResponse(
+            changes: changes, cursor: cursor, more: more, generation: generation, remaining: remaining, checkpoint: checkpoint)
     }
 }
 
 extension Change {
     static func fastDecode(_ r: inout FastJSONReader) throws -> Change {
-        var collection: String?, record: String?, field: String?, op: String?, value: FieldValue = .null
-        var element: String?, observed: [HLC]?, stamp: HLC?, base: HLC?, seen: Int64 = 0
+        var collection: String?
+        var record: String?
+        var field: String?
+        var op: String?
+        var value: FieldValue = .null
+        var element: String?
+        var observed: [HLC]?
+        var stamp: HLC?
+        var base: HLC?
+        var seen: Int64 = 0
         try r.object { r, key in
             switch key {
             case "collection": collection = try r.string()
@@ -295,7 +338,8 @@ extension Optional {
 extension PushRequest {
     /// The request's JSON, written by hand (the bytes WireJSON would write).
     public var jsonText: String {
-        "{\"changes\":" + Change.jsonArray(changes) + (relay == true ? ",\"relay\":true}" : "}")
+        "{\"changes\":" + Change.jsonArray(changes) + (checkpoint.map { ",\"checkpoint\":" + JSON.quote($0) } ?? "")
+            + (relay == true ? ",\"relay\":true}" : "}")
     }
 
     /// Bodies up to this size (bytes) that the fast reader declines go to Foundation's decoder
@@ -310,32 +354,39 @@ extension PushRequest {
     /// given twice in one object is refused (`DecodingError.dataCorrupted`).
     public static func decode(_ data: Data) throws -> PushRequest {
         let fast: PushRequest?
-        do { fast = try data.withUnsafeBytes { raw -> PushRequest in
-            var reader = FastJSONReader(raw.bindMemory(to: UInt8.self))
-            var changes: [Change]?
-            var relay: Bool?
-            try reader.object { r, key in
-                if key == "changes" {
-                    var list: [Change] = []
-                    try r.array { r in list.append(try Change.fastDecode(&r)) }
-                    changes = list
-                } else if key == "relay" {
-                    relay = try r.bool()
-                } else {
-                    try r.skip()
+        do {
+            fast = try data.withUnsafeBytes { raw -> PushRequest in
+                var reader = FastJSONReader(raw.bindMemory(to: UInt8.self))
+                var changes: [Change]?
+                var relay: Bool?
+                var checkpoint: String?
+                try reader.object { r, key in
+                    if key == "checkpoint" {
+                        checkpoint = try r.string()
+                    } else if key == "changes" {
+                        var list: [Change] = []
+                        try r.array { r in list.append(try Change.fastDecode(&r)) }
+                        changes = list
+                    } else if key == "relay" {
+                        relay = try r.bool()
+                    } else {
+                        try r.skip()
+                    }
                 }
+                guard reader.atEnd, let changes else { throw FastJSONReader.Failure() }
+                return PushRequest(changes: changes, relay: relay, checkpoint: checkpoint)
             }
-            guard reader.atEnd, let changes else { throw FastJSONReader.Failure() }
-            return PushRequest(changes: changes, relay: relay)
-        } } catch let duplicate as FastJSONReader.DuplicateKey {
+        } catch let duplicate as FastJSONReader.DuplicateKey {
             throw duplicate.decodingError
         } catch { fast = nil }
         if let fast { return fast }
         guard data.count <= foundationFallbackLimit else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: [],
-                debugDescription: "a push of \(data.count) bytes that is not a valid PushRequest (sync-protocol/openapi.yaml); "
-                    + "send a smaller push to get the exact error"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: [],
+                    debugDescription:
+                        "a push of \(data.count) bytes that is not a valid PushRequest (sync-protocol/openapi.yaml); "
+                        + "send a smaller push to get the exact error"))
         }
         return try WireJSON.decode(PushRequest.self, from: data)
     }
@@ -345,14 +396,23 @@ extension PushResponse {
     public var jsonText: String {
         let accepted = self.accepted.map { "\"" + $0.encoded + "\"" }.joined(separator: ",")
         let conflicts = self.conflicts.map {
-            "{\"activityId\":" + JSON.quote($0.activityId) + ",\"field\":" + JSON.quote($0.field) + ",\"id\":" + JSON.quote($0.id) + "}"
+            "{\"activityId\":" + JSON.quote($0.activityId) + ",\"field\":" + JSON.quote($0.field) + ",\"id\":" + JSON.quote($0.id)
+                + "}"
         }.joined(separator: ",")
         let rejected = self.rejected.map { r in
-            let current = r.current.map { ",\"current\":{\"stamp\":\"" + $0.stamp.encoded + "\",\"value\":" + $0.value.jsonText + "}" } ?? ""
-            return "{\"code\":" + JSON.quote(r.code) + current + ",\"message\":" + JSON.quote(r.message) + ",\"stamp\":\"" + r.stamp.encoded + "\"}"
+            let current =
+                r.current.map { ",\"current\":{\"stamp\":\"" + $0.stamp.encoded + "\",\"value\":" + $0.value.jsonText + "}" }
+                ?? ""
+            return "{\"code\":" + JSON.quote(r.code) + current + ",\"message\":" + JSON.quote(r.message) + ",\"stamp\":\""
+                + r.stamp.encoded + "\"}"
         }.joined(separator: ",")
         let receipt = self.receipt.map { ",\"receipt\":[" + $0.map(String.init).joined(separator: ",") + "]" } ?? ""
-        let held = self.held.map { ",\"held\":[" + $0.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]" } ?? ""
-        return "{\"accepted\":[" + accepted + "],\"conflicts\":[" + conflicts + "]" + held + receipt + ",\"rejected\":[" + rejected + "]}"
+        let held =
+            self.held.map {
+                ",\"held\":[" + $0.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
+            } ?? ""
+        let checkpoint = self.checkpoint.map { ",\"checkpoint\":" + JSON.quote($0) } ?? ""
+        return "{\"accepted\":[" + accepted + "]" + checkpoint + ",\"conflicts\":[" + conflicts + "]" + held + receipt
+            + ",\"rejected\":[" + rejected + "]}"
     }
 }

@@ -60,10 +60,14 @@ public struct PushRequest: Codable, Sendable, Equatable {
     /// other devices wrote: stamps of other nodes are then taken as relayed history, judged by
     /// what the device may see rather than what it may write.
     public var relay: Bool?
+    /// The latest mark of the hub's change sequence this device was given (`SEQ.MARK`): a hub
+    /// that does not hold it went back and answers `409 hub_went_back`, having written nothing.
+    public var checkpoint: String?
 
-    public init(changes: [Change], relay: Bool? = nil) {
+    public init(changes: [Change], relay: Bool? = nil, checkpoint: String? = nil) {
         self.changes = changes
         self.relay = relay
+        self.checkpoint = checkpoint
     }
 }
 
@@ -123,12 +127,19 @@ public struct PushResponse: Codable, Sendable, Equatable {
     /// holding only that batch's entries, at most `maxHeld`. A pull given them (`own`) leaves
     /// those out too. Absent when nothing was held.
     public var held: [[Int64]]?
+    /// The latest mark of the hub's change sequence, read after this push was written: the
+    /// device saves it with what the answer acknowledged and names it at its next exchange.
+    public var checkpoint: String?
     /// Receipts a pull may name in `own` (a client merges adjacent ones).
     public static let maxReceipts = 64
     /// Runs of held entries an answer names; a batch held in more pieces has the rest pulled back.
     public static let maxHeld = 16
 
-    public init(accepted: [HLC], rejected: [Rejection], conflicts: [ConflictNotice], receipt: [Int64]? = nil, held: [[Int64]]? = nil) {
+    public init(
+        accepted: [HLC], rejected: [Rejection], conflicts: [ConflictNotice], receipt: [Int64]? = nil, held: [[Int64]]? = nil,
+        checkpoint: String? = nil
+    ) {
+        self.checkpoint = checkpoint
         self.accepted = accepted
         self.rejected = rejected
         self.conflicts = conflicts
@@ -147,8 +158,14 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public var generation: String?
     /// About how many changes come after this page, when the request asked (`total=1`).
     public var remaining: Int?
+    /// The latest mark of the hub's change sequence, read after this page: the device saves it
+    /// with the page and names it at its next exchange (`checkpoint=`).
+    public var checkpoint: String?
 
-    public init(changes: [Change], cursor: Int64, more: Bool, generation: String? = nil, remaining: Int? = nil) {
+    public init(
+        changes: [Change], cursor: Int64, more: Bool, generation: String? = nil, remaining: Int? = nil, checkpoint: String? = nil
+    ) {
+        self.checkpoint = checkpoint
         self.changes = changes
         self.cursor = cursor
         self.more = more

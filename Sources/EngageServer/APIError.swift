@@ -24,7 +24,7 @@ public struct APIError: Error, Sendable {
         case .notFound: APIError(.notFound, error.code.rawValue, error.message)
         case .invalid, .ambiguousID, .deleted: APIError(.badRequest, error.code.rawValue, error.message)
         case .outOfScope: APIError(.forbidden, error.code.rawValue, error.message)
-        case .identityConflict, .noIdentityConflict, .nodeInUse, .cursorAhead:
+        case .identityConflict, .noIdentityConflict, .nodeInUse, .cursorAhead, .hubWentBack:
             APIError(.conflict, error.code.rawValue, error.message)
         case .database, .file:
             APIError(.internalServerError, "internal", "the server could not complete the request; try again later")

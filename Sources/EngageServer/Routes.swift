@@ -75,6 +75,7 @@ extension Service {
                 "batch_too_large",
                 "\(body.changes.count) changes in one push; split it into batches of at most \(configuration.maxBatchChanges)")
         }
+        try await requireHeld(body.checkpoint)
         let store = store
         let changes = body.changes
         let relay = body.relay == true
@@ -98,8 +99,34 @@ extension Service {
             },
             conflicts: conflicts.map { .init(id: $0.id, activityId: $0.activityId, field: $0.field) },
             receipt: result.logIDs.map { [$0.lowerBound, $0.upperBound] },
-            held: result.held.isEmpty ? nil : result.held.prefix(PushResponse.maxHeld).map { [$0.lowerBound, $0.upperBound] })
+            held: result.held.isEmpty ? nil : result.held.prefix(PushResponse.maxHeld).map { [$0.lowerBound, $0.upperBound] },
+            checkpoint: try await checkpoint())
         return rawJSONResponse(response.jsonText, now: environment.now())
+    }
+
+    /// Refuses, having written nothing, the exchange of a device that names a mark of the hub's
+    /// sequence this database does not hold: the hub went back since the device last talked to
+    /// it (restored from a copy taken earlier, by whatever tool), and the device starts over.
+    func requireHeld(_ checkpoint: String?) async throws {
+        guard let checkpoint else { return }
+        guard HubCheckpoint.parse(checkpoint) != nil else {
+            throw APIError.badRequest("invalid_value", "checkpoint is SEQ.MARK, as the server's last answer gave it")
+        }
+        let store = store
+        let held = try await database { () async throws(StoreError) in try await store.holds(checkpoint: checkpoint) }
+        guard held else {
+            throw APIError.from(
+                StoreError(
+                    .hubWentBack,
+                    "this server no longer holds what this device last saw of it (its database was restored from an earlier copy); "
+                        + "the app sends again everything it holds and pulls from the start — sync again"))
+        }
+    }
+
+    /// The latest mark of the hub's sequence, read after an answer's data.
+    func checkpoint() async throws -> String? {
+        let store = store
+        return try await database { () async throws(StoreError) in try await store.checkpoint() }
     }
 
     /// The conflicts a push answer may name: those about activities `device` may read (an
@@ -151,6 +178,7 @@ extension Service {
                 own.append(first...last)
             }
         }
+        try await requireHeld(query["checkpoint"].map(String.init))
         var total = false
         if let text = query["total"] {
             guard text == "1" || text == "0" else {
@@ -169,7 +197,7 @@ extension Service {
         }
         let body = PullResponse(
             changes: page.changes, cursor: page.cursor, more: page.more, generation: page.generation,
-            remaining: page.remaining
+            remaining: page.remaining, checkpoint: try await checkpoint()
         ).jsonText
         return rawJSONResponse(body, now: environment.now())
     }

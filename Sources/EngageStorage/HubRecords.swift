@@ -147,6 +147,16 @@ public struct ChangeLogEntry: Sendable {
 
 /// What both hub stores say and run about devices' lineage.
 public enum HubRecords {
+    /// How long after a code is redeemed the same device (the same node id) may redeem it again,
+    /// when the answer that carried its token was lost on the link: it gets the same enrolment
+    /// under a new token, and the lost one stops working (docs/security.md).
+    public static let enrolmentRetryMs: Int64 = 10 * 60_000
+
+    public static let codeUsed = StoreError(
+        .invalid,
+        "this enrolment code was already used by another device (or more than 10 minutes ago); ask an administrator for a new one"
+    )
+
     public static func noIdentityConflict(_ device: DeviceRecord) -> StoreError {
         StoreError(
             .noIdentityConflict,

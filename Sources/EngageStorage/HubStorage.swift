@@ -51,6 +51,13 @@ public protocol HubStorage: HubDevices {
         after cursor: Int64, for device: DeviceRecord, limit: Int, maxBytes: Int, own: [ClosedRange<Int64>], countRemaining: Bool
     ) async throws(StoreError) -> PullPage
 
+    /// The latest mark of the change sequence, `SEQ.MARK` (`schema/hub/0010_sequence_marks.sql`):
+    /// read after an answer's data, a device names it at its next exchange. Nil before any write.
+    func checkpoint() async throws(StoreError) -> String?
+    /// Whether this database holds `checkpoint`, a mark it gave before: false when it went back
+    /// (restored from a copy taken before that mark, whatever tool took it).
+    func holds(checkpoint: String) async throws(StoreError) -> Bool
+
     // MARK: Reading for people
     /// Every accepted change of an activity, oldest first.
     func history(activityId: String) async throws(StoreError) -> [ChangeLogEntry]

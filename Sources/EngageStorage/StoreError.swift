@@ -20,6 +20,9 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case nodeInUse = "node_in_use"
         /// A device's pull cursor is ahead of the hub (restored from a backup).
         case cursorAhead = "cursor_ahead"
+        /// The hub does not hold the mark of its sequence a device names (`checkpoint`): it went
+        /// back (restored from a copy taken before it), whatever tool restored it.
+        case hubWentBack = "hub_went_back"
         /// No room left on the disk holding the database: nothing was written.
         case diskFull = "disk_full"
         /// The database server cannot be reached (PostgreSQL down or unreachable): nothing was written.

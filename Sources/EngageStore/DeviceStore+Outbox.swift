@@ -25,8 +25,11 @@ extension DeviceStore {
     /// acknowledged (`acknowledged`: their local sequence numbers), and for each refused change
     /// keeps it with the reason in `rejected_change` and, where it is still in force, returns
     /// the field to the hub's value — so the device never shows what the hub refused.
-    public func completePush(acknowledged: [Int64], rejected: [PushRejection], at: String) throws(StoreError) {
+    public func completePush(
+        acknowledged: [Int64], rejected: [PushRejection], at: String, checkpoint: String? = nil
+    ) throws(StoreError) {
         try write { db in
+            try Self.keep(checkpoint: checkpoint, db: db)
             let encoder = JSONEncoder()
             var writer = try ReplicaWriter(db: db, seq: try ReplicaContext.load(db).seq)
             for r in rejected {
@@ -189,6 +192,21 @@ extension DeviceStore {
         try read { db in try String.fetchOne(db, sql: "SELECT hub_generation FROM sync_state WHERE id = 1") }
     }
 
+    /// The latest mark of the hub's change sequence this device was given (`SEQ.MARK`), named at
+    /// its next exchange so that a hub that went back says so; nil after a start-over.
+    public func hubCheckpoint() throws(StoreError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT hub_checkpoint FROM sync_state WHERE id = 1") }
+    }
+
+    /// Keeps `checkpoint` if it is later than the one held, in the transaction that saves what
+    /// the answer carrying it brought: a mark never certifies more than the device holds.
+    static func keep(checkpoint: String?, db: Database) throws {
+        guard let checkpoint else { return }
+        let held = try String.fetchOne(db, sql: "SELECT hub_checkpoint FROM sync_state WHERE id = 1")
+        let later = HubCheckpoint.later(held, checkpoint)
+        if later != held { try db.execute(sql: "UPDATE sync_state SET hub_checkpoint = ? WHERE id = 1", arguments: [later]) }
+    }
+
     /// Records the hub's generation the first time it is seen.
     public func setHubGeneration(_ generation: String) throws(StoreError) {
         try write { db in try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [generation]) }
@@ -251,7 +269,8 @@ extension DeviceStore {
             }
             context.cursor = 0
             try context.save(db)
-            try db.execute(sql: "UPDATE sync_state SET hub_generation = ? WHERE id = 1", arguments: [generation])
+            try db.execute(
+                sql: "UPDATE sync_state SET hub_generation = ?, hub_checkpoint = NULL WHERE id = 1", arguments: [generation])
         }
     }
 

@@ -12,11 +12,13 @@ public struct PendingChange: Sendable, Equatable {
 
 extension DeviceStore {
     /// Applies a batch of remote changes in one transaction through the merge core, observes
-    /// their stamps in the device clock and, when given, advances the server cursor.
+    /// their stamps in the device clock and, when given, advances the server cursor and keeps
+    /// the hub's checkpoint that came with them.
     /// Returns how many changes altered local state (duplicates and losers alter nothing).
     @discardableResult
-    public func applyRemote(_ changes: [Change], cursor: Int64? = nil) throws(StoreError) -> Int {
+    public func applyRemote(_ changes: [Change], cursor: Int64? = nil, checkpoint: String? = nil) throws(StoreError) -> Int {
         try write { db in
+            try Self.keep(checkpoint: checkpoint, db: db)
             var context = try ReplicaContext.load(db)
             var writer = try ReplicaWriter(db: db, seq: context.seq)
             let now = physicalMs()

@@ -23,7 +23,8 @@ import Testing
     /// Devices a and b, an activity a logged and synced, and a copy of a's database; a and the
     /// copy then edit its notes at the same instant (identical clock readings, one stamp).
     static func copiedEditors(_ stack: Stack) async throws -> (a: StackDevice, b: StackDevice, copy: StackDevice, x: Activity) {
-        let a = try await stack.device("a"), b = try await stack.device("b")
+        let a = try await stack.device("a")
+        let b = try await stack.device("b")
         let x = try a.store.log(activity())
         try await a.sync()
         let copy = try stack.copy(of: a, as: "a-copy")
@@ -36,7 +37,8 @@ import Testing
     //    device it becomes visible to later receives all of it.
     @Test func recordsSplitAcrossBatchesArriveWhole() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             let logged = try (0..<32).map { i in try a.store.log(Self.activity("Course \(i)")) }
             // Given batches of 7 outbox entries, and the answer of the second push lost
             let pushes = Tally()
@@ -57,7 +59,8 @@ import Testing
 
     @Test func anActivityMovedByHeadquartersReachesItsNewPostWhole() async throws {
         try await Stack.run { stack in
-            let lima = try await stack.device("lima"), cusco = try await stack.device("cusco", post: "CUSCO")
+            let lima = try await stack.device("lima")
+            let cusco = try await stack.device("cusco", post: "CUSCO")
             let hq = try await stack.device("hq", post: "HQ", role: .hq)
             let x = try lima.store.log(Self.activity())
             try await lima.sync()
@@ -77,16 +80,22 @@ import Testing
     //    has not pulled yet.
     @Test func anEditOfAPartlyPulledRecordDoesNotUndoItsDelete() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             let x = try a.store.log(Self.activity())
             try await a.sync()
             stack.advance(1_000)
             try a.store.delete(x.id)
             try await a.sync()
             // B's first pull is cut after the record but before the page carrying its delete.
-            while try b.activity(x.id) == nil || b.store.stamp(collection: "activities", recordId: x.id.uuidString.lowercased(), field: "deleted") != nil {
+            while try b.activity(x.id) == nil
+                || b.store.stamp(collection: "activities", recordId: x.id.uuidString.lowercased(), field: "deleted") != nil
+            {
                 guard try b.store.status().serverCursor < (try stack.hub.store.cursor()) else { break }
-                try await b.sync { $0.pullLimit = 1; $0.maxPages = 1 }
+                try await b.sync {
+                    $0.pullLimit = 1
+                    $0.maxPages = 1
+                }
             }
             #expect(try b.activity(x.id)?.deleted == false)  // what B shows: the delete has not arrived
             stack.advance(1_000)
@@ -95,7 +104,9 @@ import Testing
             try await b.sync()
             try await a.sync()
             for device in [a, b] { #expect(try device.activity(x.id)?.deleted == true) }
-            #expect(try stack.hub.store.history(activityId: x.id.uuidString.lowercased()).filter { $0.change.field == "deleted" }.count == 2)
+            #expect(
+                try stack.hub.store.history(activityId: x.id.uuidString.lowercased()).filter { $0.change.field == "deleted" }
+                    .count == 2)
         }
     }
 
@@ -103,7 +114,8 @@ import Testing
     //    hub's value and keeps the refused one, with the reason, for its author.
     @Test func aRefusedChangeReturnsTheDeviceToTheHubsValue() async throws {
         try await Stack.run { stack in
-            let lima = try await stack.device("lima"), hq = try await stack.device("hq", post: "HQ", role: .hq)
+            let lima = try await stack.device("lima")
+            let hq = try await stack.device("hq", post: "HQ", role: .hq)
             let x = try lima.store.log(Self.activity())
             try await lima.sync()
             try await hq.sync()
@@ -124,7 +136,8 @@ import Testing
 
     @Test func aDeviceRefusesAtOnceWhatItsRoleMayNotDo() async throws {
         try await Stack.run { stack in
-            let lima = try await stack.device("lima"), hq = try await stack.device("hq", post: "HQ", role: .hq)
+            let lima = try await stack.device("lima")
+            let hq = try await stack.device("hq", post: "HQ", role: .hq)
             let x = try lima.store.log(Self.activity())
             #expect(throws: StoreError.self) { try lima.store.edit(x.id) { $0.post = "CUSCO" } }
             #expect(throws: StoreError.self) { try lima.store.log(Self.activity(post: "CUSCO")) }
@@ -139,7 +152,8 @@ import Testing
     //    fit is set aside with a reason; a failed push never prevents the pull.
     @Test func aPushLargerThanTheBodyLimitIsSplit() async throws {
         try await Stack.run(configure: { $0.maxBodyBytes = 64 * 1024 }) { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             var ids: [UUID] = []
             for i in 0..<3 {
                 var x = Self.activity("Long report \(i)")
@@ -173,7 +187,8 @@ import Testing
 
     @Test func aFailedPushDoesNotPreventThePull() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             let x = try a.store.log(Self.activity())
             try await a.sync()
             _ = try b.store.log(Self.activity("B's course"))
@@ -197,7 +212,8 @@ import Testing
     // 5. A revoked device given a new code re-enrols on its own database; its pending work goes up.
     @Test func aRevokedDeviceReEnrolsOnItsDatabaseAndSendsItsWork() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             try stack.hub.store.revoke(deviceId: try #require(try a.store.enrollment()).deviceId)
             let x = try a.store.log(Self.activity())
             await #expect(throws: ClientError.self) { try await a.sync() }
@@ -213,9 +229,11 @@ import Testing
     //    its own: kept with the reason and undone, never dropped in silence.
     @Test func aRefusalOfWorkUnderAnEarlierIdentityIsKept() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), hq = try await stack.device("hq", post: "HQ", role: .hq)
+            let a = try await stack.device("a")
+            let hq = try await stack.device("hq", post: "HQ", role: .hq)
             let x = try a.store.log(Self.activity())
-            try await a.sync(); try await hq.sync()
+            try await a.sync()
+            try await hq.sync()
             try hq.store.edit(x.id) { $0.post = "CUSCO" }
             try await hq.sync()
             stack.advance(1_000)  // after the move, which a has not pulled yet
@@ -227,7 +245,9 @@ import Testing
             try await a.sync()
             #expect(try a.store.pendingChanges().isEmpty)
             let refused = try a.store.rejectedChanges()
-            #expect(refused.map(\.change.field) == ["title"] && refused.map(\.code) == ["out_of_scope"], "\(refused.map { "\($0.change.field) \($0.code) \($0.message)" })")
+            #expect(
+                refused.map(\.change.field) == ["title"] && refused.map(\.code) == ["out_of_scope"],
+                "\(refused.map { "\($0.change.field) \($0.code) \($0.message)" })")
             #expect(try a.store.ownNodes().contains(before))
         }
     }
@@ -242,7 +262,8 @@ import Testing
             let summary = try await copy.sync()
             #expect(summary.newDeviceId != nil)
             #expect(try copy.store.nodeID() != a.store.nodeID())
-            try await a.sync(); try await b.sync()
+            try await a.sync()
+            try await b.sync()
             let conflicts = try b.store.conflicts()
             #expect(conflicts.count == 1)
             let sides = Set(conflicts.flatMap { [$0.current.value, $0.other.value] })
@@ -255,7 +276,8 @@ import Testing
     //    writes arrive as relays of one stamp with different values: both are kept as a conflict.
     @Test func twoValuesUnderOneStampRelayedToARestoredHubBecomeAConflict() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             let x = try a.store.log(Self.activity())
             try await a.sync()
             let backup = stack.folder + "/backup.sqlite"
@@ -304,7 +326,8 @@ import Testing
     //    back when the original takes a new identity with the element's add still pending.
     @Test func aNewIdentityDoesNotReviveWhatTheCopyRemoved() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             let x = try a.store.log(Self.activity())
             try await a.sync()
             try a.store.edit(x.id) { $0.goals.insert(.sharedStandards) }
@@ -327,7 +350,8 @@ import Testing
     // 7. The hub restored from an older backup: devices re-send what it lost and pull again.
     @Test func aHubRestoredFromABackupGetsBackWhatDevicesHold() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             let before = try a.store.log(Self.activity("Before the backup"))
             try await a.sync()
             let backup = stack.folder + "/backup.sqlite"
@@ -343,30 +367,94 @@ import Testing
             try await c.sync()
             let summary = try await b.sync()
             #expect(summary.startedOver)
-            try await a.sync(); try await c.sync()
+            try await a.sync()
+            try await c.sync()
             for device in [a, b, c] {
                 for activity in [before, after, fresh] { #expect(try device.activity(activity.id) == activity, "\(device.name)") }
             }
         }
     }
 
+    // 7b. A hub restored with ordinary tools — `sqlite3 .backup`, a plain file copy, no step of
+    // the project's and the generation unchanged — is noticed all the same: a device whose
+    // cursor lies in the sequence numbers the restored hub gave again does not skip the changes
+    // that took them, and what a device had sent since the backup is sent again.
+    @Test func aHubRestoredWithOrdinaryToolsIsNoticed() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
+            let before = try a.store.log(Self.activity("Before the backup"))
+            try await a.sync()
+            try await b.sync()
+            let backup = stack.folder + "/ordinary.sqlite"
+            let tool = Process()
+            tool.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            tool.arguments = [stack.hub.path, ".backup '\(backup)'"]
+            try tool.run()
+            tool.waitUntilExit()
+            #expect(tool.terminationStatus == 0, "sqlite3 .backup failed (scripts/setup --test installs sqlite3)")
+            stack.advance(60_000)
+            let after = try a.store.log(Self.activity("After the backup"))
+            try await a.sync()
+            try await b.sync()  // b's cursor is past the backup now
+            let generation = stack.hub.store.generation
+            try stack.hub.restore(from: backup)  // the file copied back over the hub's, as a stopped hub's would be
+            #expect(stack.hub.store.generation == generation)
+            // Another device writes to the restored hub first: its changes take the numbers b's
+            // cursor had passed.
+            let c = try await stack.device("c")
+            let fresh = [try c.store.log(Self.activity("On the restored hub")), try c.store.log(Self.activity("And another"))]
+            try await c.sync()
+            #expect(try await b.sync().startedOver)
+            #expect(try await a.sync().startedOver)
+            try await c.sync()
+            try await b.sync()
+            for device in [a, b, c] {
+                for activity in [before, after] + fresh {
+                    #expect(try device.activity(activity.id) == activity, "\(device.name)")
+                }
+            }
+        }
+    }
+
+    // 7c. A hub that takes fewer changes per push than the client sends (`serve --max-batch
+    // 40`): every push had got `400 batch_too_large` and 840 changes stayed pending for good.
+    // The client halves its batches until the hub takes them, and everything arrives.
+    @Test func aHubBatchLimitBelowTheClientsIsFollowed() async throws {
+        try await Stack.run(configure: { $0.maxBatchChanges = 40 }) { stack in
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
+            let logged = try (0..<50).map { i in try a.store.log(Self.activity("Course \(i)")) }
+            #expect(try a.store.pendingCount() > 500)
+            let summary = try await a.sync()
+            #expect(summary.pushError == nil && summary.rejected.isEmpty)
+            #expect(try a.store.pendingCount() == 0)
+            try await b.sync()
+            for x in logged { #expect(try b.activity(x.id) == x) }
+        }
+    }
+
     // 8. Stamps far ahead are refused per change and stamped again by the device; nothing freezes.
     @Test func aDeviceClockYearsAheadIsCorrectedAndFreezesNothing() async throws {
         try await Stack.run { stack in
-            let a = try await stack.device("a"), b = try await stack.device("b")
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
             let x = try a.store.log(Self.activity())
-            try await a.sync(); try await b.sync()
+            try await a.sync()
+            try await b.sync()
             a.skew(73 * 365 * 86_400_000)  // 2099
             try a.store.edit(x.id) { $0.notes = "from 2099" }
             let summary = try await a.sync()
             #expect(summary.rejected.isEmpty && summary.pushError == nil)
-            let stamp = try #require(try a.store.stamp(collection: "activities", recordId: x.id.uuidString.lowercased(), field: "notes"))
+            let stamp = try #require(
+                try a.store.stamp(collection: "activities", recordId: x.id.uuidString.lowercased(), field: "notes"))
             #expect(stamp.wallMs <= stack.nowMs + HLC.maxAheadMs)
             // A later edit elsewhere still wins.
             stack.advance(60_000)
             try await b.sync()
             try b.store.edit(x.id) { $0.notes = "later, from B" }
-            try await b.sync(); try await a.sync()
+            try await b.sync()
+            try await a.sync()
             #expect(try a.activity(x.id)?.notes == "later, from B")
             #expect(try b.store.conflicts().isEmpty)
         }
@@ -402,7 +490,8 @@ import Testing
 
     // 12. Importing the same file twice, with entries that carry no id, duplicates nothing.
     @Test func reImportingAFileWithoutIdsCreatesNothingNew() async throws {
-        let json = Data("""
+        let json = Data(
+            """
             [{"kind": "training", "title": "Canine course", "country": "PE", "startDate": "2026-03-02", "post": "LIMA"},
              {"kind": "agreement", "title": "CMAA signed", "country": "CL", "startDate": "2026-04-01", "post": "LIMA"}]
             """.utf8)

@@ -20,7 +20,7 @@ import Testing
     static var seeds: [UInt64] {
         let env = ProcessInfo.processInfo.environment
         if let seed = env["ENGAGE_SEED"].flatMap(UInt64.init) { return [seed] }
-        let count = env["ENGAGE_SCHEDULES"].flatMap(Int.init) ?? 2_000
+        let count = env["ENGAGE_SCHEDULES"].flatMap(Int.init) ?? 1_200
         return (0..<UInt64(count)).map { $0 &* 0x9E37_79B9 &+ 17 }
     }
 
@@ -33,19 +33,23 @@ import Testing
     /// Runs one schedule against a hub of `kind` reached by `transport` (in-process or HTTP).
     static func run(
         seed: UInt64, steps: ClosedRange<Int>, kind: HubKind = .sqlite,
-        serve: (any SimulationHub, SimClock, @escaping @Sendable (any Transport) async throws -> [String]) async throws -> [String]
+        serve: (any SimulationHub, SimClock, @escaping @Sendable (any Transport) async throws -> [String]) async throws ->
+            [String]
     ) async throws -> [String] {
         // Real SQLite files, in memory-backed /dev/shm where there is one: the same code paths,
         // without waiting on the disk for every commit.
-        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
+        let base =
+            FileManager.default.fileExists(atPath: "/dev/shm")
+            ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
         let folder = base.appendingPathComponent("engage-sim-\(seed)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let clock = SimClock(1_767_225_600_000)
-        let hub: any SimulationHub = switch kind {
-        case .sqlite: try SimulatedHub(path: folder + "/hub.sqlite", clock: clock)
-        case .postgres: try await SimulatedPostgresHub.make(clock: clock)
-        }
+        let hub: any SimulationHub =
+            switch kind {
+            case .sqlite: try SimulatedHub(path: folder + "/hub.sqlite", clock: clock)
+            case .postgres: try await SimulatedPostgresHub.make(clock: clock)
+            }
         let failures = try await serve(hub, clock) { inner in
             let network = FaultyNetwork(seed: seed ^ 0x5EED)
             let sim = StackSimulation(seed: seed, folder: folder, hub: hub, hubClock: clock, network: network) { device in
@@ -69,8 +73,9 @@ import Testing
         configuration.pullMaxBytes = 4 * 1024
         var logger = Logger(label: "sim")
         logger.logLevel = .critical
-        return buildApplication(configuration: configuration, store: hub,
-                                environment: ServerEnvironment(now: clock.now, draw: ServerEnvironment.systemDraw), logger: logger)
+        return buildApplication(
+            configuration: configuration, store: hub,
+            environment: ServerEnvironment(now: clock.now, draw: ServerEnvironment.systemDraw), logger: logger)
     }
 
     @Test func randomSchedulesOnTheRealStackLoseNothing() async throws {
@@ -95,11 +100,18 @@ import Testing
                 group.addTask {
                     let started = Date()
                     let failures = try await Self.run(seed: seed, steps: 10...40, kind: kind) { hub, clock, body in
-                        try await Self.application(hub, clock).test(.router) { client in try await body(RouterTransport(client: client)) }
+                        try await Self.application(hub, clock).test(.router) { client in
+                            try await body(RouterTransport(client: client))
+                        }
                     }
                     if let log = ProcessInfo.processInfo.environment["ENGAGE_SIM_TIMES"] {  // where the time goes, for tuning
-                        let line = "\(kind) \(seed) \(Int(Date().timeIntervalSince(started) * 1000)) ms \(failures.isEmpty ? "ok" : "FAILED")\n"
-                        if let handle = FileHandle(forWritingAtPath: log) { handle.seekToEndOfFile(); handle.write(Data(line.utf8)); try? handle.close() }
+                        let line =
+                            "\(kind) \(seed) \(Int(Date().timeIntervalSince(started) * 1000)) ms \(failures.isEmpty ? "ok" : "FAILED")\n"
+                        if let handle = FileHandle(forWritingAtPath: log) {
+                            handle.seekToEndOfFile()
+                            handle.write(Data(line.utf8))
+                            try? handle.close()
+                        }
                     }
                     return (seed, failures)
                 }
@@ -113,8 +125,11 @@ import Testing
         }
         let test = kind == .sqlite ? "randomSchedulesOnTheRealStackLoseNothing" : "randomSchedulesOnPostgreSQLLoseNothing"
         for (seed, failures) in failed {
-            let shown = failures.count > 4 ? failures.prefix(3) + ["(\(failures.count - 4) more)", failures.last!] : failures[...]
-            Issue.record("seed \(seed) on \(kind) (replay: ENGAGE_SEED=\(seed) swift test --filter \(test)): \(shown.joined(separator: " | "))")
+            let shown =
+                failures.count > 4 ? failures.prefix(3) + ["(\(failures.count - 4) more)", failures.last!] : failures[...]
+            Issue.record(
+                "seed \(seed) on \(kind) (replay: ENGAGE_SEED=\(seed) swift test --filter \(test)): \(shown.joined(separator: " | "))"
+            )
         }
     }
 

@@ -49,9 +49,11 @@ import Testing
         let transcript = try SessionReplayTests.load(name)
         var checked = 0
         for exchange in transcript.exchanges {
-            let method = exchange.request.method ?? "GET", path = exchange.request.path ?? ""
+            let method = exchange.request.method ?? "GET"
+            let path = exchange.request.path ?? ""
             for (message, isRequest) in [(exchange.request, true), (exchange.response, false)] where message.body != nil {
-                guard let type = Self.schema(method, path, status: isRequest ? nil : exchange.response.status, request: isRequest) else {
+                guard let type = Self.schema(method, path, status: isRequest ? nil : exchange.response.status, request: isRequest)
+                else {
                     continue
                 }
                 let data = message.data
@@ -67,19 +69,23 @@ import Testing
     @Test func handWrittenAndGeneratedReadersAgree() throws {
         var pulls = 0
         for name in SessionReplayTests.sessions {
-            for exchange in try SessionReplayTests.load(name).exchanges where exchange.request.path?.hasPrefix("/v1/pull") == true {
+            for exchange in try SessionReplayTests.load(name).exchanges where exchange.request.path?.hasPrefix("/v1/pull") == true
+            {
                 guard exchange.response.status == 200, exchange.response.body != nil else { continue }
                 let data = exchange.response.data
                 let ours = try PullResponse.decode(data)
                 let theirs = try JSONDecoder().decode(Components.Schemas.PullResponse.self, from: data)
-                #expect(ours.cursor == theirs.cursor && ours.more == theirs.more && ours.generation == theirs.generation)
+                #expect(
+                    ours.cursor == theirs.cursor && ours.more == theirs.more && ours.generation == theirs.generation,
+                    "\(ours.generation ?? "-") \(theirs.generation ?? "-") \(ours.checkpoint ?? "-") \(theirs.checkpoint ?? "-")")
                 #expect(ours.changes.count == theirs.changes.count)
                 for (a, b) in zip(ours.changes, theirs.changes) {
-                    let (op, value, element): (String, FieldValue?, String?) = switch a.op {
-                    case .set(let v): ("set", v, nil)
-                    case .add(let e): ("add", nil, e)
-                    case .remove(let e, _): ("remove", nil, e)
-                    }
+                    let (op, value, element): (String, FieldValue?, String?) =
+                        switch a.op {
+                        case .set(let v): ("set", v, nil)
+                        case .add(let e): ("add", nil, e)
+                        case .remove(let e, _): ("remove", nil, e)
+                        }
                     #expect(a.collection == b.collection && a.recordId == b.record && a.field == b.field)
                     #expect(op == b.op.rawValue && element == b.element && a.stamp.encoded == b.stamp)
                     #expect(value == (b.value?.fieldValue ?? (op == "set" ? .null : nil)))

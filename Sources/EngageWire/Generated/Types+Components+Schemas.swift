@@ -18,6 +18,10 @@ public import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     public enum Schemas {
+        /// A mark of the hub's change sequence, SEQ.MARK: the sequence number a write transaction ended at and the hub's clock after it. Pull pages and push answers carry the latest, read after their data; the device saves it with that data and names it at its next exchange (push body, pull query). A hub that does not hold it went back since — restored from an earlier copy, by whatever tool — and answers 409 `hub_went_back`, having written nothing; the device then re-sends what it holds and pulls from 0.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Checkpoint`.
+        public typealias Checkpoint = Swift.String
         /// A hybrid logical clock reading, encoded to sort as it compares.
         ///
         /// - Remark: Generated from `#/components/schemas/Stamp`.
@@ -259,27 +263,35 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/PushRequest/relay`.
             public var relay: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/PushRequest/checkpoint`.
+            public var checkpoint: Components.Schemas.Checkpoint?
             /// Creates a new `PushRequest`.
             ///
             /// - Parameters:
             ///   - changes:
             ///   - relay: The changes are history re-sent to a hub that lost it (restored from a backup); those stamped by other nodes are judged by what the device may see.
+            ///   - checkpoint:
             public init(
                 changes: [Components.Schemas.Change],
-                relay: Swift.Bool? = nil
+                relay: Swift.Bool? = nil,
+                checkpoint: Components.Schemas.Checkpoint? = nil
             ) {
                 self.changes = changes
                 self.relay = relay
+                self.checkpoint = checkpoint
             }
             public enum CodingKeys: String, CodingKey {
                 case changes
                 case relay
+                case checkpoint
             }
         }
         /// - Remark: Generated from `#/components/schemas/PushResponse`.
         public struct PushResponse: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/PushResponse/accepted`.
             public var accepted: [Components.Schemas.Stamp]
+            /// - Remark: Generated from `#/components/schemas/PushResponse/checkpoint`.
+            public var checkpoint: Components.Schemas.Checkpoint?
             /// For changes the hub held already, logged from this device (a batch sent again after its answer was lost): runs of consecutive change-log ids of the entries the first copy wrote, each [first, last] and holding only that batch's entries, at most 16. Name them in `own` like `receipt`. Absent when nothing was held.
             ///
             /// - Remark: Generated from `#/components/schemas/PushResponse/held`.
@@ -391,18 +403,21 @@ extension Components {
             ///
             /// - Parameters:
             ///   - accepted:
+            ///   - checkpoint:
             ///   - held: For changes the hub held already, logged from this device (a batch sent again after its answer was lost): runs of consecutive change-log ids of the entries the first copy wrote, each [first, last] and holding only that batch's entries, at most 16. Name them in `own` like `receipt`. Absent when nothing was held.
             ///   - receipt: The first and last change-log ids of what this push newly wrote (one transaction); name it in the next pulls' `own` to leave those writes out. Absent when nothing new was written.
             ///   - rejected:
             ///   - conflicts:
             public init(
                 accepted: [Components.Schemas.Stamp],
+                checkpoint: Components.Schemas.Checkpoint? = nil,
                 held: [[Swift.Int64]]? = nil,
                 receipt: [Swift.Int64]? = nil,
                 rejected: Components.Schemas.PushResponse.RejectedPayload,
                 conflicts: Components.Schemas.PushResponse.ConflictsPayload
             ) {
                 self.accepted = accepted
+                self.checkpoint = checkpoint
                 self.held = held
                 self.receipt = receipt
                 self.rejected = rejected
@@ -410,6 +425,7 @@ extension Components {
             }
             public enum CodingKeys: String, CodingKey {
                 case accepted
+                case checkpoint
                 case held
                 case receipt
                 case rejected
@@ -424,6 +440,8 @@ extension Components {
             public var cursor: Swift.Int64
             /// - Remark: Generated from `#/components/schemas/PullResponse/more`.
             public var more: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/PullResponse/checkpoint`.
+            public var checkpoint: Components.Schemas.Checkpoint?
             /// The hub database's generation, new each time a backup is restored. A device that meets another generation than the one it synced with re-sends what it holds and pulls from 0.
             ///
             /// - Remark: Generated from `#/components/schemas/PullResponse/generation`.
@@ -438,18 +456,21 @@ extension Components {
             ///   - changes:
             ///   - cursor:
             ///   - more:
+            ///   - checkpoint:
             ///   - generation: The hub database's generation, new each time a backup is restored. A device that meets another generation than the one it synced with re-sends what it holds and pulls from 0.
             ///   - remaining: With `total=1`: about how many changes visible to the caller come after this page (this sync's own writes, which later pages leave out, are counted).
             public init(
                 changes: [Components.Schemas.Change],
                 cursor: Swift.Int64,
                 more: Swift.Bool,
+                checkpoint: Components.Schemas.Checkpoint? = nil,
                 generation: Swift.String? = nil,
                 remaining: Swift.Int? = nil
             ) {
                 self.changes = changes
                 self.cursor = cursor
                 self.more = more
+                self.checkpoint = checkpoint
                 self.generation = generation
                 self.remaining = remaining
             }
@@ -457,6 +478,7 @@ extension Components {
                 case changes
                 case cursor
                 case more
+                case checkpoint
                 case generation
                 case remaining
             }

@@ -1115,6 +1115,10 @@ public enum Operations {
                 ///
                 /// - Remark: Generated from `#/paths/v1/pull/GET/query/own`.
                 public var own: Swift.String?
+                /// The latest mark of the hub's change sequence this device was given (a pull page's or push answer's `checkpoint`). A hub that does not hold it went back since (restored from an earlier copy, by whatever tool) and answers 409 `hub_went_back`.
+                ///
+                /// - Remark: Generated from `#/paths/v1/pull/GET/query/checkpoint`.
+                public var checkpoint: Components.Schemas.Checkpoint?
                 /// - Remark: Generated from `#/paths/v1/pull/GET/query/total`.
                 @frozen public enum TotalPayload: String, Codable, Hashable, Sendable, CaseIterable {
                     case _0 = "0"
@@ -1130,16 +1134,19 @@ public enum Operations {
                 ///   - cursor:
                 ///   - limit:
                 ///   - own: Receipts of this sync's pushes (PushResponse.receipt), as first-last ranges joined by commas (at most 64): what they wrote, still held as sent, is left out of the page.
+                ///   - checkpoint: The latest mark of the hub's change sequence this device was given (a pull page's or push answer's `checkpoint`). A hub that does not hold it went back since (restored from an earlier copy, by whatever tool) and answers 409 `hub_went_back`.
                 ///   - total: 1 asks the hub to count the changes after this page (`remaining`), for a progress line; the count costs about as much as reading them, so a client asks once per sync.
                 public init(
                     cursor: Swift.Int64? = nil,
                     limit: Swift.Int? = nil,
                     own: Swift.String? = nil,
+                    checkpoint: Components.Schemas.Checkpoint? = nil,
                     total: Operations.Pull.Input.Query.TotalPayload? = nil
                 ) {
                     self.cursor = cursor
                     self.limit = limit
                     self.own = own
+                    self.checkpoint = checkpoint
                     self.total = total
                 }
             }

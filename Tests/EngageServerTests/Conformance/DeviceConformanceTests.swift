@@ -49,6 +49,35 @@ import Testing
         }
     }
 
+    /// An enrolment whose answer was lost on the link had burnt the code: the retry was told
+    /// "already used" and the hub listed a device nobody held. The same device (node id) asking
+    /// again within 10 minutes gets the same enrolment under a new token, and the lost token
+    /// stops working; another device, or the same one later, is refused.
+    @Test(arguments: HubKind.available) func anEnrolmentIsSafeToRetry(_ kind: HubKind) async throws {
+        let clock = FakeClock()
+        try await TestHub.with(kind, clock: clock) { hub in
+            let store = hub.devices
+            try await store.createEnrolment(
+                codeHash: "h1", name: "Lima tablet", post: "LIMA", role: .advisor, expiresAt: clock.now() + day)
+            let first = try await store.enroll(codeHash: "h1", deviceId: "dev-1", nodeId: "node1", tokenHash: "t1")
+            clock.advance(60_000)
+            let again = try await store.enroll(codeHash: "h1", deviceId: "dev-2", nodeId: "node1", tokenHash: "t2")
+            #expect(again.id == first.id && again.nodeId == "node1")
+            #expect(try await store.device(tokenHash: "t1") == nil)
+            #expect(try await store.device(tokenHash: "t2")?.id == "dev-1")
+            let other = await #expect(throws: StoreError.self) {
+                try await store.enroll(codeHash: "h1", deviceId: "dev-3", nodeId: "node3", tokenHash: "t3")
+            }
+            #expect(other?.code == .invalid)
+            clock.advance(HubRecords.enrolmentRetryMs)
+            await #expect(throws: StoreError.self) {
+                try await store.enroll(codeHash: "h1", deviceId: "dev-4", nodeId: "node1", tokenHash: "t4")
+            }
+            try await store.revoke(deviceId: "dev-1")
+            #expect(try await store.devices().map(\.id) == ["dev-1"])
+        }
+    }
+
     @Test(arguments: HubKind.available) func twoDevicesNeverShareANodeID(_ kind: HubKind) async throws {
         let clock = FakeClock()
         try await TestHub.with(kind, clock: clock) { hub in

@@ -21,7 +21,9 @@ protocol SimulationHub: ForwardingHub {
     func restart() async throws
     /// A backup of the hub as it is now, under `name`.
     func backup(to name: String) async throws
-    /// The hub restored from the backup `name`, with a new generation.
+    /// The hub restored from the backup `name`: every other time as the project restores (a new
+    /// generation), in between as an administrator with ordinary tools would (a plain copy of
+    /// the file, `pg_restore` without `engage-server restored`: the generation unchanged).
     func restore(from name: String) async throws
     func replicatedRecords() async throws -> [String: RecordState]
     /// Ends the hub (and removes its database, where the test made one).
@@ -34,6 +36,7 @@ final class SimulatedHub: SimulationHub, @unchecked Sendable {
     // @unchecked: `current` is only read and replaced under `lock`.
     private let lock = NSLock()
     private var current: HubStore
+    private var backups = 0
     let path: String
     let clock: SimClock
 
@@ -52,10 +55,16 @@ final class SimulatedHub: SimulationHub, @unchecked Sendable {
         }
     }
 
-    /// A backup of the hub as it is now (a new generation in the copy).
+    /// A backup of the hub as it is now: every other one the project's (a new generation in
+    /// the copy), the others a plain copy of the database, as `sqlite3 .backup` or a file copy
+    /// of a stopped hub makes (the same generation).
     func backup(to file: String) throws {
         try? FileManager.default.removeItem(atPath: file)
-        try store.snapshot(to: file)
+        let ordinary = lock.withLock {
+            backups += 1
+            return backups % 2 == 0
+        }
+        try store.snapshot(to: file, asBackup: !ordinary)
     }
 
     /// The hub restored from `file`: the live database is replaced by the backup.
@@ -121,7 +130,12 @@ final class FaultyNetwork: @unchecked Sendable {
 
     init(seed: UInt64) { rng = SeededRandom(seed: seed) }
 
-    func setLoss(before: Double, after: Double) { lock.withLock { lossBefore = before; lossAfter = after } }
+    func setLoss(before: Double, after: Double) {
+        lock.withLock {
+            lossBefore = before
+            lossAfter = after
+        }
+    }
 
     fileprivate func decide(after: Bool) -> Bool {
         lock.withLock { rng.chance(after ? lossAfter : lossBefore) }
@@ -135,11 +149,15 @@ final class FaultyNetwork: @unchecked Sendable {
         let accepted = Set(answer.accepted)
         lock.withLock {
             acknowledged += sent.changes.filter { accepted.contains($0.stamp) }.map { (device, $0, restores) }
-            refusals += answer.rejected.map { "\(device) refused \($0.stamp)\(sent.relay == true ? " (relayed)" : ""): \($0.code) \($0.message)" }
+            refusals += answer.rejected.map {
+                "\(device) refused \($0.stamp)\(sent.relay == true ? " (relayed)" : ""): \($0.code) \($0.message)"
+            }
         }
     }
 
-    func transport(_ inner: any Transport, device: String) -> any Transport { Faulty(inner: inner, network: self, device: device) }
+    func transport(_ inner: any Transport, device: String) -> any Transport {
+        Faulty(inner: inner, network: self, device: device)
+    }
 
     struct Faulty: Transport {
         let inner: any Transport
