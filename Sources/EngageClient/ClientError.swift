@@ -4,6 +4,8 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Plain `http` to another machine, without `--insecure`.
     case insecureServerURL(String)
     case unreachable(String, String)
+    /// Nothing listens at the server's address (connection refused): not retried.
+    case notListening(String)
     /// An enrolment whose answer never came (server, why): the hub may have redeemed the code.
     case enrolmentUnanswered(String, String)
     case notEnrolled
@@ -26,6 +28,9 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "use https://, or add --insecure if this network is trusted (a test lab)"
         case .unreachable(let url, let why):
             "cannot reach the server at \(url) (\(why)); nothing was lost — sync again when online"
+        case .notListening(let url):
+            "nothing answers at \(url) (connection refused): the server is not running there, or the address or port is wrong; "
+                + "nothing was lost — check the address with your administrator, and sync again once the server runs"
         case .enrolmentUnanswered(let url, let why):
             "no answer to the enrolment from \(url) (\(why)); the code stays this device's for 10 minutes after the server took it — "
                 + "run the same `engage enroll` again on this device when online"

@@ -43,6 +43,9 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var pushError: String?
     /// Set when this database took a new identity (another copy of it uses the old one).
     public var newDeviceId: String?
+    /// Activities headquarters moved from this device's post to another, learnt by this sync
+    /// (ids): read-only here from now on.
+    public var movedAway: [String] = []
     /// Set when the hub had lost what this device synced before (restored from a backup):
     /// the device sent its changes again and pulled from the start.
     public var startedOver = false
@@ -294,6 +297,7 @@ public struct Synchronizer: Sendable {
         var start = 0
         var ahead: Set<HLC> = []
         let own = relay ? try store.ownNodes() : []
+        let node = try store.nodeID()
         // The link's bound on a batch: one that failed to arrive goes again at half its bytes (a
         // smaller upload is less exposed to the next loss), the batches after it keep the size
         // that arrived, and each that arrives at the first try doubles the bound back.
@@ -368,7 +372,7 @@ public struct Synchronizer: Sendable {
             }
             try store.completePush(
                 acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now(),
-                checkpoint: answer.checkpoint)
+                checkpoint: answer.checkpoint, taken: answer.accepted.filter { $0.node == node }.max())
             summary.pushed += answer.accepted.count
             summary.conflicts += answer.conflicts.map(\.id)
             summary.rejected += rejections.map {
@@ -448,6 +452,7 @@ public struct Synchronizer: Sendable {
         let first = asked
         let firstLimit = limit
         let held = try store.hubCheckpoint()
+        let ownPost = try store.enrollment().flatMap { $0.role == "advisor" ? $0.post : nil }
         var next = Task { try await fetch(first, firstLimit, total: true, checkpoint: held) }
         for _ in 0..<maxPages {
             let (page, timing, arrived) = try await next.value
@@ -481,6 +486,11 @@ public struct Synchronizer: Sendable {
             do {
                 try learn(timing)
                 try store.applyRemote(page.changes, cursor: page.cursor, checkpoint: page.checkpoint)
+                if let post = ownPost {
+                    summary.movedAway += page.changes.filter {
+                        $0.collection == ActivityFields.collection && $0.field == "post" && $0.op != .set(.string(post))
+                    }.map(\.recordId)
+                }
             } catch {
                 if page.more, prefetch { next.cancel() }
                 throw error

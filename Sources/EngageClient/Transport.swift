@@ -97,6 +97,11 @@ public struct URLSessionTransport: Transport {
             if (-1204 ... -1200).contains(error.code) || (why.contains("ssl") && why.contains("certificate")) {
                 throw ClientError.untrustedServer(baseURL.absoluteString, error.localizedDescription, ca: nil)
             }
+            // Connection refused: nothing listens there. Retrying would only make the person wait
+            // in silence (it had waited 60 s); a lost link is a timeout or a reset, retried.
+            if error.code == NSURLErrorCannotConnectToHost {
+                throw ClientError.notListening(baseURL.absoluteString)
+            }
             throw ClientError.unreachable(baseURL.absoluteString, error.localizedDescription)
         }
         guard let http = response as? HTTPURLResponse else {

@@ -43,8 +43,9 @@ extension PostgresHub {
             guard var outcome else {
                 throw StoreError(.database, "a push kept needing more reads after \(Self.passes) passes; nothing was changed")
             }
-            try await Self.resequenceMoved(postsBefore, in: &memory, connection, logger: logger)
+            let moved = try await Self.resequenceMoved(postsBefore, in: &memory, connection, logger: logger)
             try await Self.writeRows(memory, connection, logger: logger)
+            try await Self.noteMoves(moved, memory, connection, logger: logger)
             try await Self.project(memory, connection, logger: logger)
             outcome.result.logIDs = try await Self.append(outcome.log, device: device, now: now, connection, logger: logger)
             try await connection.query(
@@ -121,17 +122,22 @@ extension PostgresHub {
     /// conflicts, as `HubStore.resequenceMoved` gives them (activities by id, each followed by its
     /// conflicts by id, byte order): in memory, before the rows are written, so a batch of new
     /// activities costs no statement per record.
+    /// Returns the activities whose post changed, with the post they left (nil: new) and the one
+    /// they went to.
+    @discardableResult
     static func resequenceMoved(
         _ before: [String: String?], in memory: inout MemoryReplica, _ connection: PostgresConnection, logger: Logger
     )
-        async throws
+        async throws -> [(id: String, from: String?, to: String)]
     {
+        var posts: [String: String] = [:]
         let moved = before.keys.filter { id in
             let key = MemoryReplica.RecordKey(collection: ActivityFields.collection, recordId: id)
             guard let after = memory.state(key).flatMap({ TypedRows.activity(id: id, state: $0) })?.post else { return false }
+            posts[id] = after
             return after != before[id] ?? nil
         }.sorted(by: MemoryReplica.byteOrder)
-        guard !moved.isEmpty else { return }
+        guard !moved.isEmpty else { return [] }
         // Their conflicts: those the hub holds, and those this batch raised.
         var conflicts: [String: Set<String>] = [:]
         for try await (id, record) in try await connection.query(
@@ -156,6 +162,27 @@ extension PostgresHub {
             for conflict in (conflicts[id] ?? []).sorted(by: MemoryReplica.byteOrder) {
                 memory.resequence(.init(collection: ConflictRecord.collection, recordId: conflict))
             }
+        }
+        return moved.map { (id: $0, from: before[$0] ?? nil, to: posts[$0]!) }
+    }
+
+    /// The posts moved activities left learn where they went (`postgres/0006_moved_activities.sql`).
+    static func noteMoves(
+        _ moved: [(id: String, from: String?, to: String)], _ memory: MemoryReplica, _ connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        for move in moved {
+            let key = MemoryReplica.RecordKey(collection: ActivityFields.collection, recordId: move.id)
+            if let from = move.from, let post = memory.state(key)?.registers["post"] {
+                try await connection.query(
+                    """
+                    INSERT INTO moved_activity (id, from_post, to_post, stamp, seq)
+                    VALUES (\(move.id), \(from), \(move.to), \(post.stamp.encoded), \(post.seq))
+                    ON CONFLICT (id, from_post) DO UPDATE SET to_post = excluded.to_post, stamp = excluded.stamp, seq = excluded.seq
+                    """, logger: logger)
+            }
+            try await connection.query(
+                "DELETE FROM moved_activity WHERE id = \(move.id) AND from_post = \(move.to)", logger: logger)
         }
     }
 

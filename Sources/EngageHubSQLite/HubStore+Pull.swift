@@ -123,8 +123,17 @@ extension HubStore {
             let (visible, args) = Self.visibility(for: device)
             // Each table is read in sequence order through its own index, then the two are merged:
             // ordering a UNION by seq would sort every remaining row on every page.
-            let fieldRows = try Row.fetchAll(
+            var fieldRows = try Row.fetchAll(
                 db, sql: Self.fieldPageSQL(visible), arguments: StatementArguments([cursor] + args + [limit + 1]))
+            if device.role == .advisor {
+                // Where its activities went: each as the activity's `post` field, in sequence order.
+                let moved = try Row.fetchAll(
+                    db,
+                    sql: "SELECT seq, 'activities', id, 'post', 3, to_post, stamp FROM moved_activity "
+                        + "WHERE from_post = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [device.post, cursor, limit + 1])
+                fieldRows = PullPager.merged(fieldRows, moved, limit: limit) { $0[0] as Int64 }
+            }
             // Element rows past the last field row read cannot be placed yet: do not read them.
             let fieldEnd: Int64 = fieldRows.count > limit ? fieldRows[limit][0] : .max
             let elementRows = try Row.fetchAll(

@@ -95,8 +95,22 @@ extension HubStore {
         let select = try db.cachedStatement(sql: "SELECT post FROM activity WHERE id = ?")
         for (id, post) in before.sorted(by: { $0.key < $1.key }) {
             let now = try String.fetchOne(select, arguments: [id])
-            guard now != post, now != nil else { continue }
+            guard now != post, let now else { continue }
             try writer.resequence(.init(collection: ActivityFields.collection, recordId: id))
+            if let post {
+                // The post it left learns where it went (`hub/0011_moved_activities.sql`).
+                let register = try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT seq, stamp FROM field_state WHERE collection = 'activities' AND record_id = ? AND field = 'post'",
+                    arguments: [id])
+                if let register {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO moved_activity (id, from_post, to_post, stamp, seq) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [id, post, now, register[1] as String, register[0] as Int64])
+                }
+            }
+            try db.execute(sql: "DELETE FROM moved_activity WHERE id = ? AND from_post = ?", arguments: [id, now])
             for conflict in try String.fetchAll(
                 db, sql: "SELECT id FROM conflict WHERE record_id = ? ORDER BY id", arguments: [id])
             {

@@ -67,6 +67,11 @@ public enum HubPush {
         var received = reads.received
         var heldIDs = reads.heldIDs
         var newHighWater = reads.highWater
+        // A hub whose clock stepped back (an NTP correction) still takes a device's stamps up to
+        // those it already took from its node: the device's clock never goes below them, and
+        // refusing its next edit as ahead made it stamp below them (taken for a copy, its edit
+        // losing to its own older value). No further: a device cannot push the bound on.
+        let ownNow = max(now, (reads.highWater?.wallMs ?? 0) + 1 - HLC.maxAheadMs)
         // The post the batch first gives each activity (a creation's): grounds to refuse a new
         // record's other fields, never to accept one.
         var claimed: [String: String] = [:]
@@ -102,7 +107,8 @@ public enum HubPush {
             if let (code, message) = try relayed
                 ? HubPushRules.relayRefusal(
                     change, device: device, state: state, claimed: claimed, now: now, lookups: reads.lookups)
-                : HubPushRules.refusal(change, device: device, state: state, claimed: claimed, now: now, lookups: reads.lookups)
+                : HubPushRules.refusal(
+                    change, device: device, state: state, claimed: claimed, now: ownNow, lookups: reads.lookups)
             {
                 // The hub's value goes back only to a device that may read it, or that wrote it
                 // itself (an activity moved away since: the device returns to its own value, which

@@ -13,7 +13,9 @@ public enum PullPager {
         public var stamp: String
 
         public init(seq: Int64, collection: String, recordId: String, field: String, value: FieldValue, stamp: String) {
-            (self.seq, self.collection, self.recordId, self.field, self.value, self.stamp) = (seq, collection, recordId, field, value, stamp)
+            (self.seq, self.collection, self.recordId, self.field, self.value, self.stamp) = (
+                seq, collection, recordId, field, value, stamp
+            )
         }
     }
 
@@ -24,10 +26,21 @@ public enum PullPager {
         public var tag: String
         public var removed: String?
 
-        public init(seq: Int64, collection: String, recordId: String, field: String, element: String, tag: String, removed: String?) {
+        public init(
+            seq: Int64, collection: String, recordId: String, field: String, element: String, tag: String, removed: String?
+        ) {
             (self.seq, self.collection, self.recordId, self.field, self.element, self.tag, self.removed) =
                 (seq, collection, recordId, field, element, tag, removed)
         }
+    }
+
+    /// Two runs of rows, each read in sequence order up to `limit + 1`, as one such run: rows
+    /// past where either run stopped short cannot be ordered against the other's, so they wait.
+    public static func merged<Row>(_ a: [Row], _ b: [Row], limit: Int, seq: (Row) -> Int64) -> [Row] {
+        guard !b.isEmpty else { return a }
+        let horizon = min(a.count > limit ? seq(a[limit]) : .max, b.count > limit ? seq(b[limit]) : .max)
+        let rows = (a + b).filter { seq($0) <= horizon }.sorted { seq($0) < seq($1) }
+        return Array(rows.prefix(limit + 1))
     }
 
     public struct Page {
@@ -46,7 +59,9 @@ public enum PullPager {
         fields: [FieldRow], elements: [ElementRow], cursor: Int64, limit: Int, maxBytes: Int, echo: (Change) throws -> Bool
     ) rethrows -> Page {
         var page = Page(lastSeq: cursor)
-        var bytes = 0, f = 0, e = 0
+        var bytes = 0
+        var f = 0
+        var e = 0
         let fieldHorizon: Int64 = fields.count > limit ? fields[limit].seq : .max
         let elementHorizon: Int64 = elements.count > limit ? elements[limit].seq : .max
         let horizon = min(fieldHorizon, elementHorizon)
@@ -63,7 +78,8 @@ public enum PullPager {
                 let row = fields[f]
                 f += 1
                 guard let stamp = HLC(encoded: row.stamp) else { continue }
-                let change = Change(collection: row.collection, recordId: row.recordId, field: row.field, op: .set(row.value), stamp: stamp)
+                let change = Change(
+                    collection: row.collection, recordId: row.recordId, field: row.field, op: .set(row.value), stamp: stamp)
                 if try echo(change) { continue }
                 page.changes.append(change)
                 bytes += 120 + row.recordId.utf8.count + row.value.jsonText.utf8.count
@@ -71,11 +87,13 @@ public enum PullPager {
                 let row = elements[e]
                 e += 1
                 guard let stamp = HLC(encoded: row.tag) else { continue }
-                let add = Change(collection: row.collection, recordId: row.recordId, field: row.field, op: .add(row.element), stamp: stamp)
+                let add = Change(
+                    collection: row.collection, recordId: row.recordId, field: row.field, op: .add(row.element), stamp: stamp)
                 if try !echo(add) { page.changes.append(add) }
                 if let removed = row.removed.flatMap(HLC.init(encoded:)) {
-                    let remove = Change(collection: row.collection, recordId: row.recordId, field: row.field,
-                                        op: .remove(row.element, observed: [stamp]), stamp: removed)
+                    let remove = Change(
+                        collection: row.collection, recordId: row.recordId, field: row.field,
+                        op: .remove(row.element, observed: [stamp]), stamp: removed)
                     if try !echo(remove) { page.changes.append(remove) }
                 }
                 bytes += 200 + row.recordId.utf8.count + row.element.utf8.count

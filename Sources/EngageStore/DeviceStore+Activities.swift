@@ -183,6 +183,13 @@ extension DeviceStore {
                 }
                 return
             }
+            guard old.post == post else {
+                // Headquarters moved it away: the hub would refuse every edit of it.
+                throw StoreError(
+                    .outOfScope,
+                    "activity \(id) was moved to post \(old.post) by headquarters; it is read-only here — its advisors or headquarters may change it"
+                )
+            }
             guard new.post == old.post else {
                 throw StoreError(
                     .outOfScope, "activity \(id) belongs to post \(old.post); moving it to another post is for headquarters")

@@ -44,6 +44,13 @@ extension DeviceStore {
                     ? StoreError(.notFound, "no conflict has id '\(id)'; `engage conflicts` lists the open ones")
                     : StoreError(.ambiguousID, "conflict id '\(id)' matches several; type more characters")
             }
+            guard !conflict.resolved else {
+                // Settling it again would write the chosen value again, over what was typed since.
+                throw StoreError(
+                    .invalid,
+                    "conflict \(conflict.id.prefix(8)) is already settled; edit the activity (`engage edit \(conflict.activityId.prefix(8))`) to change the value"
+                )
+            }
             var context = try ReplicaContext.load(db)
             var writer = try ReplicaWriter(db: db, seq: context.seq)
             let recordKey = ReplicaWriter.RecordKey(collection: ActivityFields.collection, recordId: conflict.activityId)

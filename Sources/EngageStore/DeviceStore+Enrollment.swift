@@ -76,12 +76,19 @@ extension DeviceStore {
     }
 
     /// Corrects the device clock by the server's time, learned from one round trip (and pulls
-    /// back a clock that ran more than `HLC.maxAheadMs` ahead of it).
+    /// back a clock that ran more than `HLC.maxAheadMs` ahead of it — never below a stamp of its
+    /// own the hub already took: a hub whose clock stepped back would otherwise see this
+    /// device's next stamps below those, take it for a copy, and let its older value win).
     public func learnServerTime(serverMs: Int64, sentMs: Int64, receivedMs: Int64) throws(StoreError) {
         try write { db in
             var context = try ReplicaContext.load(db)
             let before = context.clock.last
             context.clock.learnServerTime(serverMs: serverMs, sentMs: sentMs, receivedMs: receivedMs)
+            if context.clock.last < before, let taken = try Self.latestTakenStamp(db, node: context.clock.node),
+                taken > context.clock.last
+            {
+                context.clock = HybridClock(node: context.clock.node, last: taken, offsetMs: context.clock.offsetMs)
+            }
             if context.clock.last < before {
                 // The clock ran ahead and was pulled back: what this device stamped beyond the
                 // bound is stamped again now, so that its own later edits still come after it.
@@ -91,6 +98,12 @@ extension DeviceStore {
             }
             try context.save(db)
         }
+    }
+
+    /// The latest stamp of this device's node the hub took (`device/0011_taken_stamp.sql`).
+    static func latestTakenStamp(_ db: Database, node: NodeID) throws -> HLC? {
+        let taken = try String.fetchOne(db, sql: "SELECT taken_stamp FROM sync_state WHERE id = 1").flatMap(HLC.init(encoded:))
+        return taken?.node == node ? taken : nil
     }
 
     public func recordSync(at text: String) throws(StoreError) {

@@ -24,12 +24,21 @@ extension DeviceStore {
     /// After a push is answered, in one transaction: drops the outbox entries the answer
     /// acknowledged (`acknowledged`: their local sequence numbers), and for each refused change
     /// keeps it with the reason in `rejected_change` and, where it is still in force, returns
-    /// the field to the hub's value — so the device never shows what the hub refused.
+    /// the field to the hub's value — so the device never shows what the hub refused. `taken`
+    /// is the latest stamp of this device's node the answer lists as accepted.
     public func completePush(
-        acknowledged: [Int64], rejected: [PushRejection], at: String, checkpoint: String? = nil
+        acknowledged: [Int64], rejected: [PushRejection], at: String, checkpoint: String? = nil, taken: HLC? = nil
     ) throws(StoreError) {
         try write { db in
             try Self.keep(checkpoint: checkpoint, db: db)
+            if let taken {
+                // The latest of this node's stamps the hub took: the floor of the device clock.
+                let held = try String.fetchOne(db, sql: "SELECT taken_stamp FROM sync_state WHERE id = 1").flatMap(
+                    HLC.init(encoded:))
+                if held.map({ $0.node != taken.node || $0 < taken }) ?? true {
+                    try db.execute(sql: "UPDATE sync_state SET taken_stamp = ? WHERE id = 1", arguments: [taken.encoded])
+                }
+            }
             let encoder = JSONEncoder()
             var writer = try ReplicaWriter(db: db, seq: try ReplicaContext.load(db).seq)
             for r in rejected {

@@ -11,7 +11,7 @@ struct Engage: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Log.self, List.self, Show.self, Edit.self, Delete.self, Restore.self, Partners.self, Import.self,
-            Status.self, Conflicts.self, Resolve.self, Enroll.self, Sync.self, History.self, HQ.self,
+            Status.self, Conflicts.self, Resolve.self, Refused.self, Enroll.self, Sync.self, History.self, HQ.self,
         ]
     )
 

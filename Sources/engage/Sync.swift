@@ -28,6 +28,21 @@ struct Enroll: AsyncParsableCommand {
         let answer = try await Synchronizer.enroll(
             store: store, serverURL: server, code: code, insecure: insecure, trusting: try trust.load())
         say("enrolled as \(answer.deviceId) (\(answer.role), post \(answer.post)); run `engage sync`")
+        if answer.role == "advisor" {
+            // Work typed before enrolment for another post, or none, would vanish at the first
+            // sync as far as the person could tell: say so now, and how to mend it.
+            let others = try store.activities(notOf: answer.post)
+            if !others.isEmpty {
+                let shown = others.prefix(3).map {
+                    "\($0.id.uuidString.lowercased().prefix(8)) (\($0.post.isEmpty ? "no post" : $0.post))"
+                }
+                warn(
+                    "\(others.count) activit\(others.count == 1 ? "y" : "ies") on this device belong to another post than \(answer.post) "
+                        + "(\(shown.joined(separator: ", "))\(others.count > 3 ? ", …" : "")): the server will refuse them at the first sync; "
+                        + "they stay on this device — `engage refused` lists them after it, and "
+                        + "`engage refused --resend ID --post \(answer.post)` sends one again as \(answer.post)'s")
+            }
+        }
     }
 }
 
@@ -71,6 +86,12 @@ struct Sync: AsyncParsableCommand {
             say(
                 "\(summary.conflicts.count) conflict\(summary.conflicts.count == 1 ? "" : "s") involving your changes "
                     + "(\(shown)\(summary.conflicts.count > 3 ? ", …" : "")) — see `engage conflicts`")
+        }
+        if !summary.movedAway.isEmpty {
+            let shown = summary.movedAway.prefix(3).map { String($0.prefix(8)) }.joined(separator: ", ")
+            say(
+                "\(summary.movedAway.count) activit\(summary.movedAway.count == 1 ? "y" : "ies") moved to another post by headquarters "
+                    + "(\(shown)\(summary.movedAway.count > 3 ? ", …" : "")): read-only here — `engage show ID` says where")
         }
         // One line per activity and reason; `engage status` counts them, nothing is deleted locally.
         var groups: [(key: String, fields: [String])] = []

@@ -104,6 +104,50 @@ import Testing
         server.stop()
     }
 
+    /// Work typed before enrolment for another post vanished at the first sync, kept only in a
+    /// table no command read. Enrolment warns of it; `engage refused` lists it with reasons,
+    /// sends it again as the enrolment's post, or discards it; nothing is lost on the way.
+    @Test func workTypedBeforeEnrolmentIsKeptAndCanBeSentAgain() throws {
+        defer { dir.remove() }
+        let server = try ServerProcess(database: serverDB)
+        let db = dir.path("early.sqlite")
+        for (title, post) in [("Canine course", "DAR-ES-SALAAM"), ("Port visit", "CUSCO")] {
+            _ = try run(
+                "engage",
+                [
+                    "log", "--kind", "training", "--title", title, "--country", "PE", "--start", "2026-03-02", "--post", post,
+                    "--db", db,
+                ])
+        }
+        let enrolled = try Executables.run(
+            "engage", ["enroll", "--server", server.url, "--code", try code(post: "LIMA"), "--db", db])
+        #expect(
+            enrolled.status == 0 && enrolled.stderr.contains("2 activities on this device belong to another post"),
+            "\(enrolled.stderr)")
+        let sync = try run("engage", ["sync", "--db", db])
+        #expect(sync.stdout.contains("rejected"))
+        let refused = try run("engage", ["refused", "--json", "--db", db])
+        let work = try JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(work.count == 2)
+        let listed = try run("engage", ["refused", "--db", db]).stdout
+        #expect(listed.contains("Canine course") && listed.contains("out_of_scope"), "\(listed)")
+        func titled(_ activity: [String: Any]) -> String? {
+            (activity["items"] as? [[String: Any]])?.first { $0["field"] as? String == "title" }?["value"] as? String
+        }
+        let canine = try #require(work.first { titled($0) == "Canine course" }?["activityId"] as? String)
+        let other = try #require(work.first { titled($0) == "Port visit" }?["activityId"] as? String)
+        _ = try run("engage", ["refused", "--resend", String(canine.prefix(8)), "--post", "LIMA", "--db", db])
+        _ = try run("engage", ["refused", "--discard", String(other.prefix(8)), "--db", db])
+        #expect(try run("engage", ["refused", "--db", db]).stdout.contains("no refused work"))
+        _ = try run("engage", ["sync", "--db", db])
+        let hq = dir.path("hq.sqlite")
+        _ = try run("engage", ["enroll", "--server", server.url, "--code", try code(post: "HQ", role: "hq"), "--db", hq])
+        _ = try Executables.run("engage", ["sync", "--db", hq])
+        #expect(try ids(hq) == [canine])
+        #expect(try run("engage", ["show", String(canine.prefix(8)), "--db", hq]).stdout.contains("LIMA"))
+        server.stop()
+    }
+
     @Test func aRevokedDeviceIsRefusedWithAReason() throws {
         defer { dir.remove() }
         let server = try ServerProcess(database: serverDB)

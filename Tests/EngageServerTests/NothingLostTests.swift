@@ -73,6 +73,24 @@ import Testing
             var moved = x
             moved.post = "CUSCO"
             #expect(try cusco.activity(x.id) == moved)
+            // The post it left (issue 23): its tablets had kept listing it as theirs, accepting
+            // edits every sync then refused. They learn the move at their next pull (the
+            // activity's `post`), say so, and keep it read-only; moved back, the post has it
+            // whole and editable again.
+            let summary = try await lima.sync()
+            #expect(summary.movedAway == [x.id.uuidString.lowercased()])
+            #expect(try lima.activity(x.id)?.post == "CUSCO")
+            let refused = #expect(throws: StoreError.self) { try lima.store.edit(x.id) { $0.notes = "too late" } }
+            #expect(refused?.code == .outOfScope && refused?.message.contains("moved to post CUSCO") == true)
+            try hq.store.edit(x.id) { $0.post = "LIMA" }
+            try await hq.sync()
+            try await lima.sync()
+            #expect(try lima.activity(x.id)?.post == "LIMA")
+            try lima.store.edit(x.id) { $0.notes = "ours again" }
+            try await lima.sync()
+            try await hq.sync()
+            #expect(try hq.activity(x.id)?.notes == "ours again")
+            #expect(try lima.store.rejectedChanges().isEmpty)
         }
     }
 
@@ -431,6 +449,31 @@ import Testing
             #expect(try a.store.pendingCount() == 0)
             try await b.sync()
             for x in logged { #expect(try b.activity(x.id) == x) }
+        }
+    }
+
+    // 8a. The hub's own clock steps back 20 minutes (an NTP correction): a device's next edit of
+    // a field it had just synced was lost although `engage sync` said it went through, and the
+    // device was relabelled "(copy)". The device never lets the hub's time pull its clock below
+    // stamps the hub took from it, and the hub takes a device's stamps up to those.
+    @Test func theHubsClockSteppingBackLosesNothing() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
+            let x = try a.store.log(Self.activity())
+            try await a.sync()
+            try await b.sync()
+            try a.store.edit(x.id) { $0.notes = "first" }
+            try await a.sync()
+            stack.advance(1_000)
+            stack.clock.set(stack.nowMs - 20 * 60_000)  // the hub's clock alone steps back
+            try a.store.edit(x.id) { $0.notes = "second" }
+            let summary = try await a.sync()
+            #expect(summary.pushError == nil && summary.rejected.isEmpty && !summary.startedOver)
+            #expect(try a.store.pendingCount() == 0)
+            try await b.sync()
+            for device in [a, b] { #expect(try device.activity(x.id)?.notes == "second", "\(device.name)") }
+            #expect(try stack.hub.store.devices().allSatisfy { !$0.name.contains("copy") })
         }
     }
 

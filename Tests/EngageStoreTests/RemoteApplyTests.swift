@@ -100,5 +100,10 @@ import Testing
         let queued = try store.pendingChanges().map(\.change)
         #expect(queued.map(\.collection) == ["activities", "conflicts"])
         #expect(queued[0].base == (try store.conflicts(includeResolved: true).first?.current.stamp))
+        // Settling it again had written the chosen value again, over what was typed since.
+        try store.edit(id) { $0.title = "Typed after settling" }
+        let again = #expect(throws: StoreError.self) { try store.resolve(conflict: conflict.id, .keepCurrent) }
+        #expect(again?.message.contains("already settled") == true)
+        #expect(try store.activity(id).title == "Typed after settling")
     }
 }

@@ -37,6 +37,11 @@ final class StackSimulation: @unchecked Sendable {
     let network: FaultyNetwork
     var devices: [Device] = []
     var nowMs: Int64 = 1_767_225_600_000  // 2026-01-01
+    /// How far the hub's clock runs ahead of true time: set 20–30 minutes ahead, then back to 0
+    /// (an NTP correction stepping it back under the devices' feet).
+    var hubSkewMs: Int64 = 0
+    /// The latest the hub's clock ever read: no stamp at the hub may lie beyond it and the bound.
+    var hubClockHigh: Int64 = 0
     var ids: [String] = []
     var backup: String?
     let transport: @Sendable (_ device: String) -> any Transport
@@ -92,7 +97,8 @@ final class StackSimulation: @unchecked Sendable {
 
     func step() async throws {
         nowMs += Int64.random(in: 1...600_000, using: &rng)
-        hubClock.set(nowMs)
+        hubClock.set(nowMs + hubSkewMs)
+        hubClockHigh = max(hubClockHigh, nowMs + hubSkewMs)
         for d in devices.indices { devices[d].clock.set(nowMs + devices[d].skewMs) }
         if rng.chance(0.15) { try await adversaryStep() }
         let d = Int.random(in: 0..<devices.count, using: &rng)
@@ -126,6 +132,12 @@ final class StackSimulation: @unchecked Sendable {
             if devices[d].revoked {
                 do { try await enroll(d) } catch is ClientError { note("re-enrolment of device \(d) failed") }
             }
+        case 97 where rng.chance(0.5):
+            // The hub's clock runs ahead, or is stepped back to true time (an NTP correction).
+            hubSkewMs = hubSkewMs == 0 ? Int64.random(in: 20...30, using: &rng) * 60_000 : 0
+            hubClock.set(nowMs + hubSkewMs)
+            hubClockHigh = max(hubClockHigh, nowMs + hubSkewMs)
+            note("hub clock \(hubSkewMs / 60_000) minutes ahead")
         default:
             // The device's clock jumps: years ahead, back, or to roughly right.
             let year: Int64 = 365 * 86_400_000
@@ -176,7 +188,10 @@ final class StackSimulation: @unchecked Sendable {
         let before = (
             try devices[d].store.hubGeneration(), try devices[d].store.nodeID(), try devices[d].store.pendingChanges().count
         )
-        _ = try await Synchronizer.enroll(store: devices[d].store, client: client, serverURL: "http://sim", code: code)
+        // A lost answer is retried at once, or not (then the schedule enrols again later).
+        _ = try await Synchronizer.enroll(
+            store: devices[d].store, client: client, serverURL: "http://sim", code: code,
+            retryDelays: Array(repeating: .zero, count: Int.random(in: 0...2, using: &rng)))
         try track(d, from: before.1)
         devices[d].revoked = false
         note(
