@@ -30,9 +30,12 @@ public struct SyncClient: Sendable {
         try await call("POST", "/v1/enroll", body: EnrollRequest(code: code, nodeId: nodeId), as: EnrollResponse.self)
     }
 
-    public func push(_ changes: [Change], relay: Bool = false, checkpoint: String? = nil) async throws -> (PushResponse, Timing) {
+    public func push(
+        _ changes: [Change], relay: Bool = false, fill: Bool = false, checkpoint: String? = nil
+    ) async throws -> (PushResponse, Timing) {
         // Pages of changes are written by hand: the same bytes as the encoder, far faster.
-        let body = PushRequest(changes: changes, relay: relay ? true : nil, checkpoint: checkpoint).jsonText
+        let body = PushRequest(changes: changes, relay: relay ? true : nil, checkpoint: checkpoint, fill: fill ? true : nil)
+            .jsonText
         let (data, timing) = try await exchange("POST", "/v1/push", body: Data(body.utf8))
         do { return (try WireJSON.decode(PushResponse.self, from: data), timing) } catch {
             throw ClientError.badAnswer("PushResponse")

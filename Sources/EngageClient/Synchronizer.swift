@@ -46,6 +46,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     /// Activities headquarters moved from this device's post to another, learnt by this sync
     /// (ids): read-only here from now on.
     public var movedAway: [String] = []
+    /// Imported values of activities the hub already held, left for the hub's (`exists`).
+    public var importsLeft = 0
     /// Set when the hub had lost what this device synced before (restored from a backup):
     /// the device sent its changes again and pulled from the start.
     public var startedOver = false
@@ -190,6 +192,8 @@ public struct Synchronizer: Sendable {
                 continue
             } catch let error as ClientError where Self.isFatal(error) {
                 throw error
+            } catch let error as StoreError where error.code == .diskFull {
+                throw error  // a pull could save nothing either; the push's words say what happened
             } catch {
                 pushError = error
                 summary.pushError = String(describing: error)
@@ -271,11 +275,21 @@ public struct Synchronizer: Sendable {
             // values (queued again for a hub that lost them) are relayed apart.
             let changes = Outbox.coalesce(pending.map(\.change)).sorted { $0.stamp < $1.stamp }
             var ahead: Set<HLC> = []
-            for relay in [true, false] {
-                let part = changes.filter { ($0.stamp.node != node) == relay }
+            // Its own in runs of an import's (`fill`) and the rest, still in stamp order.
+            let fills = Set(pending.filter(\.fill).map(\.change.stamp))
+            var parts: [(relay: Bool, fill: Bool, changes: [Change])] = [(true, false, changes.filter { $0.stamp.node != node })]
+            for change in changes where change.stamp.node == node {
+                let fill = fills.contains(change.stamp)
+                if let last = parts.last, !last.relay, last.fill == fill {
+                    parts[parts.count - 1].changes.append(change)
+                } else {
+                    parts.append((false, fill, [change]))
+                }
+            }
+            for part in parts where !part.changes.isEmpty {
                 ahead.formUnion(
                     try await send(
-                        part, relay: relay, pending: pending, ackStamp: ackStamp,
+                        part.changes, relay: part.relay, fill: part.fill, pending: pending, ackStamp: ackStamp,
                         maxBytes: &maxBytes, maxChanges: &maxChanges, summary: &summary, client: &client))
             }
             if !ahead.isEmpty, restamps < 3 {
@@ -291,7 +305,8 @@ public struct Synchronizer: Sendable {
 
     /// Sends `changes` in batches within `maxBytes`; returns the stamps refused as too far ahead.
     func send(
-        _ changes: [Change], relay: Bool, pending: [PendingChange], ackStamp: (PendingChange) -> HLC, maxBytes: inout Int,
+        _ changes: [Change], relay: Bool, fill: Bool = false, pending: [PendingChange], ackStamp: (PendingChange) -> HLC,
+        maxBytes: inout Int,
         maxChanges: inout Int, summary: inout SyncSummary, client: inout SyncClient
     ) async throws -> Set<HLC> {
         var start = 0
@@ -317,7 +332,7 @@ public struct Synchronizer: Sendable {
                         failed == 0
                         ? first
                         : Self.batch(changes, from: from, maxBytes: max(Self.bytes(first) >> failed, 1_024), maxChanges: most)
-                    let (a, timing) = try await pushClient.push(sent, relay: relay, checkpoint: checkpoint)
+                    let (a, timing) = try await pushClient.push(sent, relay: relay, fill: fill, checkpoint: checkpoint)
                     return (a, timing, sent, failed)
                 }
                 batch = sent
@@ -326,7 +341,7 @@ public struct Synchronizer: Sendable {
                 } else if linkBytes < maxBytes {
                     linkBytes = linkBytes < maxBytes / 2 ? linkBytes * 2 : .max
                 }
-                try learn(timing)
+                try noting(a.accepted.count) { try learn(timing) }
                 answer = a
                 sentBytes = timing.sentBytes
             } catch ClientError.server(413, _, let message) {
@@ -370,12 +385,15 @@ public struct Synchronizer: Sendable {
                         current: r.current.map { Register(value: $0.value, stamp: $0.stamp) })
                 }
             }
-            try store.completePush(
-                acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now(),
-                checkpoint: answer.checkpoint, taken: answer.accepted.filter { $0.node == node }.max())
+            try noting(answer.accepted.count) {
+                try store.completePush(
+                    acknowledged: pending.filter { done.contains(ackStamp($0)) }.map(\.seq), rejected: rejections, at: Self.now(),
+                    checkpoint: answer.checkpoint, taken: answer.accepted.filter { $0.node == node }.max())
+            }
             summary.pushed += answer.accepted.count
             summary.conflicts += answer.conflicts.map(\.id)
-            summary.rejected += rejections.map {
+            summary.importsLeft += rejections.filter { $0.code == HubRules.existsCode }.count
+            summary.rejected += rejections.filter { $0.code != HubRules.existsCode }.map {
                 .init(activityId: $0.change.recordId, field: $0.change.field, code: $0.code, message: $0.message)
             }
             progress?(summary.progress)
@@ -510,6 +528,19 @@ public struct Synchronizer: Sendable {
                 let checkpoint = page.checkpoint
                 next = Task { try await fetch(cursor, pageLimit, checkpoint: checkpoint) }
             }
+        }
+    }
+
+    /// Runs a store write that notes what the hub answered a push: on a full disk it says the
+    /// server took the work (it did), not that nothing was changed.
+    func noting<T>(_ accepted: Int, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError where error.code == .diskFull {
+            throw StoreError(
+                .diskFull,
+                "the server took \(accepted) change\(accepted == 1 ? "" : "s") of this device, but its disk is full, so it could not note that; "
+                    + "free some space, then sync again — nothing is lost, and nothing is sent twice")
         }
     }
 

@@ -27,6 +27,9 @@ public enum HubRules {
     /// The hub's own node id, whatever database it runs on: the stamps of the conflicts it
     /// raises and of its imports. No device may take it.
     public static let node = NodeID("hub")!
+    /// The refusal of an import's change (a push marked `fill`) to an activity the hub already
+    /// holds: an import fills in what does not exist and never overrides what someone edited.
+    public static let existsCode = "exists"
 
     /// The conflicts a new (never seen) change raises. Call it before applying the change;
     /// duplicates must be filtered out by the caller first (a retried push raises nothing).
@@ -47,16 +50,18 @@ public enum HubRules {
             let existing = Conflict.Side(value: current.value, stamp: current.stamp)
             let (winner, loser) = change.stamp > current.stamp ? (incoming, existing) : (existing, incoming)
             found.append(
-                Conflict(collection: change.collection, recordId: change.recordId, field: change.field,
-                         current: winner, other: loser))
+                Conflict(
+                    collection: change.collection, recordId: change.recordId, field: change.field,
+                    current: winner, other: loser))
         } else if change.field == deletedField, value == .bool(true), view.deleted?.value != .bool(true),
             let edit = view.writtenSince.filter({ $0.stamp.node != change.stamp.node }).max(by: { $0.stamp < $1.stamp })
         {
             // A delete that had not seen another author's edit of the record.
             found.append(
-                Conflict(collection: change.collection, recordId: change.recordId, field: deletedField,
-                         current: .init(value: .bool(true), stamp: change.stamp),
-                         other: .init(value: .bool(false), stamp: edit.stamp)))
+                Conflict(
+                    collection: change.collection, recordId: change.recordId, field: deletedField,
+                    current: .init(value: .bool(true), stamp: change.stamp),
+                    other: .init(value: .bool(false), stamp: edit.stamp)))
         }
         if change.field != deletedField, let conflict = editOfDeleted(change, view) {
             found.append(conflict)
@@ -72,9 +77,11 @@ public enum HubRules {
         guard case .set(let value) = change.op, value != held else { return nil }
         let incoming = Conflict.Side(value: value, stamp: change.stamp)
         let existing = Conflict.Side(value: held, stamp: change.stamp)
-        let (winner, loser) = Merge.wins(value, change.stamp, over: Register(value: held, stamp: change.stamp))
+        let (winner, loser) =
+            Merge.wins(value, change.stamp, over: Register(value: held, stamp: change.stamp))
             ? (incoming, existing) : (existing, incoming)
-        var conflict = Conflict(collection: change.collection, recordId: change.recordId, field: change.field, current: winner, other: loser)
+        var conflict = Conflict(
+            collection: change.collection, recordId: change.recordId, field: change.field, current: winner, other: loser)
         conflict.id = Conflict.id(change.collection, change.recordId, change.field, change.stamp.encoded, loser.value.jsonText)
         return conflict
     }
@@ -89,8 +96,9 @@ public enum HubRules {
             current: .init(value: .bool(true), stamp: deleted.stamp),
             other: .init(value: .bool(false), stamp: change.stamp))
         // One conflict per delete and editing device, however many fields it edited.
-        conflict.id = Conflict.id(change.collection, change.recordId, deletedField, deleted.stamp.encoded,
-                                  change.stamp.node.rawValue)
+        conflict.id = Conflict.id(
+            change.collection, change.recordId, deletedField, deleted.stamp.encoded,
+            change.stamp.node.rawValue)
         return conflict
     }
 }
@@ -103,10 +111,12 @@ extension HubRules {
         encoder.outputFormatting = [.sortedKeys]
         let body = (try? encoder.encode(conflict)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return [
-            Change(collection: ConflictRecord.collection, recordId: conflict.id, field: ConflictRecord.bodyField,
-                   op: .set(.string(body)), stamp: stamp()),
-            Change(collection: ConflictRecord.collection, recordId: conflict.id, field: ConflictRecord.resolvedField,
-                   op: .set(.bool(false)), stamp: stamp()),
+            Change(
+                collection: ConflictRecord.collection, recordId: conflict.id, field: ConflictRecord.bodyField,
+                op: .set(.string(body)), stamp: stamp()),
+            Change(
+                collection: ConflictRecord.collection, recordId: conflict.id, field: ConflictRecord.resolvedField,
+                op: .set(.bool(false)), stamp: stamp()),
         ]
     }
 }

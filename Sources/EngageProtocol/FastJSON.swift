@@ -339,7 +339,7 @@ extension PushRequest {
     /// The request's JSON, written by hand (the bytes WireJSON would write).
     public var jsonText: String {
         "{\"changes\":" + Change.jsonArray(changes) + (checkpoint.map { ",\"checkpoint\":" + JSON.quote($0) } ?? "")
-            + (relay == true ? ",\"relay\":true}" : "}")
+            + (fill == true ? ",\"fill\":true" : "") + (relay == true ? ",\"relay\":true}" : "}")
     }
 
     /// Bodies up to this size (bytes) that the fast reader declines go to Foundation's decoder
@@ -360,9 +360,12 @@ extension PushRequest {
                 var changes: [Change]?
                 var relay: Bool?
                 var checkpoint: String?
+                var fill: Bool?
                 try reader.object { r, key in
                     if key == "checkpoint" {
                         checkpoint = try r.string()
+                    } else if key == "fill" {
+                        fill = try r.bool()
                     } else if key == "changes" {
                         var list: [Change] = []
                         try r.array { r in list.append(try Change.fastDecode(&r)) }
@@ -374,7 +377,7 @@ extension PushRequest {
                     }
                 }
                 guard reader.atEnd, let changes else { throw FastJSONReader.Failure() }
-                return PushRequest(changes: changes, relay: relay, checkpoint: checkpoint)
+                return PushRequest(changes: changes, relay: relay, checkpoint: checkpoint, fill: fill)
             }
         } catch let duplicate as FastJSONReader.DuplicateKey {
             throw duplicate.decodingError

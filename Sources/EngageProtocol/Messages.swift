@@ -63,11 +63,15 @@ public struct PushRequest: Codable, Sendable, Equatable {
     /// The latest mark of the hub's change sequence this device was given (`SEQ.MARK`): a hub
     /// that does not hold it went back and answers `409 hub_went_back`, having written nothing.
     public var checkpoint: String?
+    /// Set for an import's changes: they fill in activities the hub lacks, and those of an
+    /// activity it holds (of the device's post) are refused `exists` — never applied over it.
+    public var fill: Bool?
 
-    public init(changes: [Change], relay: Bool? = nil, checkpoint: String? = nil) {
+    public init(changes: [Change], relay: Bool? = nil, checkpoint: String? = nil, fill: Bool? = nil) {
         self.changes = changes
         self.relay = relay
         self.checkpoint = checkpoint
+        self.fill = fill
     }
 }
 

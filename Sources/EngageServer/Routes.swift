@@ -77,9 +77,31 @@ extension Service {
         }
         try await requireHeld(body.checkpoint)
         let store = store
-        let changes = body.changes
         let relay = body.relay == true
-        let result = try await database { () async throws(StoreError) in
+        // An import's changes fill in what the hub lacks: those of an activity of the device's
+        // post the hub holds are refused `exists`, never applied over what someone edited.
+        var existing: [PushResult.Rejection] = []
+        var changes = body.changes
+        if body.fill == true, !relay, device.role == .advisor {
+            // Held: the hub holds the activity, at the device's post, and this device wrote none
+            // of it — not a later batch (or a retry) of the import that created it there.
+            var held: [String: Bool] = [:]
+            for id in Set(changes.filter { $0.collection == ActivityFields.collection }.map(\.recordId)) {
+                guard try await database({ () async throws(StoreError) in try await store.post(ofActivity: id) }) == device.post
+                else { continue }
+                let history = try await database { () async throws(StoreError) in try await store.history(activityId: id) }
+                held[id] = !history.contains { $0.deviceId == device.id }
+            }
+            existing = changes.filter { $0.collection == ActivityFields.collection && held[$0.recordId] == true }.map {
+                PushResult.Rejection(
+                    stamp: $0.stamp, code: HubRules.existsCode,
+                    message:
+                        "activity \($0.recordId.prefix(8)) already exists at the server; the import leaves it as the server has it",
+                    current: nil)
+            }
+            changes.removeAll { $0.collection == ActivityFields.collection && held[$0.recordId] == true }
+        }
+        let pushed = try await database { () async throws(StoreError) in
             do throws(StoreError) {
                 return try await store.push(changes, from: device, relay: relay)
             } catch {
@@ -88,6 +110,8 @@ extension Service {
                 throw error
             }
         }
+        var result = pushed
+        result.rejected += existing
         metrics.accepted(result.newlyAccepted, conflicts: result.conflictsRaised, rejected: result.rejected.count)
         let conflicts = try await readable(result.conflicts, by: device)
         let response = PushResponse(

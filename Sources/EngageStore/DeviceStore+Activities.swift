@@ -104,6 +104,7 @@ extension DeviceStore {
 
     /// Imports activities; ones whose id already exists are left as they are, so importing the
     /// same file twice creates nothing the second time. All are validated before any is written.
+    /// What it writes is sent as `fill`: the hub, too, leaves an activity it holds as it is.
     public func importActivities(_ activities: [Activity]) throws(StoreError) -> (created: Int, existing: Int) {
         for (index, activity) in activities.enumerated() {
             do { try activity.validate() } catch {
@@ -119,7 +120,9 @@ extension DeviceStore {
                 if try Self.exists(db, activity.id) {
                     existing += 1
                 } else {
+                    let before = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0
                     _ = try writeLocal(db, id: activity.id) { _ in activity }
+                    try db.execute(sql: "UPDATE outbox SET fill = 1 WHERE seq > ?", arguments: [before])
                     created += 1
                 }
             }

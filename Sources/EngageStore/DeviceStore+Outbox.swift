@@ -42,6 +42,14 @@ extension DeviceStore {
             let encoder = JSONEncoder()
             var writer = try ReplicaWriter(db: db, seq: try ReplicaContext.load(db).seq)
             for r in rejected {
+                if r.code == HubRules.existsCode {
+                    // An import's value for an activity the hub already holds: not work anyone
+                    // typed; it gives way to the hub's, which the pull brings.
+                    if try Self.revert(r, db: db) {
+                        try writer.refresh(.init(collection: r.change.collection, recordId: r.change.recordId))
+                    }
+                    continue
+                }
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO rejected_change (stamp, change, code, message, at) VALUES (?, ?, ?, ?, ?)",
                     arguments: [

@@ -8,6 +8,14 @@ import GRDB
 public struct PendingChange: Sendable, Equatable {
     public var seq: Int64
     public var change: Change
+    /// Written by an import: it fills in what the hub lacks and never overrides what it holds.
+    public var fill = false
+
+    public init(seq: Int64, change: Change, fill: Bool = false) {
+        self.seq = seq
+        self.change = change
+        self.fill = fill
+    }
 }
 
 extension DeviceStore {
@@ -63,8 +71,11 @@ extension DeviceStore {
     static func outbox(_ db: Database, after seq: Int64 = 0, limit: Int = .max) throws -> [PendingChange] {
         let decoder = JSONDecoder()
         return try Row.fetchAll(
-            db, sql: "SELECT seq, change FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]
+            db, sql: "SELECT seq, change, fill FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]
         )
-        .map { row in PendingChange(seq: row[0], change: try decoder.decode(Change.self, from: Data((row[1] as String).utf8))) }
+        .map { row in
+            PendingChange(
+                seq: row[0], change: try decoder.decode(Change.self, from: Data((row[1] as String).utf8)), fill: row[2] as Bool)
+        }
     }
 }

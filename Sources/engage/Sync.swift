@@ -87,6 +87,11 @@ struct Sync: AsyncParsableCommand {
                 "\(summary.conflicts.count) conflict\(summary.conflicts.count == 1 ? "" : "s") involving your changes "
                     + "(\(shown)\(summary.conflicts.count > 3 ? ", …" : "")) — see `engage conflicts`")
         }
+        if summary.importsLeft > 0 {
+            say(
+                "\(summary.importsLeft) imported value\(summary.importsLeft == 1 ? "" : "s") left for the server's: "
+                    + "those activities already existed there, and an import never overrides what someone edited")
+        }
         if !summary.movedAway.isEmpty {
             let shown = summary.movedAway.prefix(3).map { String($0.prefix(8)) }.joined(separator: ", ")
             say(

@@ -57,6 +57,22 @@ import Testing
         }
     }
 
+    // 7d. An import split across pushes (a hub limit below one record's run of changes): the
+    // later pushes of an activity the import created are not taken for an import of an
+    // activity someone else made (`exists`, found by the simulation over HTTP).
+    @Test func anImportSplitAcrossPushesArrivesWhole() async throws {
+        try await Stack.run(configure: { $0.maxBatchChanges = 6 }) { stack in
+            let a = try await stack.device("a")
+            let b = try await stack.device("b")
+            let imported = (0..<3).map { Self.activity("Imported \($0)") }
+            _ = try a.store.importActivities(imported)
+            let summary = try await a.sync()
+            #expect(summary.importsLeft == 0 && summary.rejected.isEmpty && summary.pushError == nil)
+            try await b.sync()
+            for activity in imported { #expect(try b.activity(activity.id) == activity) }
+        }
+    }
+
     @Test func anActivityMovedByHeadquartersReachesItsNewPostWhole() async throws {
         try await Stack.run { stack in
             let lima = try await stack.device("lima")
@@ -528,6 +544,37 @@ import Testing
             try await late.sync { $0.pullLimit = 1 }
             #expect(try late.activity(x.id)?.partners == ["SUNAT"])
             #expect(try late.store.status().serverCursor == stack.hub.store.cursor())
+        }
+    }
+
+    // 12b. A tablet set up offline from the post's planning file (ids included) had undone the
+    // corrections other tablets made since (participants 24 → 20 everywhere), although an import
+    // leaves existing activities untouched. Its import now only fills in what the hub lacks.
+    @Test func anImportOnANewTabletOverridesNoEdit() async throws {
+        try await Stack.run { stack in
+            let a = try await stack.device("a")
+            var planned = Self.activity("Canine course")
+            planned.participants = 20
+            let plan = [planned, Self.activity("Port visit")]
+            _ = try a.store.importActivities(plan)
+            try await a.sync()
+            stack.advance(60_000)
+            try a.store.edit(planned.id) { $0.participants = 24 }  // a correction
+            try await a.sync()
+            stack.advance(60_000)
+            let b = try await stack.device("b")  // the new tablet: the plan imported before its first sync
+            _ = try b.store.importActivities(plan)
+            var fresh = Self.activity("Only in the new plan")
+            fresh = try #require(try b.store.importActivities([fresh]).created == 1 ? fresh : nil)
+            let summary = try await b.sync()
+            #expect(summary.rejected.isEmpty && summary.importsLeft > 0)
+            #expect(try b.store.refusedWork().isEmpty)  // nobody typed those values
+            try await a.sync()
+            for device in [a, b] {
+                #expect(try device.activity(planned.id)?.participants == 24, "\(device.name)")
+                #expect(try device.activity(fresh.id) == fresh, "\(device.name)")
+                #expect(try device.store.conflicts().isEmpty, "\(device.name)")
+            }
         }
     }
 

@@ -21,7 +21,7 @@ import Testing
             try first.appliedMigrations() == [
                 "replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts",
                 "replica/0005_real_records", "replica/0008_unknown_sensitivity", "device/0009_agency_ca",
-                "device/0010_hub_checkpoint", "device/0011_taken_stamp",
+                "device/0010_hub_checkpoint", "device/0011_taken_stamp", "device/0012_outbox_fill",
             ])
         let a = try first.log(.sample())
         let node = try first.nodeID()
@@ -30,7 +30,7 @@ import Testing
             try again.appliedMigrations() == [
                 "replica/0001_initial", "replica/0002_identity", "device/0003_lineage", "replica/0004_open_conflicts",
                 "replica/0005_real_records", "replica/0008_unknown_sensitivity", "device/0009_agency_ca",
-                "device/0010_hub_checkpoint", "device/0011_taken_stamp",
+                "device/0010_hub_checkpoint", "device/0011_taken_stamp", "device/0012_outbox_fill",
             ])
         #expect(try again.activity(a.id) == a)
         #expect(try again.nodeID() == node)

@@ -265,25 +265,33 @@ extension Components {
             public var relay: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/PushRequest/checkpoint`.
             public var checkpoint: Components.Schemas.Checkpoint?
+            /// The changes were written by an import: they fill in activities the hub lacks, and those of an activity of the device's post the hub already holds are refused with code `exists` (no `current`), never applied over what someone edited.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushRequest/fill`.
+            public var fill: Swift.Bool?
             /// Creates a new `PushRequest`.
             ///
             /// - Parameters:
             ///   - changes:
             ///   - relay: The changes are history re-sent to a hub that lost it (restored from a backup); those stamped by other nodes are judged by what the device may see.
             ///   - checkpoint:
+            ///   - fill: The changes were written by an import: they fill in activities the hub lacks, and those of an activity of the device's post the hub already holds are refused with code `exists` (no `current`), never applied over what someone edited.
             public init(
                 changes: [Components.Schemas.Change],
                 relay: Swift.Bool? = nil,
-                checkpoint: Components.Schemas.Checkpoint? = nil
+                checkpoint: Components.Schemas.Checkpoint? = nil,
+                fill: Swift.Bool? = nil
             ) {
                 self.changes = changes
                 self.relay = relay
                 self.checkpoint = checkpoint
+                self.fill = fill
             }
             public enum CodingKeys: String, CodingKey {
                 case changes
                 case relay
                 case checkpoint
+                case fill
             }
         }
         /// - Remark: Generated from `#/components/schemas/PushResponse`.
