@@ -14,6 +14,9 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// later one (`stamp_ahead`) and the device re-stamps it with its corrected clock, so a
     /// wrong device clock can neither freeze a field nor drag the fleet's clocks forward.
     public static let maxAheadMs: Int64 = 10 * 60_000
+    /// How far back the hub's clock may step (an NTP correction) and still take a device's next
+    /// stamps at once, just above those it took before: beyond it they wait for its clock.
+    public static let maxStepBackMs: Int64 = 60 * 60_000
 
     public init(wallMs: Int64, counter: UInt16, node: NodeID) {
         self.wallMs = min(max(0, wallMs), HLC.maxWallMs)
@@ -52,7 +55,8 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
         var text = text
         let parsed: HLC?? = text.withUTF8 { bytes -> HLC?? in
             guard bytes.count >= 18, bytes[16] == UInt8(ascii: "-") else { return .some(nil) }
-            var wall: Int64 = 0, counter: UInt16 = 0
+            var wall: Int64 = 0
+            var counter: UInt16 = 0
             for i in 0..<16 {
                 let b = bytes[i]
                 let v: UInt8

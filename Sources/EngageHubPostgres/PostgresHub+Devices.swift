@@ -52,7 +52,7 @@ extension PostgresHub {
                 var bindings = PostgresBindings()
                 bindings.append(usedBy ?? "")
                 bindings.append(nodeId)
-                guard now - used <= HubRecords.enrolmentRetryMs,
+                guard HubRecords.mayRedeemAgain(used: used, expires: expires, now: now),
                     let again = try await Self.devices(
                         where: "id = $1 AND node_id = $2 AND revoked_at IS NULL", bindings, connection, logger: logger
                     ).first

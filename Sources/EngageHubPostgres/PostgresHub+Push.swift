@@ -180,6 +180,12 @@ extension PostgresHub {
                     VALUES (\(move.id), \(from), \(move.to), \(post.stamp.encoded), \(post.seq))
                     ON CONFLICT (id, from_post) DO UPDATE SET to_post = excluded.to_post, stamp = excluded.stamp, seq = excluded.seq
                     """, logger: logger)
+                // Posts it left before learn where it went on to, too.
+                try await connection.query(
+                    """
+                    UPDATE moved_activity SET to_post = \(move.to), stamp = \(post.stamp.encoded), seq = \(post.seq)
+                    WHERE id = \(move.id)
+                    """, logger: logger)
             }
             try await connection.query(
                 "DELETE FROM moved_activity WHERE id = \(move.id) AND from_post = \(move.to)", logger: logger)

@@ -145,6 +145,21 @@ extension PostgresHub {
         return rows
     }
 
+    /// Which of the activities `ids` the device `deviceId` has written to.
+    public func activities(writtenBy deviceId: String, among ids: [String]) async throws(StoreError) -> Set<String> {
+        let logger = logger
+        return try await transaction(snapshot: true) { connection in
+            var written: Set<String> = []
+            let rows = try await connection.query(
+                """
+                SELECT DISTINCT record_id FROM change_log
+                WHERE device_id = \(deviceId) AND collection = 'activities' AND record_id = ANY(\(ids))
+                """, logger: logger)
+            for try await id in rows.decode(String.self) { written.insert(id) }
+            return written
+        }
+    }
+
     /// The latest mark of the change sequence, `SEQ.MARK` (`schema/postgres/0005_sequence_marks.sql`).
     public func checkpoint() async throws(StoreError) -> String? {
         let logger = logger

@@ -27,7 +27,8 @@ extension HubStore {
             }
             if let used = row["used_at"] as Int64? {
                 // The same device asking again (the answer was lost): the same enrolment, a new token.
-                guard now - used <= HubRecords.enrolmentRetryMs, let id = row["device_id"] as String?,
+                guard HubRecords.mayRedeemAgain(used: used, expires: row["expires_at"], now: now),
+                    let id = row["device_id"] as String?,
                     let again = try Row.fetchOne(
                         db, sql: "SELECT * FROM device WHERE id = ? AND node_id = ? AND revoked_at IS NULL",
                         arguments: [id, nodeId])

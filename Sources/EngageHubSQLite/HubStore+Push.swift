@@ -108,6 +108,10 @@ extension HubStore {
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO moved_activity (id, from_post, to_post, stamp, seq) VALUES (?, ?, ?, ?, ?)",
                         arguments: [id, post, now, register[1] as String, register[0] as Int64])
+                    // Posts it left before learn where it went on to, too.
+                    try db.execute(
+                        sql: "UPDATE moved_activity SET to_post = ?, stamp = ?, seq = ? WHERE id = ?",
+                        arguments: [now, register[1] as String, register[0] as Int64, id])
                 }
             }
             try db.execute(sql: "DELETE FROM moved_activity WHERE id = ? AND from_post = ?", arguments: [id, now])

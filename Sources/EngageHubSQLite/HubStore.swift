@@ -113,6 +113,23 @@ public struct HubStore: Sendable {
         }
     }
 
+    /// Which of the activities `ids` the device `deviceId` has written to.
+    public func activities(writtenBy deviceId: String, among ids: [String]) throws(StoreError) -> Set<String> {
+        try read { db in
+            var written: Set<String> = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(start + 500, ids.count)])
+                written.formUnion(
+                    try String.fetchAll(
+                        db,
+                        sql: "SELECT DISTINCT record_id FROM change_log WHERE device_id = ? AND collection = 'activities' "
+                            + "AND record_id IN (\(databaseQuestionMarks(count: chunk.count)))",
+                        arguments: StatementArguments([deviceId] + chunk)))
+            }
+            return written
+        }
+    }
+
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try writer.read(body) } catch { throw SQLiteStore.wrap(error) }
     }

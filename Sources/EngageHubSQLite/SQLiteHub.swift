@@ -95,6 +95,9 @@ public struct SQLiteHub: HubStorage {
     public func partnerRegistry() async throws(StoreError) -> PartnerRegistry {
         try await offload { () throws(StoreError) in try store.partnerRegistry() }
     }
+    public func activities(writtenBy deviceId: String, among ids: [String]) async throws(StoreError) -> Set<String> {
+        try await offload { () throws(StoreError) in try store.activities(writtenBy: deviceId, among: ids) }
+    }
     public func checkpoint() async throws(StoreError) -> String? {
         try await offload { () throws(StoreError) in try store.checkpoint() }
     }

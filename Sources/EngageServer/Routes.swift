@@ -84,13 +84,17 @@ extension Service {
         var changes = body.changes
         if body.fill == true, !relay, device.role == .advisor {
             // Held: the hub holds the activity, at the device's post, and this device wrote none
-            // of it — not a later batch (or a retry) of the import that created it there.
+            // of it — not a later batch (or a retry) of the import that created it there. (Read
+            // before the push's transaction: an activity created between the two is overwritten
+            // by the import as any concurrent write would be; docs/replication.md.)
+            let ids = Array(Set(changes.filter { $0.collection == ActivityFields.collection }.map(\.recordId)))
+            let written = try await database { () async throws(StoreError) in
+                try await store.activities(writtenBy: device.id, among: ids)
+            }
             var held: [String: Bool] = [:]
-            for id in Set(changes.filter { $0.collection == ActivityFields.collection }.map(\.recordId)) {
-                guard try await database({ () async throws(StoreError) in try await store.post(ofActivity: id) }) == device.post
-                else { continue }
-                let history = try await database { () async throws(StoreError) in try await store.history(activityId: id) }
-                held[id] = !history.contains { $0.deviceId == device.id }
+            for id in ids where !written.contains(id) {
+                held[id] =
+                    try await database({ () async throws(StoreError) in try await store.post(ofActivity: id) }) == device.post
             }
             existing = changes.filter { $0.collection == ActivityFields.collection && held[$0.recordId] == true }.map {
                 PushResult.Rejection(

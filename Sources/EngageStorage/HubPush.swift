@@ -71,7 +71,8 @@ public enum HubPush {
         // those it already took from its node: the device's clock never goes below them, and
         // refusing its next edit as ahead made it stamp below them (taken for a copy, its edit
         // losing to its own older value). No further: a device cannot push the bound on.
-        let ownNow = max(now, (reads.highWater?.wallMs ?? 0) + 1 - HLC.maxAheadMs)
+        // (At most an hour past the hub's clock: 1 ms per push cannot creep it on for ever.)
+        let ownNow = max(now, min((reads.highWater?.wallMs ?? 0) + 1, now + HLC.maxStepBackMs) - HLC.maxAheadMs)
         // The post the batch first gives each activity (a creation's): grounds to refuse a new
         // record's other fields, never to accept one.
         var claimed: [String: String] = [:]

@@ -152,6 +152,13 @@ public enum HubRecords {
     /// under a new token, and the lost one stops working (docs/security.md).
     public static let enrolmentRetryMs: Int64 = 10 * 60_000
 
+    /// Whether a code redeemed at `used`, expiring at `expires`, may be redeemed again at `now`
+    /// by the node that redeemed it: within the window after it, never past the code's expiry,
+    /// and not when the hub's clock reads before it (stepped back: no window stretched).
+    public static func mayRedeemAgain(used: Int64, expires: Int64, now: Int64) -> Bool {
+        (0...enrolmentRetryMs).contains(now - used) && now <= expires
+    }
+
     public static let codeUsed = StoreError(
         .invalid,
         "this enrolment code was already used by another device (or more than 10 minutes ago); ask an administrator for a new one"

@@ -58,6 +58,10 @@ public protocol HubStorage: HubDevices {
     /// (restored from a copy taken before that mark, whatever tool took it).
     func holds(checkpoint: String) async throws(StoreError) -> Bool
 
+    /// Which of the activities `ids` the device `deviceId` has written to (one read: an
+    /// import's later pushes of an activity it created are its own, not an override).
+    func activities(writtenBy deviceId: String, among ids: [String]) async throws(StoreError) -> Set<String>
+
     // MARK: Reading for people
     /// Every accepted change of an activity, oldest first.
     func history(activityId: String) async throws(StoreError) -> [ChangeLogEntry]

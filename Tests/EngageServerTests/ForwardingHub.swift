@@ -53,6 +53,9 @@ extension ForwardingHub {
     func partnerRegistry() async throws(StoreError) -> PartnerRegistry { try await inner.partnerRegistry() }
     func openConflictCount() async throws(StoreError) -> Int { try await inner.openConflictCount() }
     func checkpoint() async throws(StoreError) -> String? { try await inner.checkpoint() }
+    func activities(writtenBy deviceId: String, among ids: [String]) async throws(StoreError) -> Set<String> {
+        try await inner.activities(writtenBy: deviceId, among: ids)
+    }
     func holds(checkpoint: String) async throws(StoreError) -> Bool { try await inner.holds(checkpoint: checkpoint) }
     func importPartners(_ partners: [Partner]) async throws(StoreError) -> Int { try await inner.importPartners(partners) }
     func partnerCount() async throws(StoreError) -> Int { try await inner.partnerCount() }

@@ -98,6 +98,11 @@ import Testing
             #expect(try lima.activity(x.id)?.post == "CUSCO")
             let refused = #expect(throws: StoreError.self) { try lima.store.edit(x.id) { $0.notes = "too late" } }
             #expect(refused?.code == .outOfScope && refused?.message.contains("moved to post CUSCO") == true)
+            // Moved on: the post it left first learns where it went next.
+            try hq.store.edit(x.id) { $0.post = "QUITO" }
+            try await hq.sync()
+            try await lima.sync()
+            #expect(try lima.activity(x.id)?.post == "QUITO")
             try hq.store.edit(x.id) { $0.post = "LIMA" }
             try await hq.sync()
             try await lima.sync()

@@ -75,6 +75,21 @@ import Testing
             }
             try await store.revoke(deviceId: "dev-1")
             #expect(try await store.devices().map(\.id) == ["dev-1"])
+            // Never past the code's expiry, and no window stretched by a hub clock stepped back.
+            try await store.createEnrolment(
+                codeHash: "h2", name: "Cusco tablet", post: "CUSCO", role: .advisor, expiresAt: clock.now() + 120_000)
+            _ = try await store.enroll(codeHash: "h2", deviceId: "dev-5", nodeId: "node5", tokenHash: "t5")
+            clock.advance(180_000)
+            await #expect(throws: StoreError.self) {
+                try await store.enroll(codeHash: "h2", deviceId: "dev-6", nodeId: "node5", tokenHash: "t6")
+            }
+            try await store.createEnrolment(
+                codeHash: "h3", name: "Quito tablet", post: "QUITO", role: .advisor, expiresAt: clock.now() + day)
+            _ = try await store.enroll(codeHash: "h3", deviceId: "dev-7", nodeId: "node7", tokenHash: "t7")
+            clock.advance(-30 * 60_000)
+            await #expect(throws: StoreError.self) {
+                try await store.enroll(codeHash: "h3", deviceId: "dev-8", nodeId: "node7", tokenHash: "t8")
+            }
         }
     }
 
